@@ -10,7 +10,12 @@ bayesnu.models      PyMC model builders (installed from ``models/``)
 bayesnu.inference   fits, TS profiles, trials, limits, sampling, evidences (from ``inference/``)
 """
 
-from bayesnu._version import __version__
-from bayesnu.errors import BayesnuError, InputError, InputWarning
+from bayesnu import _pytensor_setup
+
+# must run before anything imports pytensor (see the module's docstring)
+_pytensor_setup.configure()
+
+from bayesnu._version import __version__  # noqa: E402
+from bayesnu.errors import BayesnuError, InputError, InputWarning  # noqa: E402
 
 __all__ = ["__version__", "BayesnuError", "InputError", "InputWarning"]

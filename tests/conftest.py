@@ -6,6 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import bayesnu  # noqa: F401  (first: configures PyTensor to link BLAS)
+
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 # Real public data shipped beside the repository (read-only). Tests that need the
