@@ -1,0 +1,381 @@
+"""The numerical mixture log-likelihood kernel (numpy, float64, vectorised).
+
+For sample k with N_k events, the log-likelihood ratio to background only is::
+
+    log L_k - log L_k(ns=0) = sum_{i in ROI_k} log(1 + ns/N_k (Z_i - F_k))
+                              + (N_k - n_ROI_k) log(1 - ns F_k / N_k)
+
+with
+
+* ``Z_i = T_i(theta) * sum_j F_kj(gamma, theta) X_ij(gamma)`` -- the event's
+  signal-over-background ratio, ``X_ij = s_ij exp(e_ij(gamma))`` for source j
+  (spatial ratio ``s_ij`` constant, energy log-ratio ``e_ij`` a cubic spline in
+  gamma), ``T_i`` the optional time ratio;
+* ``F_kj = W_j a_kj(gamma) g_k(theta) / sum_{k'j'} W_j' a_k'j'(gamma) g_k'(theta)``
+  -- the expected share of the total ``ns`` that source j contributes to
+  sample k (``W_j`` fixed source weights, ``a_kj`` the acceptance of sample k at
+  source j for E^-gamma, ``g_k`` an optional temporal sample weight), and
+  ``F_k = sum_j F_kj``. For one sample and one source ``F = 1`` and this is the
+  textbook ``prod_i [ns/N S_i + (1 - ns/N) B_i] / prod_i B_i``.
+
+Events outside the region of interest (ROI) have ``X_ij = 0`` to within the
+ROI tolerance; they enter exactly through the last term. The parameter vector
+is ``p = (ns, gamma, *theta)``; :meth:`MixtureLikelihood.evaluate` returns the
+total and its exact gradient, :meth:`MixtureLikelihood.per_event` the
+per-event contributions (one entry per ROI event plus one "rest" entry per
+sample for the events outside the ROI) and their Jacobian. Outside the
+support (ns < ns_min, gamma outside the spline grid, theta outside the
+temporal PDF's support, or a non-positive mixture) the value is ``-inf`` and
+the gradient zero; nothing raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bayesnu.errors import InputError
+from bayesnu.pdfs.energy import GammaSpline
+from bayesnu.pdfs.temporal import TemporalPDF
+
+__all__ = ["SampleTerm", "MixtureLikelihood"]
+
+
+@dataclass
+class SampleTerm:
+    """Parameter-independent cache of one sample's contribution.
+
+    Attributes
+    ----------
+    name : str
+        Sample name.
+    n_total : int
+        N_k, all events of the sample (inside and outside the ROI).
+    n_roi : int
+        Number of ROI events.
+    event : ndarray of int, (n_pair,)
+        ROI-event index (0 .. n_roi-1) of each (event, source) pair.
+    source : ndarray of int, (n_pair,)
+        Source index of each pair.
+    spatial : ndarray, (n_pair,)
+        Spatial signal-over-background ratio s_ij.
+    cells : ndarray of int, (n_pair,)
+        Column of :attr:`energy` (log energy ratio spline) of each pair.
+    energy : GammaSpline
+        Log energy ratio splines (one column per source x energy cell).
+    times : ndarray or None
+        ROI event times (MJD) when a temporal PDF is used.
+    temporal : TemporalPDF or None
+        Time PDF of this sample.
+    log_bkg : ndarray or None, (n_roi,)
+        log B_i of the ROI events (only for absolute per-event values).
+    log_bkg_rest : float
+        Sum of log B_i over events outside the ROI.
+    roi_index : ndarray of int or None
+        Index of each ROI event in the sample (for per-event weights).
+    """
+
+    name: str
+    n_total: int
+    n_roi: int
+    event: np.ndarray
+    source: np.ndarray
+    spatial: np.ndarray
+    cells: np.ndarray
+    energy: GammaSpline
+    times: np.ndarray | None = None
+    temporal: TemporalPDF | None = None
+    log_bkg: np.ndarray | None = None
+    log_bkg_rest: float = 0.0
+    roi_index: np.ndarray | None = None
+    single: bool = field(init=False, default=False)
+    _tb: np.ndarray | None = field(init=False, default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.event = np.ascontiguousarray(self.event, dtype=np.int64)
+        self.source = np.ascontiguousarray(self.source, dtype=np.int64)
+        self.spatial = np.ascontiguousarray(self.spatial, dtype=np.float64)
+        self.cells = np.ascontiguousarray(self.cells, dtype=np.int64)
+        n = self.event.size
+        if not (self.source.size == self.spatial.size == self.cells.size == n):
+            raise InputError("sample term arrays (event, source, spatial, cells) differ in length")
+        if self.n_roi > self.n_total:
+            raise InputError(f"sample {self.name}: {self.n_roi} ROI events > {self.n_total} events")
+        if n and (self.event.min() < 0 or self.event.max() >= self.n_roi):
+            raise InputError(f"sample {self.name}: pair event index outside 0..n_roi-1")
+        # one pair per ROI event, in order: no scatter-add needed
+        self.single = bool(n == self.n_roi and np.array_equal(self.event, np.arange(n)))
+        if self.temporal is not None:
+            if self.times is None or len(self.times) != self.n_roi:
+                raise InputError(f"sample {self.name}: temporal PDF needs one time per ROI event")
+            self.times = np.ascontiguousarray(self.times, dtype=np.float64)
+            self._tb = self.temporal.background(self.times)
+
+
+class MixtureLikelihood:
+    """Point-source / stacking / time-dependent mixture likelihood over samples.
+
+    Parameters
+    ----------
+    terms
+        One :class:`SampleTerm` per sample.
+    log_acceptance
+        Spline in gamma of ``log a_kj`` with ``n_samples * n_sources`` columns
+        (sample-major: column ``k * n_sources + j``).
+    source_weights
+        Fixed relative weights W_j (normalised internally), shape (n_sources,).
+    theta_names
+        Names of the extra (temporal) parameters, in order.
+    ns_min
+        Lower bound of ns (0 by default; negative values allow under-fluctuations).
+    """
+
+    def __init__(self, terms: Sequence[SampleTerm], log_acceptance: GammaSpline,
+                 source_weights: np.ndarray | None = None,
+                 theta_names: Sequence[str] = (), ns_min: float = 0.0) -> None:
+        self.terms = list(terms)
+        if not self.terms:
+            raise InputError("likelihood needs at least one sample")
+        self.n_samples = len(self.terms)
+        m = log_acceptance.size
+        if m % self.n_samples:
+            raise InputError(f"acceptance spline has {m} columns, not a multiple of "
+                             f"{self.n_samples} samples")
+        self.n_sources = m // self.n_samples
+        w = np.ones(self.n_sources) if source_weights is None else np.asarray(
+            source_weights, dtype=np.float64)
+        if w.shape != (self.n_sources,) or np.any(w < 0) or not np.all(np.isfinite(w)) \
+                or w.sum() <= 0:
+            raise InputError("source weights must be finite, >= 0, not all zero, one per source",
+                             column="weights")
+        self.log_w = np.log(np.where(w > 0, w / w.sum(), 1e-300))
+        self.log_acc = log_acceptance
+        self.theta_names = tuple(theta_names)
+        self.n_theta = len(self.theta_names)
+        for t in self.terms:
+            if t.temporal is not None and tuple(t.temporal.param_names) != self.theta_names:
+                raise InputError(f"sample {t.name}: temporal parameters "
+                                 f"{t.temporal.param_names} != {self.theta_names}")
+        self.ns_min = float(ns_min)
+        self.gamma_bounds = (max(log_acceptance.lo, max(t.energy.lo for t in self.terms)),
+                             min(log_acceptance.hi, min(t.energy.hi for t in self.terms)))
+        self.n_params = 2 + self.n_theta
+        self.param_names = ("ns", "gamma", *self.theta_names)
+        offs = [0]
+        for t in self.terms:
+            offs.append(offs[-1] + t.n_roi + 1)
+        self._offsets = offs
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def n_total(self) -> int:
+        """Total number of events of all samples."""
+        return int(sum(t.n_total for t in self.terms))
+
+    @property
+    def n_roi(self) -> int:
+        return int(sum(t.n_roi for t in self.terms))
+
+    @property
+    def n_out(self) -> int:
+        """Length of the per-event output (ROI events + one rest entry per sample)."""
+        return self._offsets[-1]
+
+    # ------------------------------------------------------------- fractions
+    def fractions(self, gamma: float, theta: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """F_kj, dF/dgamma and dF/dtheta (shapes (K, J), (K, J), (n_theta, K, J))."""
+        la, dla = self.log_acc(gamma)
+        K, J = self.n_samples, self.n_sources
+        la = la.reshape(K, J) + self.log_w[None, :]
+        dla = dla.reshape(K, J)
+        dlg = np.zeros((self.n_theta, K, 1))
+        if self.n_theta:
+            lg = np.zeros((K, 1))
+            for k, t in enumerate(self.terms):
+                if t.temporal is not None:
+                    g, dg = t.temporal.sample_weight(theta)
+                    lg[k, 0] = np.log(g) if g > 0 else -np.inf
+                    dlg[:, k, 0] = dg / g if g > 0 else 0.0
+            la = la + lg
+        mx = np.max(la)
+        v = np.exp(la - mx)
+        F = v / v.sum()
+        dF = F * (dla - np.sum(F * dla))
+        dFt = F[None] * (dlg - np.sum(F[None] * dlg, axis=(1, 2), keepdims=True))
+        return F, dF, dFt
+
+    # ----------------------------------------------------------------- core
+    def _sample(self, k: int, ns: float, gamma: float, theta: np.ndarray,
+                F: np.ndarray, dF: np.ndarray, dFt: np.ndarray, per_event: bool):
+        t = self.terms[k]
+        N = float(t.n_total)
+        Fk = F[k].sum()
+        dFk = dF[k].sum()
+        dFkt = dFt[:, k, :].sum(axis=1)
+        nth = self.n_theta
+        lr, dlr = t.energy(gamma, t.cells)
+        x = t.spatial * np.exp(lr)
+        if t.single:
+            Fj = F[k, t.source] if self.n_sources > 1 else F[k, 0]
+            dFj = dF[k, t.source] if self.n_sources > 1 else dF[k, 0]
+            Y = Fj * x
+            dYg = dFj * x + Y * dlr
+            dYt = None
+            if nth:
+                dFjt = dFt[:, k, t.source] if self.n_sources > 1 else dFt[:, k, 0][:, None]
+                dYt = dFjt * x[None, :]
+        else:
+            Fj = F[k, t.source]
+            dFj = dF[k, t.source]
+            fx = Fj * x
+            Y = np.bincount(t.event, weights=fx, minlength=t.n_roi)
+            dYg = np.bincount(t.event, weights=dFj * x + fx * dlr, minlength=t.n_roi)
+            dYt = None
+            if nth:
+                dYt = np.stack([np.bincount(t.event, weights=dFt[a, k, t.source] * x,
+                                            minlength=t.n_roi) for a in range(nth)])
+        if t.temporal is not None:
+            T, dT = t.temporal.ratio(t.times, theta, background=t._tb)
+            Z = Y * T
+            dZg = dYg * T
+            dZt = dYt * T[None, :] + Y[None, :] * dT
+        else:
+            Z, dZg = Y, dYg
+            dZt = dYt if nth else None
+        u = Z - Fk
+        den = N + ns * u
+        m = N - t.n_roi
+        rest_den = N - ns * Fk
+        if np.any(den <= 0) or (m > 0 and rest_den <= 0):
+            return None
+        q = 1.0 / den
+        ell = np.log1p(ns * u / N)
+        rest = m * np.log1p(-ns * Fk / N) if m > 0 else 0.0
+        g_ns = u * q
+        g_g = ns * (dZg - dFk) * q
+        r_ns = -m * Fk / rest_den if m > 0 else 0.0
+        r_g = -m * ns * dFk / rest_den if m > 0 else 0.0
+        if nth:
+            g_t = ns * (dZt - dFkt[:, None]) * q[None, :]
+            r_t = -m * ns * dFkt / rest_den if m > 0 else np.zeros(nth)
+        if per_event:
+            jac = np.empty((self.n_params, t.n_roi + 1))
+            jac[0, :-1] = g_ns
+            jac[1, :-1] = g_g
+            jac[0, -1] = r_ns
+            jac[1, -1] = r_g
+            if nth:
+                jac[2:, :-1] = g_t
+                jac[2:, -1] = r_t
+            vals = np.empty(t.n_roi + 1)
+            vals[:-1] = ell
+            vals[-1] = rest
+            return vals, jac
+        grad = np.empty(self.n_params)
+        grad[0] = g_ns.sum() + r_ns
+        grad[1] = g_g.sum() + r_g
+        if nth:
+            grad[2:] = g_t.sum(axis=1) + r_t
+        return ell.sum() + rest, grad
+
+    def in_support(self, params: np.ndarray) -> bool:
+        p = np.asarray(params, dtype=np.float64)
+        if p.shape != (self.n_params,) or not np.all(np.isfinite(p)):
+            return False
+        if p[0] < self.ns_min or not (self.gamma_bounds[0] <= p[1] <= self.gamma_bounds[1]):
+            return False
+        if self.n_theta:
+            for t in self.terms:
+                if t.temporal is not None and not t.temporal.in_support(p[2:]):
+                    return False
+        return True
+
+    def evaluate(self, params: np.ndarray) -> tuple[float, np.ndarray]:
+        """log L(p) - log L(ns=0) and its gradient d/dp (shape (n_params,)).
+
+        Returns ``(-inf, zeros)`` outside the support.
+        """
+        p = np.asarray(params, dtype=np.float64)
+        if not self.in_support(p):
+            return -np.inf, np.zeros(self.n_params)
+        ns, gamma, theta = p[0], p[1], p[2:]
+        F, dF, dFt = self.fractions(gamma, theta)
+        total = 0.0
+        grad = np.zeros(self.n_params)
+        for k in range(self.n_samples):
+            r = self._sample(k, ns, gamma, theta, F, dF, dFt, per_event=False)
+            if r is None:
+                return -np.inf, np.zeros(self.n_params)
+            total += r[0]
+            grad += r[1]
+        if not np.isfinite(total):
+            return -np.inf, np.zeros(self.n_params)
+        return float(total), grad
+
+    def __call__(self, params: np.ndarray) -> float:
+        return self.evaluate(params)[0]
+
+    def per_event(self, params: np.ndarray, include_constants: bool = False
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """Per-event log-likelihood contributions and their Jacobian.
+
+        Parameters
+        ----------
+        params
+            ``(ns, gamma, *theta)``.
+        include_constants
+            Add log B_i (absolute per-event log density instead of the ratio
+            to background); needs ``log_bkg`` in the sample terms.
+
+        Returns
+        -------
+        values, jacobian
+            ``values`` shape (n_out,): for each sample its ROI events then one
+            entry for all its events outside the ROI; ``jacobian`` shape
+            (n_params, n_out). Outside the support all values are -inf and the
+            Jacobian is zero.
+        """
+        p = np.asarray(params, dtype=np.float64)
+        vals = np.empty(self.n_out)
+        jac = np.zeros((self.n_params, self.n_out))
+        if not self.in_support(p):
+            vals.fill(-np.inf)
+            return vals, jac
+        ns, gamma, theta = p[0], p[1], p[2:]
+        F, dF, dFt = self.fractions(gamma, theta)
+        for k, t in enumerate(self.terms):
+            r = self._sample(k, ns, gamma, theta, F, dF, dFt, per_event=True)
+            if r is None:
+                vals.fill(-np.inf)
+                jac.fill(0.0)
+                return vals, jac
+            a, b = self._offsets[k], self._offsets[k + 1]
+            vals[a:b] = r[0]
+            jac[:, a:b] = r[1]
+            if include_constants:
+                if t.log_bkg is not None:
+                    vals[a:b - 1] += t.log_bkg
+                vals[b - 1] += t.log_bkg_rest
+        if not np.all(np.isfinite(vals)):
+            vals.fill(-np.inf)
+            jac.fill(0.0)
+        return vals, jac
+
+    def signal_weights(self, params: np.ndarray) -> list[np.ndarray]:
+        """Per-ROI-event signal probability ``ns/N Z_i / (1 + ns/N (Z_i - F))``, per sample."""
+        p = np.asarray(params, dtype=np.float64)
+        ns, gamma, theta = p[0], p[1], p[2:]
+        F, _, _ = self.fractions(gamma, theta)
+        out = []
+        for k, t in enumerate(self.terms):
+            lr, _ = t.energy(gamma, t.cells)
+            x = F[k, t.source] * t.spatial * np.exp(lr)
+            Z = np.bincount(t.event, weights=x, minlength=t.n_roi)
+            if t.temporal is not None:
+                Z = Z * t.temporal.ratio(t.times, theta, background=t._tb)[0]
+            N = t.n_total
+            out.append(ns / N * Z / (1.0 + ns / N * (Z - F[k].sum())))
+        return out

@@ -1,0 +1,343 @@
+"""Parameter-independent set-up of the point-source / stacking likelihood.
+
+:class:`SampleSetup` holds everything about one sample that does not depend on
+the fit parameters: the background spatial and energy PDFs (from the data),
+the signal energy log-ratio splines in gamma for each source declination
+(from the detector response), and the acceptance splines that split ns
+between samples and sources. :meth:`SampleSetup.term` turns a set of events
+(the data, an RA scramble, or a data set with injected signal) into the
+:class:`~bayesnu.likelihood.kernel.SampleTerm` cache the kernel evaluates.
+
+:class:`LikelihoodSetup` does this for every sample of a data set and returns
+:class:`~bayesnu.likelihood.kernel.MixtureLikelihood` objects; its
+:meth:`~LikelihoodSetup.scrambled` gives a background trial in a few ms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bayesnu.data.core import Dataset, EventSample
+from bayesnu.errors import InputError
+from bayesnu.likelihood.kernel import MixtureLikelihood, SampleTerm
+from bayesnu.pdfs.energy import (
+    DEFAULT_GAMMA_GRID,
+    BackgroundEnergyPDF,
+    GammaSpline,
+    SignalEnergyPDF,
+)
+from bayesnu.pdfs.spatial import BackgroundSpatialPDF, angular_distance, gaussian_pdf, vmf_pdf
+from bayesnu.pdfs.temporal import TemporalPDF
+
+__all__ = ["Source", "SampleSetup", "LikelihoodSetup", "default_response",
+           "default_true_weights"]
+
+#: pivot energy (GeV) of the acceptance / flux normalisation
+E0_GEV = 1.0e5
+
+
+@dataclass(frozen=True)
+class Source:
+    """A point source: name, position (deg) and relative stacking weight."""
+
+    name: str
+    ra: float
+    dec: float
+    weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.ra) and 0.0 <= self.ra <= 360.0):
+            raise InputError(f"source {self.name}: RA {self.ra} outside [0, 360] deg", column="ra")
+        if not (np.isfinite(self.dec) and -90.0 <= self.dec <= 90.0):
+            raise InputError(f"source {self.name}: Dec {self.dec} outside [-90, 90] deg",
+                             column="dec")
+        if not (np.isfinite(self.weight) and self.weight >= 0):
+            raise InputError(f"source {self.name}: weight must be >= 0", column="weight")
+
+
+def default_response(sample: EventSample, log10e_true_edges: np.ndarray,
+                     log10e_reco_edges: np.ndarray, sindec: float) -> np.ndarray:
+    """Migration matrix P(reco bin | true bin) from :mod:`bayesnu.detector`."""
+    from bayesnu.detector.energy import energy_response
+
+    return energy_response(sample).matrix(log10e_true_edges, log10e_reco_edges, sindec)
+
+
+def default_true_weights(sample: EventSample, dec_deg: float, gamma: float,
+                         log10e_true_edges: np.ndarray) -> np.ndarray:
+    """Expected signal events per true-energy bin per unit flux at :data:`E0_GEV`."""
+    from bayesnu.detector.aeff import true_energy_weights
+
+    return true_energy_weights(sample, dec_deg, gamma, log10e_true_edges, e0_gev=E0_GEV)
+
+
+def _true_edges(sample: EventSample) -> np.ndarray:
+    if sample.aeff is None:
+        raise InputError(f"sample {sample.name} has no effective area; cannot build the "
+                         "signal energy PDF")
+    e = sample.aeff.log10e_edges
+    # at most 0.1 dex per bin for the response averaging
+    n = int(np.ceil((e[-1] - e[0]) / 0.1))
+    return np.unique(np.concatenate([e, np.linspace(e[0], e[-1], n + 1)]))
+
+
+class SampleSetup:
+    """Cached PDFs of one sample for a fixed list of sources.
+
+    Parameters
+    ----------
+    sample
+        The data of this sample (defines the background PDFs and N).
+    sources
+        Sources (positions in degrees).
+    spatial
+        ``"gaussian"`` or ``"vmf"`` signal spatial PDF.
+    gamma_grid
+        Spectral-index grid of the energy splines (defines gamma's support).
+    response, true_weights
+        Detector-response hooks (defaults: :mod:`bayesnu.detector`):
+        ``response(sample, true_edges, reco_edges, sindec) -> (n_true, n_reco)``
+        and ``true_weights(sample, dec, gamma, true_edges) -> (n_true,)`` in
+        events per unit flux normalisation at 100 TeV.
+    roi_eps
+        An (event, source) pair enters the sum when its largest possible
+        signal-over-background ratio (over gamma) exceeds ``roi_eps``; the
+        others are treated exactly as X = 0 (error below ``ns * roi_eps``).
+    angerr_floor_deg
+        Lower bound applied to the events' angular errors, degrees.
+    background_sample
+        Events defining the background PDFs if not ``sample`` itself.
+    """
+
+    def __init__(self, sample: EventSample, sources: Sequence[Source], spatial: str = "gaussian",
+                 gamma_grid: np.ndarray = DEFAULT_GAMMA_GRID,
+                 response: Callable | None = None, true_weights: Callable | None = None,
+                 roi_eps: float = 1e-5, angerr_floor_deg: float = 0.0,
+                 background_sample: EventSample | None = None) -> None:
+        if spatial not in ("gaussian", "vmf"):
+            raise InputError(f"unknown spatial PDF {spatial!r}; use 'gaussian' or 'vmf'",
+                             column="spatial")
+        if sample.size < 2:
+            raise InputError(f"sample {sample.name} has fewer than 2 events")
+        self.sample = sample
+        self.name = sample.name
+        self.sources = list(sources)
+        self.spatial = spatial
+        self.roi_eps = float(roi_eps)
+        self.angerr_floor = float(angerr_floor_deg)
+        self.gamma_grid = np.asarray(gamma_grid, dtype=np.float64)
+        bkg = background_sample if background_sample is not None else sample
+        self.bkg_spatial = BackgroundSpatialPDF(bkg.sindec, bkg.footprint)
+        self.bkg_energy = BackgroundEnergyPDF(bkg.sindec, bkg.log10e)
+        response = response or default_response
+        true_weights = true_weights or default_true_weights
+        te = _true_edges(sample)
+        re = self.bkg_energy.reco_edges
+        nb, nr = self.bkg_energy.n_bands, self.bkg_energy.n_reco
+        n_cells = nb * nr
+        J = len(self.sources)
+        logr = np.empty((self.gamma_grid.size, J * n_cells))
+        log_acc = np.empty((self.gamma_grid.size, J))
+        logb = np.log(self.bkg_energy.table).ravel()
+        for j, src in enumerate(self.sources):
+            w = np.array([true_weights(sample, src.dec, g, te) for g in self.gamma_grid])
+            acc = w.sum(axis=1)
+            if np.any(acc <= 0):
+                raise InputError(f"sample {sample.name} has no effective area at the declination "
+                                 f"of {src.name} ({src.dec:.2f} deg)")
+            log_acc[:, j] = np.log(acc)
+            r = response(sample, te, re, float(np.sin(np.radians(src.dec))))
+            dist = w @ r
+            norm = dist.sum(axis=1, keepdims=True)
+            if np.any(norm <= 0):
+                raise InputError(f"sample {sample.name}: signal energy PDF vanishes inside the "
+                                 f"reco-energy range at {src.name}")
+            table = dist / norm / np.diff(re)[None, :]
+            sig = SignalEnergyPDF(re, table, self.gamma_grid)
+            lr = np.log(np.maximum(np.broadcast_to(sig.table[:, None, :], (
+                self.gamma_grid.size, nb, nr)).reshape(self.gamma_grid.size, n_cells), 1e-300))
+            logr[:, j * n_cells:(j + 1) * n_cells] = np.maximum(lr - logb[None, :], -700.0)
+        self.n_cells = n_cells
+        self.energy = GammaSpline(self.gamma_grid, logr)
+        self.max_log_ratio = logr.max(axis=0)
+        self.log_acc = log_acc
+        self.true_edges = te
+        # per-event caches of the sample's own events (RA scrambles keep dec and energy)
+        self._cache_key = None
+        self._events_cache(sample)
+
+    def _events_cache(self, ev: EventSample) -> dict:
+        key = id(ev)
+        if self._cache_key == key:
+            return self._cache
+        sd = ev.sindec
+        sigma = np.maximum(ev.angerr, self.angerr_floor) * (np.pi / 180.0)
+        c = {
+            "cells": self.bkg_energy.cell_index(sd, ev.log10e),
+            "bsp": np.maximum(self.bkg_spatial(sd), 1e-300),
+            "sigma": sigma,
+        }
+        c["logb"] = (np.log(c["bsp"]) + np.log(self.bkg_energy.table.ravel()[c["cells"]]))
+        self._cache_key, self._cache = key, c
+        return c
+
+    def term(self, events: EventSample | None = None, ra: np.ndarray | None = None,
+             temporal: TemporalPDF | None = None, times: np.ndarray | None = None,
+             constants: bool = False) -> SampleTerm:
+        """Kernel cache for ``events`` (default: the sample itself).
+
+        Parameters
+        ----------
+        events
+            Events to evaluate (same sample; e.g. with injected signal).
+        ra
+            Replacement right ascensions (deg) of ``events`` (an RA scramble).
+        temporal
+            Time PDF of this sample, if the likelihood is time dependent.
+        times
+            Replacement event times (MJD), e.g. a time scramble.
+        constants
+            Also store log B_i of the events (for absolute per-event values).
+        """
+        ev = self.sample if events is None else events
+        c = self._events_cache(ev)
+        ra = ev.ra if ra is None else np.asarray(ra, dtype=np.float64)
+        dec = ev.dec
+        ev_idx, src_idx, sp_ratio, cells = [], [], [], []
+        for j, src in enumerate(self.sources):
+            psi = angular_distance(ra, dec, src.ra, src.dec)
+            if self.spatial == "gaussian":
+                s = gaussian_pdf(psi, c["sigma"])
+            else:
+                s = vmf_pdf(psi, c["sigma"])
+            ratio = s / c["bsp"]
+            col = j * self.n_cells + c["cells"]
+            keep = np.flatnonzero(ratio * np.exp(self.max_log_ratio[col]) > self.roi_eps)
+            ev_idx.append(keep)
+            src_idx.append(np.full(keep.size, j, dtype=np.int64))
+            sp_ratio.append(ratio[keep])
+            cells.append(col[keep])
+        ev_all = np.concatenate(ev_idx)
+        roi, inverse = np.unique(ev_all, return_inverse=True)
+        t = None
+        if temporal is not None:
+            tt = ev.time if times is None else np.asarray(times, dtype=np.float64)
+            t = tt[roi]
+        log_bkg = None
+        rest = 0.0
+        if constants:
+            logb = c["logb"]
+            log_bkg = logb[roi]
+            rest = float(logb.sum() - log_bkg.sum())
+        return SampleTerm(name=self.name, n_total=ev.size, n_roi=roi.size,
+                          event=inverse.astype(np.int64), source=np.concatenate(src_idx),
+                          spatial=np.concatenate(sp_ratio), cells=np.concatenate(cells),
+                          energy=self.energy, times=t, temporal=temporal, log_bkg=log_bkg,
+                          log_bkg_rest=rest, roi_index=roi)
+
+
+class LikelihoodSetup:
+    """Likelihood set-up of a data set (all its samples) for one or more sources.
+
+    Parameters
+    ----------
+    data
+        A :class:`~bayesnu.data.core.Dataset`, one EventSample or a list of them.
+    sources
+        One :class:`Source` (point source) or several (stacking), or
+        ``(ra, dec)`` in degrees.
+    weights
+        Stacking weights (overrides the sources' own ``weight``); e.g. a
+        catalogue column. The expected signal of source j in sample k is
+        ``ns * W_j a_kj(gamma) / sum W a`` (flux weights times acceptance).
+    **kwargs
+        Passed to :class:`SampleSetup` (``spatial``, ``gamma_grid``, ``roi_eps``,
+        ``response``, ``true_weights``, ``angerr_floor_deg``).
+    """
+
+    def __init__(self, data: Dataset | EventSample | Sequence[EventSample],
+                 sources: Source | Sequence[Source] | tuple[float, float],
+                 weights: np.ndarray | None = None, ns_min: float = 0.0, **kwargs) -> None:
+        if isinstance(data, Dataset):
+            samples = list(data.samples)
+        elif isinstance(data, EventSample):
+            samples = [data]
+        else:
+            samples = list(data)
+        if isinstance(sources, Source):
+            sources = [sources]
+        elif isinstance(sources, tuple) and len(sources) == 2 and np.isscalar(sources[0]):
+            sources = [Source("source", float(sources[0]), float(sources[1]))]
+        sources = list(sources)
+        if not sources:
+            raise InputError("no sources given")
+        if weights is not None:
+            w = np.asarray(weights, dtype=np.float64)
+            if w.shape != (len(sources),):
+                raise InputError(f"{w.size} weights for {len(sources)} sources", column="weights")
+            sources = [Source(s.name, s.ra, s.dec, float(x)) for s, x in zip(sources, w)]
+        self.sources = sources
+        self.weights = np.array([s.weight for s in sources])
+        self.ns_min = ns_min
+        self.setups = [SampleSetup(s, sources, **kwargs) for s in samples]
+        gg = self.setups[0].gamma_grid
+        la = np.concatenate([st.log_acc for st in self.setups], axis=1)  # (n_g, K*J)
+        self.log_acceptance = GammaSpline(gg, la)
+
+    @property
+    def samples(self) -> list[EventSample]:
+        return [s.sample for s in self.setups]
+
+    @property
+    def n_total(self) -> int:
+        return int(sum(s.sample.size for s in self.setups))
+
+    def likelihood(self, events: Sequence[EventSample | None] | None = None,
+                   ras: Sequence[np.ndarray | None] | None = None,
+                   temporal: Sequence[TemporalPDF | None] | None = None,
+                   times: Sequence[np.ndarray | None] | None = None,
+                   theta_names: Sequence[str] = (), constants: bool = False
+                   ) -> MixtureLikelihood:
+        """Kernel for the data (or replacement events / RA / times per sample)."""
+        K = len(self.setups)
+
+        def _get(seq, k):
+            return None if seq is None else seq[k]
+
+        for name, seq in (("events", events), ("ras", ras), ("temporal", temporal),
+                          ("times", times)):
+            if seq is not None and len(seq) != K:
+                raise InputError(f"{name}: {len(seq)} entries for {K} samples")
+        if temporal is not None and not theta_names:
+            theta_names = next((tp.param_names for tp in temporal if tp is not None), ())
+        terms = [st.term(_get(events, k), _get(ras, k), _get(temporal, k), _get(times, k),
+                         constants=constants) for k, st in enumerate(self.setups)]
+        return MixtureLikelihood(terms, self.log_acceptance, self.weights,
+                                 theta_names=theta_names, ns_min=self.ns_min)
+
+    def scramble_ra(self, rng: np.random.Generator) -> list[np.ndarray]:
+        """Uniform RA scrambles of every sample inside its footprint."""
+        out = []
+        for st in self.setups:
+            fp = st.sample.footprint
+            out.append(rng.uniform(max(fp.ra_min, 0.0), min(fp.ra_max, 360.0), st.sample.size))
+        return out
+
+    def scrambled(self, rng: np.random.Generator, **kwargs) -> MixtureLikelihood:
+        """Background-only trial: the data with RA scrambled in every sample."""
+        return self.likelihood(ras=self.scramble_ra(rng), **kwargs)
+
+    def flux_per_ns(self, gamma: float) -> float:
+        """Flux normalisation (GeV^-1 cm^-2 s^-1 at 100 TeV) per signal event.
+
+        For stacking, the normalisation of a source with weight 1 (weights are
+        normalised to sum 1): ``phi0_j = W_j * flux_per_ns * ns``.
+        """
+        la, _ = self.log_acceptance(gamma)
+        K, J = len(self.setups), len(self.sources)
+        acc = np.exp(la).reshape(K, J)
+        w = self.weights / self.weights.sum()
+        return float(1.0 / np.sum(acc * w[None, :]))

@@ -1,0 +1,342 @@
+"""Energy PDFs of the unbinned point-source likelihood.
+
+* :class:`SignalEnergyPDF` -- density of the reconstructed energy proxy
+  log10(E_reco/GeV) of signal events from a power law ``E^-gamma`` at the
+  source declination, on a grid of spectral indices. It folds the effective
+  area and the energy response (migration matrix true -> reco) of a sample::
+
+      P_s(x | gamma, dec) = sum_t A(E_t, dec) Phi_t(gamma) R_t(x) / sum_t A(E_t, dec) Phi_t(gamma)
+
+  with ``Phi_t`` the exact integral of ``E^-gamma`` over true-energy bin t.
+* :class:`BackgroundEnergyPDF` -- data-driven density of log10(E_reco) in bands
+  of sin(dec) (smoothed 2-D histogram, conditional on the band).
+* :class:`EnergyRatioSpline` -- log(P_s / P_b) per (sin dec band, reco bin)
+  cell, interpolated in gamma by a cubic spline (continuous first and second
+  derivatives), so that the likelihood kernel evaluates an event's energy
+  term and its gamma derivative with a handful of multiply-adds.
+* :class:`GammaSpline` -- the generic vector-valued cubic spline in gamma that
+  the above uses (also used for per-sample acceptances).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from scipy.interpolate import CubicSpline
+from scipy.ndimage import gaussian_filter
+
+from bayesnu.errors import InputError
+
+__all__ = [
+    "DEFAULT_GAMMA_GRID",
+    "power_law_bin_integrals",
+    "GammaSpline",
+    "SignalEnergyPDF",
+    "BackgroundEnergyPDF",
+    "EnergyRatioSpline",
+]
+
+#: spectral-index grid of the energy PDFs (support of gamma in the likelihood)
+DEFAULT_GAMMA_GRID = np.round(np.arange(0.8, 4.2 + 1e-9, 0.05), 10)
+
+
+def power_law_bin_integrals(log10e_edges: np.ndarray, gamma: np.ndarray,
+                            e0_gev: float = 1.0e3) -> np.ndarray:
+    """Exact integrals of ``(E/E0)^-gamma`` over energy bins.
+
+    Parameters
+    ----------
+    log10e_edges
+        Bin edges in log10(E/GeV), shape (n + 1,).
+    gamma
+        Spectral indices, shape (m,) (or scalar).
+    e0_gev
+        Pivot energy in GeV.
+
+    Returns
+    -------
+    ndarray
+        Shape (m, n), in GeV.
+    """
+    g = np.atleast_1d(np.asarray(gamma, dtype=np.float64))[:, None]
+    lo = 10.0 ** np.asarray(log10e_edges[:-1], dtype=np.float64)[None, :] / e0_gev
+    hi = 10.0 ** np.asarray(log10e_edges[1:], dtype=np.float64)[None, :] / e0_gev
+    a = 1.0 - g
+    near1 = np.abs(a) < 1e-8
+    a_safe = np.where(near1, 1.0, a)
+    gen = (hi ** a_safe - lo ** a_safe) / a_safe
+    return e0_gev * np.where(near1, np.log(hi / lo), gen)
+
+
+class GammaSpline:
+    """Vector-valued (not-a-knot) cubic spline ``y(gamma)`` on a grid.
+
+    Stores the piecewise-polynomial coefficients as an array of shape
+    (n_intervals, 4, m) so that evaluation for one gamma touches one
+    contiguous (4, m) block (or a gather of it).
+
+    Parameters
+    ----------
+    gamma_grid
+        Increasing grid, shape (n,).
+    values
+        Function values, shape (n, m) (or (n,) for a scalar function).
+    """
+
+    def __init__(self, gamma_grid: np.ndarray, values: np.ndarray) -> None:
+        g = np.asarray(gamma_grid, dtype=np.float64)
+        y = np.asarray(values, dtype=np.float64)
+        self.scalar = y.ndim == 1
+        if self.scalar:
+            y = y[:, None]
+        if g.ndim != 1 or g.size < 4 or np.any(np.diff(g) <= 0):
+            raise InputError("gamma grid must be increasing with at least 4 points",
+                             column="gamma")
+        if y.shape[0] != g.size:
+            raise InputError(f"spline values have {y.shape[0]} rows for {g.size} grid points",
+                             column="gamma")
+        if not np.all(np.isfinite(y)):
+            raise InputError("non-finite values in a gamma spline table", column="gamma")
+        cs = CubicSpline(g, y, axis=0, bc_type="not-a-knot")
+        # cs.c: (4, n_int, m) highest power first -> (n_int, 4, m)
+        self.coef = np.ascontiguousarray(np.transpose(cs.c, (1, 0, 2)))
+        self.grid = g
+        self.lo = float(g[0])
+        self.hi = float(g[-1])
+
+    @property
+    def size(self) -> int:
+        return self.coef.shape[2]
+
+    def interval(self, gamma: float) -> tuple[int, float]:
+        """Interval index and offset of ``gamma`` (must be inside the grid)."""
+        k = int(np.searchsorted(self.grid, gamma, side="right") - 1)
+        k = min(max(k, 0), self.grid.size - 2)
+        return k, float(gamma - self.grid[k])
+
+    def __call__(self, gamma: float, index: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Values and d/dgamma at ``gamma`` (optionally of a subset ``index``).
+
+        Returns
+        -------
+        value, derivative
+            Arrays of shape (m,) (or (len(index),)); scalars for a scalar spline.
+        """
+        k, dx = self.interval(gamma)
+        c = self.coef[k]
+        if index is not None:
+            c = c[:, index]
+        val = ((c[0] * dx + c[1]) * dx + c[2]) * dx + c[3]
+        der = (3.0 * c[0] * dx + 2.0 * c[1]) * dx + c[2]
+        if self.scalar and index is None:
+            return val[0], der[0]
+        return val, der
+
+
+def _reco_edges_for(log10e: np.ndarray, width: float = 0.1) -> np.ndarray:
+    lo = np.floor(np.min(log10e) / width) * width - width
+    hi = np.ceil(np.max(log10e) / width) * width + width
+    return np.round(np.arange(lo, hi + 0.5 * width, width), 10)
+
+
+class SignalEnergyPDF:
+    """Signal density of log10(E_reco) for ``E^-gamma`` at one declination.
+
+    Parameters
+    ----------
+    log10e_reco_edges
+        Reco-energy bin edges, shape (n_reco + 1,).
+    table
+        Density per unit log10(E_reco), shape (n_gamma, n_reco); each row
+        integrates to 1 over the reco range.
+    gamma_grid
+        Spectral indices of the rows.
+    """
+
+    def __init__(self, log10e_reco_edges: np.ndarray, table: np.ndarray,
+                 gamma_grid: np.ndarray) -> None:
+        self.reco_edges = np.asarray(log10e_reco_edges, dtype=np.float64)
+        self.table = np.asarray(table, dtype=np.float64)
+        self.gamma_grid = np.asarray(gamma_grid, dtype=np.float64)
+        if self.table.shape != (self.gamma_grid.size, self.reco_edges.size - 1):
+            raise InputError(f"signal energy table shape {self.table.shape} does not match "
+                             f"{self.gamma_grid.size} gammas x {self.reco_edges.size - 1} bins")
+
+    @classmethod
+    def from_response(cls, log10e_true_edges: np.ndarray, aeff_cm2: np.ndarray,
+                      response: np.ndarray, log10e_reco_edges: np.ndarray,
+                      gamma_grid: np.ndarray = DEFAULT_GAMMA_GRID) -> SignalEnergyPDF:
+        """Fold a power law with an effective area and a migration matrix.
+
+        Parameters
+        ----------
+        log10e_true_edges
+            True-neutrino-energy bin edges, log10(E/GeV), shape (n_true + 1,).
+        aeff_cm2
+            Effective area (cm^2) per true bin at the source declination, (n_true,).
+        response
+            Migration matrix, shape (n_true, n_reco): probability that an event
+            of true bin t has its reco energy in reco bin r.
+        log10e_reco_edges
+            Reco bin edges, shape (n_reco + 1,).
+        gamma_grid
+            Spectral indices.
+        """
+        te = np.asarray(log10e_true_edges, dtype=np.float64)
+        a = np.asarray(aeff_cm2, dtype=np.float64)
+        r = np.asarray(response, dtype=np.float64)
+        re = np.asarray(log10e_reco_edges, dtype=np.float64)
+        if a.shape != (te.size - 1,) or r.shape != (te.size - 1, re.size - 1):
+            raise InputError(f"response shape {r.shape} / area shape {a.shape} do not match "
+                             f"{te.size - 1} true x {re.size - 1} reco bins")
+        phi = power_law_bin_integrals(te, gamma_grid)  # (n_g, n_true)
+        w = phi * a[None, :]
+        dist = w @ r  # (n_g, n_reco) expected counts per reco bin
+        norm = dist.sum(axis=1, keepdims=True)
+        if np.any(norm <= 0):
+            raise InputError("signal energy PDF is zero everywhere (no effective area "
+                             "inside the reco-energy range at this declination)")
+        table = dist / norm / np.diff(re)[None, :]
+        return cls(re, table, gamma_grid)
+
+    @classmethod
+    def from_function(cls, log10e_true_edges: np.ndarray, aeff_cm2: np.ndarray,
+                      response_fn: Callable[[np.ndarray, np.ndarray], np.ndarray],
+                      log10e_reco_edges: np.ndarray,
+                      gamma_grid: np.ndarray = DEFAULT_GAMMA_GRID) -> SignalEnergyPDF:
+        """As :meth:`from_response` with ``response_fn(true_edges, reco_edges)``."""
+        r = response_fn(np.asarray(log10e_true_edges), np.asarray(log10e_reco_edges))
+        return cls.from_response(log10e_true_edges, aeff_cm2, r, log10e_reco_edges, gamma_grid)
+
+    def __call__(self, log10e: np.ndarray, gamma_index: int) -> np.ndarray:
+        """Density at reco energies for grid row ``gamma_index`` (0 outside range)."""
+        x = np.asarray(log10e, dtype=np.float64)
+        j = np.searchsorted(self.reco_edges, x, side="right") - 1
+        ok = (j >= 0) & (j < self.reco_edges.size - 1)
+        return np.where(ok, self.table[gamma_index, np.clip(j, 0, self.table.shape[1] - 1)],
+                        0.0)
+
+
+class BackgroundEnergyPDF:
+    """Data-driven density of log10(E_reco) in bands of sin(dec).
+
+    A 2-D histogram of the data in (sin dec, log10 E_reco) is smoothed with a
+    Gaussian kernel (``smooth`` bins in each direction), half a pseudo-event
+    is spread uniformly over each band's energy range (so empty bins far in
+    the tails keep a small positive density), and each band is normalised to
+    unit integral over log10(E_reco).
+
+    Parameters
+    ----------
+    sindec, log10e
+        Data events (background dominated).
+    sindec_edges
+        Band edges in sin(dec); default: equal-width bands, about 3000 events
+        per band on average, between 1 and 20 bands, over the data's range.
+    log10e_edges
+        Reco-energy bin edges; default 0.1-wide bins over the data's range.
+    smooth
+        Gaussian smoothing widths in bins (sin dec, log10 E).
+    """
+
+    def __init__(self, sindec: np.ndarray, log10e: np.ndarray,
+                 sindec_edges: np.ndarray | None = None,
+                 log10e_edges: np.ndarray | None = None,
+                 smooth: tuple[float, float] = (0.75, 1.5)) -> None:
+        sd = np.asarray(sindec, dtype=np.float64)
+        le = np.asarray(log10e, dtype=np.float64)
+        if sd.size < 2 or sd.shape != le.shape:
+            raise InputError("background energy PDF needs >= 2 events with sin(dec) and energy",
+                             column="log10e")
+        if log10e_edges is None:
+            log10e_edges = _reco_edges_for(le)
+        if sindec_edges is None:
+            nb = int(np.clip(sd.size // 3000, 1, 20))
+            sindec_edges = np.linspace(sd.min() - 1e-9, sd.max() + 1e-9, nb + 1)
+        self.sindec_edges = np.asarray(sindec_edges, dtype=np.float64)
+        self.reco_edges = np.asarray(log10e_edges, dtype=np.float64)
+        h, _, _ = np.histogram2d(sd, le, bins=(self.sindec_edges, self.reco_edges))
+        if self.sindec_edges.size > 2:
+            h = gaussian_filter(h, sigma=smooth, mode="nearest")
+        else:
+            h = gaussian_filter(h, sigma=(0.0, smooth[1]), mode="nearest")
+        widths = np.diff(self.reco_edges)
+        span = self.reco_edges[-1] - self.reco_edges[0]
+        h = h + 0.5 * widths[None, :] / span
+        self.table = h / (h * widths[None, :]).sum(axis=1, keepdims=True) / widths[None, :]
+
+    @property
+    def n_bands(self) -> int:
+        return self.sindec_edges.size - 1
+
+    @property
+    def n_reco(self) -> int:
+        return self.reco_edges.size - 1
+
+    def cell_index(self, sindec: np.ndarray, log10e: np.ndarray) -> np.ndarray:
+        """Flat cell index ``band * n_reco + reco_bin`` (clipped to the table)."""
+        b = np.clip(np.searchsorted(self.sindec_edges, sindec, side="right") - 1, 0,
+                    self.n_bands - 1)
+        r = np.clip(np.searchsorted(self.reco_edges, log10e, side="right") - 1, 0,
+                    self.n_reco - 1)
+        return (b * self.n_reco + r).astype(np.int64)
+
+    def __call__(self, sindec: np.ndarray, log10e: np.ndarray) -> np.ndarray:
+        """Density per unit log10(E_reco) given sin(dec)."""
+        return self.table.ravel()[self.cell_index(sindec, log10e)]
+
+
+class EnergyRatioSpline:
+    """log(P_signal / P_background) per energy cell, as a cubic spline in gamma.
+
+    Cells are the (sin dec band, reco bin) cells of the background PDF. The
+    signal PDF is either one table for a fixed source declination
+    (shape (n_gamma, n_reco), the usual point-source case) or one table per
+    band (shape (n_gamma, n_bands, n_reco)).
+
+    Parameters
+    ----------
+    signal
+        :class:`SignalEnergyPDF` on the same reco edges, or a raw table.
+    background
+        :class:`BackgroundEnergyPDF`.
+    gamma_grid
+        Spectral indices of the signal table rows (taken from ``signal`` when
+        it is a :class:`SignalEnergyPDF`).
+    """
+
+    def __init__(self, signal: SignalEnergyPDF | np.ndarray, background: BackgroundEnergyPDF,
+                 gamma_grid: np.ndarray | None = None) -> None:
+        if isinstance(signal, SignalEnergyPDF):
+            if not np.allclose(signal.reco_edges, background.reco_edges):
+                raise InputError("signal and background energy PDFs use different reco bins")
+            table = signal.table
+            gamma_grid = signal.gamma_grid
+        else:
+            table = np.asarray(signal, dtype=np.float64)
+            if gamma_grid is None:
+                raise InputError("gamma_grid is required with a raw signal table")
+        gamma_grid = np.asarray(gamma_grid, dtype=np.float64)
+        nb, nr = background.n_bands, background.n_reco
+        if table.ndim == 2:
+            table = np.broadcast_to(table[:, None, :], (table.shape[0], nb, nr))
+        if table.shape != (gamma_grid.size, nb, nr):
+            raise InputError(f"signal table shape {table.shape} does not match "
+                             f"({gamma_grid.size}, {nb}, {nr})")
+        # floor the signal density far below anything relevant: log stays finite
+        tiny = 1e-300
+        logr = np.log(np.maximum(table, tiny)) - np.log(background.table)[None, :, :]
+        logr = np.maximum(logr, -700.0).reshape(gamma_grid.size, nb * nr)
+        self.spline = GammaSpline(gamma_grid, logr)
+        self.max_log_ratio = logr.max(axis=0)
+        self.background = background
+        self.gamma_grid = gamma_grid
+
+    def cell_index(self, sindec: np.ndarray, log10e: np.ndarray) -> np.ndarray:
+        return self.background.cell_index(sindec, log10e)
+
+    def __call__(self, gamma: float, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """log energy ratio and its gamma derivative for events in ``cells``."""
+        return self.spline(gamma, cells)
