@@ -265,7 +265,7 @@ class BackgroundEnergyPDF:
         widths = np.diff(self.reco_edges)
         span = self.reco_edges[-1] - self.reco_edges[0]
         h = h + 0.5 * widths[None, :] / span
-        self.table = h / (h * widths[None, :]).sum(axis=1, keepdims=True) / widths[None, :]
+        self.table = h / h.sum(axis=1, keepdims=True) / widths[None, :]
 
     @property
     def n_bands(self) -> int:

@@ -1,0 +1,133 @@
+"""PDF kernels: normalisation, limits, spline smoothness."""
+
+import numpy as np
+import pytest
+from scipy.integrate import quad
+
+from bayesnu.data.core import Footprint, Uptime
+from bayesnu.errors import InputError
+from bayesnu.likelihood.synthetic import lognormal_response
+from bayesnu.pdfs import (
+    BackgroundEnergyPDF,
+    BackgroundSpatialPDF,
+    GammaSpline,
+    SignalEnergyPDF,
+    angular_distance,
+    gaussian_pdf,
+    power_law_bin_integrals,
+    signal_spatial_pdf,
+    vmf_pdf,
+)
+from bayesnu.pdfs.temporal import UniformUptimePDF
+
+
+def test_angular_distance_known_values():
+    assert angular_distance(0.0, 0.0, 90.0, 0.0) == pytest.approx(np.pi / 2)
+    assert angular_distance(10.0, 90.0, 200.0, 90.0) == pytest.approx(0.0, abs=1e-12)
+    # small separations: haversine keeps full precision
+    d = angular_distance(100.0, 20.0, 100.0, 20.0 + 1e-6)
+    assert d == pytest.approx(np.radians(1e-6), rel=1e-6)
+    # antipodes
+    assert angular_distance(0.0, -30.0, 180.0, 30.0) == pytest.approx(np.pi, abs=1e-12)
+
+
+@pytest.mark.parametrize("sigma_deg", [0.5, 3.0, 10.0])
+def test_vmf_normalised_on_sphere(sigma_deg):
+    s = np.radians(sigma_deg)
+    val, _ = quad(lambda p: 2 * np.pi * np.sin(p) * vmf_pdf(p, s), 0, np.pi, points=[s, 5 * s],
+                  limit=200)
+    assert val == pytest.approx(1.0, rel=1e-7)
+
+
+def test_gaussian_flat_sky_normalisation_and_vmf_limit():
+    s = np.radians(0.5)
+    val, _ = quad(lambda p: 2 * np.pi * p * gaussian_pdf(p, s), 0, 20 * s)
+    assert val == pytest.approx(1.0, rel=1e-9)
+    psi = np.radians(np.linspace(0, 2, 11))
+    np.testing.assert_allclose(vmf_pdf(psi, s), gaussian_pdf(psi, s), rtol=2e-3)
+    with pytest.raises(InputError):
+        signal_spatial_pdf(np.array([1.0]), np.array([1.0]), np.array([1.0]), 0, 0, kind="x")
+
+
+def test_background_spatial_normalised_full_sky_and_footprint(rng):
+    sd = np.concatenate([rng.uniform(-1, 1, 5000), rng.uniform(0, 0.3, 3000)])
+    b = BackgroundSpatialPDF(sd)
+    x = np.linspace(-1, 1, 400001)
+    assert np.trapezoid(b.sindec_pdf(x), x) == pytest.approx(1.0, abs=1e-6)
+    # per steradian: integral over the sphere = 2 pi * integral over sin(dec)
+    assert b(np.array([0.1]))[0] == pytest.approx(b.sindec_pdf(np.array([0.1]))[0] / (2 * np.pi))
+    # the over-density shows up
+    assert b.sindec_pdf(np.array([0.15]))[0] > 2 * b.sindec_pdf(np.array([-0.5]))[0]
+    fp = Footprint(ra_min=70, ra_max=80, dec_min=0, dec_max=10)
+    sdb = rng.uniform(0, np.sin(np.radians(10)), 500)
+    bb = BackgroundSpatialPDF(sdb, fp)
+    lo, hi = bb.sindec_range
+    x = np.linspace(lo, hi, 100001)
+    assert np.trapezoid(bb.sindec_pdf(x), x) == pytest.approx(1.0, abs=1e-6)
+    # density per sr integrates to 1 over the footprint's solid angle
+    assert bb(np.array([0.1]))[0] * fp.solid_angle_sr == pytest.approx(
+        bb.sindec_pdf(np.array([0.1]))[0] * (hi - lo), rel=0.3)
+    assert np.all(bb(np.linspace(lo, hi, 50)) > 0)
+
+
+def test_power_law_bin_integrals_match_quadrature():
+    edges = np.array([2.0, 2.5, 3.7, 5.0])
+    for g in (1.0, 2.0, 2.7):
+        got = power_law_bin_integrals(edges, g, e0_gev=1e3)[0]
+        ref = [quad(lambda e: (e / 1e3) ** -g, 10 ** a, 10 ** b)[0]
+               for a, b in zip(edges[:-1], edges[1:])]
+        np.testing.assert_allclose(got, ref, rtol=1e-9)
+
+
+def test_gamma_spline_exact_on_grid_and_smooth():
+    g = np.linspace(1, 4, 31)
+    y = np.stack([np.sin(g), g ** 3 - 2 * g, np.exp(-g)], axis=1)
+    sp = GammaSpline(g, y)
+    v, d = sp(2.3)
+    np.testing.assert_allclose(v, [np.sin(2.3), 2.3 ** 3 - 4.6, np.exp(-2.3)], rtol=1e-5)
+    np.testing.assert_allclose(d, [np.cos(2.3), 3 * 2.3 ** 2 - 2, -np.exp(-2.3)], rtol=1e-3)
+    # derivative continuous across a knot
+    k = g[10]
+    _, dl = sp(k - 1e-9)
+    _, dr = sp(k + 1e-9)
+    np.testing.assert_allclose(dl, dr, rtol=1e-6)
+    # index selection
+    v2, _ = sp(2.3, np.array([2, 0]))
+    np.testing.assert_allclose(v2, v[[2, 0]])
+    with pytest.raises(InputError):
+        GammaSpline(g[::-1], y)
+
+
+def test_signal_energy_pdf_normalised_and_harder_with_small_gamma():
+    te = np.arange(2.0, 8.01, 0.1)
+    re = np.arange(1.0, 8.01, 0.1)
+    c = 0.5 * (te[1:] + te[:-1])
+    aeff = 1e4 * np.minimum(10 ** (1.5 * (c - 4)), 30)
+    resp = lognormal_response(-0.3, 0.3)(None, te, re, 0.0)
+    sig = SignalEnergyPDF.from_response(te, aeff, resp, re, np.linspace(1, 4, 13))
+    np.testing.assert_allclose((sig.table * np.diff(re)).sum(axis=1), 1.0, rtol=1e-12)
+    mean = (sig.table * np.diff(re) * 0.5 * (re[1:] + re[:-1])).sum(axis=1)
+    assert np.all(np.diff(mean) < 0)  # softer spectrum -> lower mean reco energy
+
+
+def test_background_energy_pdf_normalised_per_band(rng):
+    sd = rng.uniform(-1, 1, 20000)
+    le = 2.3 + rng.exponential(0.4 + 0.2 * (sd > 0), 20000)
+    b = BackgroundEnergyPDF(sd, le)
+    w = np.diff(b.reco_edges)
+    np.testing.assert_allclose((b.table * w).sum(axis=1), 1.0, rtol=1e-10)
+    assert np.all(b.table > 0)
+    assert b.n_bands >= 2
+    # the harder northern bands have more high-energy density
+    hi = b.reco_edges[:-1] > 4.5
+    assert (b.table[-1, hi] * w[hi]).sum() > (b.table[0, hi] * w[hi]).sum()
+
+
+def test_uniform_uptime_temporal_pdf():
+    up = Uptime(np.array([[0.0, 10.0], [20.0, 30.0]]))
+    tp = UniformUptimePDF(up)
+    t = np.array([5.0, 15.0, 25.0])
+    np.testing.assert_allclose(tp.background(t), [0.05, 0.0, 0.05])
+    r, dr = tp.ratio(t, np.array([]))
+    np.testing.assert_allclose(r, [1.0, 0.0, 1.0])
+    assert dr.shape == (0, 3)
