@@ -74,7 +74,7 @@ def test_power_law_bin_integrals_match_quadrature():
     edges = np.array([2.0, 2.5, 3.7, 5.0])
     for g in (1.0, 2.0, 2.7):
         got = power_law_bin_integrals(edges, g, e0_gev=1e3)[0]
-        ref = [quad(lambda e: (e / 1e3) ** -g, 10 ** a, 10 ** b)[0]
+        ref = [quad(lambda e, g=g: (e / 1e3) ** -g, 10 ** a, 10 ** b)[0]
                for a, b in zip(edges[:-1], edges[1:])]
         np.testing.assert_allclose(got, ref, rtol=1e-9)
 
