@@ -1,0 +1,266 @@
+"""Temporal PDFs of a neutrino flare, truncated to and normalised over the detector uptime.
+
+Times are MJD (days). The uptime is a set of good-run intervals ``[a_k, b_k)``
+(:class:`bayesnu.data.core.Uptime`); every PDF here is zero outside them and
+integrates to one over them.
+
+* :class:`GaussianFlare` -- ``f(t) = phi((t - T0)/sigma) / (sigma * Z)`` with the
+  truncation normalisation ``Z(T0, sigma) = sum_k [Phi(zb_k) - Phi(za_k)]``
+  (``za_k = (a_k - T0)/sigma``), vectorised over intervals and over many
+  ``(T0, sigma)`` pairs at once, with analytic derivatives in ``T0`` and ``sigma``.
+* :class:`BoxFlare` -- uniform on ``[T_start, T_stop]`` intersected with the uptime.
+  Its edges are not differentiable where an event sits on them; the flare fit
+  profiles them over event times instead (see :mod:`bayesnu.flare.search`).
+* :class:`UniformBackground` -- ``1 / livetime`` inside the uptime.
+
+Every class offers ``pdf(t)`` and ``logpdf(t)``; the Gaussian also
+``logpdf_and_grad(t)`` returning ``(log f, d log f / d T0, d log f / d sigma)``.
+The ratio ``signal / background`` (the temporal S/B that multiplies the spatial
+and energy S/B) is ``sob(t)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import ndtr
+
+from bayesnu.errors import InputError
+
+__all__ = [
+    "uptime_intervals",
+    "gauss_norm",
+    "GaussianFlare",
+    "BoxFlare",
+    "UniformBackground",
+    "live_between",
+]
+
+_LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
+_INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
+
+
+def uptime_intervals(uptime) -> np.ndarray:
+    """Good-run intervals as a float64 array of shape (n, 2) (MJD).
+
+    Accepts an :class:`~bayesnu.data.core.Uptime`, an (n, 2) array or a
+    ``(start, stop)`` pair.
+    """
+    iv = getattr(uptime, "intervals", uptime)
+    iv = np.asarray(iv, dtype=np.float64)
+    if iv.ndim == 1 and iv.size == 2:
+        iv = iv.reshape(1, 2)
+    if iv.ndim != 2 or iv.shape[1] != 2 or iv.shape[0] == 0:
+        raise InputError("uptime must be an (n, 2) array of good-run [start, stop] MJD",
+                         column="uptime")
+    if np.any(iv[:, 1] < iv[:, 0]) or not np.all(np.isfinite(iv)):
+        raise InputError("uptime intervals must be finite with stop >= start", column="uptime")
+    return iv
+
+
+def _interval_mass(za: np.ndarray, zb: np.ndarray) -> np.ndarray:
+    """``Phi(zb) - Phi(za)`` computed without cancellation on either tail."""
+    right = za > 0.0
+    return np.where(right, ndtr(-za) - ndtr(-zb), ndtr(zb) - ndtr(za))
+
+
+def gauss_norm(t0, sigma, intervals: np.ndarray, grad: bool = False):
+    """Mass of a Gaussian (T0, sigma) inside the good-run intervals.
+
+    Parameters
+    ----------
+    t0, sigma : float or array_like
+        Flare centre (MJD) and width (days); broadcast together.
+    intervals : ndarray, shape (n, 2)
+        Good-run intervals (MJD).
+    grad : bool
+        Also return ``dZ/dT0`` and ``dZ/dsigma``.
+
+    Returns
+    -------
+    Z : ndarray
+        ``sum_k [Phi((b_k - T0)/sigma) - Phi((a_k - T0)/sigma)]`` with the
+        broadcast shape of ``t0, sigma``; plus the two derivatives if ``grad``.
+    """
+    t0 = np.asarray(t0, dtype=np.float64)
+    sigma = np.asarray(sigma, dtype=np.float64)
+    t0, sigma = np.broadcast_arrays(t0, sigma)
+    shape = t0.shape
+    t0f = t0.reshape(-1, 1)
+    sf = sigma.reshape(-1, 1)
+    a = intervals[:, 0][None, :]
+    b = intervals[:, 1][None, :]
+    za = (a - t0f) / sf
+    zb = (b - t0f) / sf
+    z = _interval_mass(za, zb).sum(axis=1).reshape(shape)
+    if not grad:
+        return z
+    pa = np.exp(-0.5 * za * za) * _INV_SQRT_2PI
+    pb = np.exp(-0.5 * zb * zb) * _INV_SQRT_2PI
+    dz_dt0 = ((pa - pb) / sf).sum(axis=1).reshape(shape)
+    # za * pa -> 0 for |za| -> inf; guard inf * 0
+    zapa = np.where(np.isfinite(za), za * pa, 0.0)
+    zbpb = np.where(np.isfinite(zb), zb * pb, 0.0)
+    dz_ds = ((zapa - zbpb) / sf).sum(axis=1).reshape(shape)
+    return z, dz_dt0, dz_ds
+
+
+def live_between(intervals: np.ndarray, t_start, t_stop) -> np.ndarray:
+    """Live time (days) inside ``[t_start, t_stop]``, vectorised over windows."""
+    ts = np.asarray(t_start, dtype=np.float64)
+    te = np.asarray(t_stop, dtype=np.float64)
+    ts, te = np.broadcast_arrays(ts, te)
+    a = intervals[:, 0]
+    b = intervals[:, 1]
+    cum = np.concatenate([[0.0], np.cumsum(b - a)])
+
+    def cumlive(t):
+        idx = np.clip(np.searchsorted(a, t, side="right") - 1, 0, a.size - 1)
+        inside = np.clip(t - a[idx], 0.0, b[idx] - a[idx])
+        return np.where(t < a[0], 0.0, cum[idx] + inside)
+
+    return np.maximum(cumlive(te) - cumlive(ts), 0.0)
+
+
+def _inside(intervals: np.ndarray, t: np.ndarray) -> np.ndarray:
+    idx = np.searchsorted(intervals[:, 0], t, side="right") - 1
+    ok = idx >= 0
+    idc = np.clip(idx, 0, None)
+    return ok & (t <= intervals[idc, 1])
+
+
+@dataclass(frozen=True)
+class UniformBackground:
+    """Background time PDF: uniform in live time, ``1/livetime`` inside the uptime (1/day)."""
+
+    intervals: np.ndarray
+
+    @classmethod
+    def from_uptime(cls, uptime) -> UniformBackground:
+        return cls(uptime_intervals(uptime))
+
+    @property
+    def livetime(self) -> float:
+        return float(np.sum(self.intervals[:, 1] - self.intervals[:, 0]))
+
+    def pdf(self, t) -> np.ndarray:
+        t = np.asarray(t, dtype=np.float64)
+        return np.where(_inside(self.intervals, t), 1.0 / self.livetime, 0.0)
+
+    def logpdf(self, t) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return np.log(self.pdf(t))
+
+
+@dataclass(frozen=True)
+class GaussianFlare:
+    """Gaussian flare time PDF truncated to the uptime.
+
+    Parameters
+    ----------
+    t0 : float
+        Centre, MJD.
+    sigma : float
+        Width (standard deviation), days; must be > 0.
+    intervals : ndarray, shape (n, 2)
+        Good-run intervals, MJD.
+    """
+
+    t0: float
+    sigma: float
+    intervals: np.ndarray
+
+    @classmethod
+    def from_uptime(cls, t0: float, sigma: float, uptime) -> GaussianFlare:
+        if not (np.isfinite(sigma) and sigma > 0):
+            raise InputError(f"sigma_t must be positive, got {sigma}", column="sigma_t")
+        if not np.isfinite(t0):
+            raise InputError(f"T0 must be finite, got {t0}", column="t0")
+        return cls(float(t0), float(sigma), uptime_intervals(uptime))
+
+    @property
+    def norm(self) -> float:
+        return float(gauss_norm(self.t0, self.sigma, self.intervals))
+
+    def logpdf(self, t) -> np.ndarray:
+        t = np.asarray(t, dtype=np.float64)
+        z = (t - self.t0) / self.sigma
+        lp = -0.5 * z * z - np.log(self.sigma) - _LOG_SQRT_2PI - np.log(self.norm)
+        return np.where(_inside(self.intervals, t), lp, -np.inf)
+
+    def pdf(self, t) -> np.ndarray:
+        return np.exp(self.logpdf(t))
+
+    def logpdf_and_grad(self, t) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``log f(t)`` and its derivatives with respect to T0 and sigma.
+
+        Outside the uptime ``log f = -inf`` and both derivatives are 0.
+        """
+        t = np.asarray(t, dtype=np.float64)
+        z = (t - self.t0) / self.sigma
+        nz, dn_dt0, dn_ds = gauss_norm(self.t0, self.sigma, self.intervals, grad=True)
+        lp = -0.5 * z * z - np.log(self.sigma) - _LOG_SQRT_2PI - np.log(nz)
+        g_t0 = z / self.sigma - dn_dt0 / nz
+        g_s = (z * z - 1.0) / self.sigma - dn_ds / nz
+        ins = _inside(self.intervals, t)
+        return (np.where(ins, lp, -np.inf), np.where(ins, g_t0, 0.0), np.where(ins, g_s, 0.0))
+
+    def sob(self, t) -> np.ndarray:
+        """Signal over background time PDF ratio (``f(t) * livetime``)."""
+        live = float(np.sum(self.intervals[:, 1] - self.intervals[:, 0]))
+        return self.pdf(t) * live
+
+
+@dataclass(frozen=True)
+class BoxFlare:
+    """Box flare time PDF: uniform over the live part of ``[t_start, t_stop]``."""
+
+    t_start: float
+    t_stop: float
+    intervals: np.ndarray
+
+    @classmethod
+    def from_uptime(cls, t_start: float, t_stop: float, uptime) -> BoxFlare:
+        iv = uptime_intervals(uptime)
+        if not (np.isfinite(t_start) and np.isfinite(t_stop) and t_stop > t_start):
+            raise InputError(f"box flare needs t_start < t_stop, got {t_start}, {t_stop}",
+                             column="t_start")
+        if live_between(iv, t_start, t_stop) <= 0:
+            raise InputError(f"box flare [{t_start}, {t_stop}] has no live time",
+                             column="t_start")
+        return cls(float(t_start), float(t_stop), iv)
+
+    @property
+    def live(self) -> float:
+        return float(live_between(self.intervals, self.t_start, self.t_stop))
+
+    def pdf(self, t) -> np.ndarray:
+        t = np.asarray(t, dtype=np.float64)
+        ins = _inside(self.intervals, t) & (t >= self.t_start) & (t <= self.t_stop)
+        return np.where(ins, 1.0 / self.live, 0.0)
+
+    def logpdf(self, t) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return np.log(self.pdf(t))
+
+    def sob(self, t) -> np.ndarray:
+        live = float(np.sum(self.intervals[:, 1] - self.intervals[:, 0]))
+        return self.pdf(t) * live
+
+
+def gauss_logsob_grid(t: np.ndarray, t0: np.ndarray, sigma: np.ndarray,
+                      intervals: np.ndarray) -> np.ndarray:
+    """log temporal S/B of events ``t`` for many flares at once.
+
+    Returns an array of shape ``(len(t0), len(t))`` with
+    ``log[f(t | T0, sigma) * livetime]`` (events are assumed inside the uptime,
+    as event times always are).
+    """
+    t0 = np.atleast_1d(np.asarray(t0, dtype=np.float64))
+    sigma = np.atleast_1d(np.asarray(sigma, dtype=np.float64))
+    live = float(np.sum(intervals[:, 1] - intervals[:, 0]))
+    nz = gauss_norm(t0, sigma, intervals)
+    z = (t[None, :] - t0[:, None]) / sigma[:, None]
+    return (-0.5 * z * z - np.log(sigma)[:, None] - _LOG_SQRT_2PI
+            - np.log(nz)[:, None] + np.log(live))
