@@ -307,8 +307,9 @@ class CascadeDetector:
         arr = {k: v[order] for k, v in arr.items()}
         meta = {"source": "simulated", "detector": "cascade", "simulated": True,
                 "components": {c: int((comp == k).sum()) for k, c in enumerate(comps)},
-                "component_codes": dict(enumerate(comps)),
-                "component": comp,
+                "component_codes": {str(k): c for k, c in enumerate(comps)},
+                "log10e_reco_range": list(self.reco_range),
+                "extra": {"component": comp.astype(np.float64)},
                 "notes": "Simulated with bayesnu.detector.CascadeDetector; uptime after IC86_VII is simulated."}
         return EventSample(name, arr["ra"], arr["dec"], arr["time"], arr["log10e"], arr["angerr"],
                            uptime=self.uptime, aeff=self.aeff, footprint=Footprint(), meta=meta)
