@@ -178,8 +178,10 @@ def read_numeric_table(
         if counts != {ncol}:
             arr = None
     if arr is None:
-        _diagnose(data, data_idx, columns, delimiter, spath)
+        _diagnose(data, data_idx, list(header) if header is not None else list(columns),
+                  delimiter, spath)
         raise InputError("could not parse the table", path=spath)  # pragma: no cover
+    display = list(header) if header is not None else list(columns)
     out = NumericTable()
     out.path = spath
     out.lines = np.asarray(data_idx, dtype=np.int64)
@@ -189,8 +191,8 @@ def read_numeric_table(
             bad = ~np.isfinite(col)
             if bad.any():
                 r = int(np.flatnonzero(bad)[0])
-                raise InputError(f"non-finite value '{data[r].split()[k] if delimiter is None else _split(data[r], delimiter)[k]}'",
-                                 path=spath, line=data_idx[r], column=name)
+                raise InputError(f"non-finite value '{_split(data[r], delimiter)[k]}'",
+                                 path=spath, line=data_idx[r], column=display[k])
         out[name] = col
     return out
 

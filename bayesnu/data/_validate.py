@@ -116,7 +116,7 @@ def validate_events(
             r = int(np.flatnonzero(~ok)[0])
             src = f" of {uptime.source}" if uptime.source else ""
             raise InputError(
-                f"event time MJD {t[r]!r}{_where(lines, r)} is outside the good-run intervals{src} "
+                f"event time MJD {float(t[r])!r}{_where(lines, r)} is outside the good-run intervals{src} "
                 f"({int((~ok).sum())} events outside; uptime {uptime.start:.5f}-{uptime.stop:.5f})",
                 path=path, line=_line(lines, r), column=cname("time"))
     if check_duplicates:

@@ -41,12 +41,18 @@ Containers
 in all three containers. A file without uptime information can be read with
 ``load(path, uptime=...)`` (an :class:`Uptime`, an (n, 2) array, a path to an
 official good-run list, or a dict ``{sample: any of these}``).
+
+Event times must fall inside the uptime. A sample whose times are truncated to
+a coarser resolution (IC86-2011: whole days) records it in
+``sample.meta["time_resolution_days"]``; an event at ``t`` is then accepted if a
+good run overlaps ``[t, t + resolution]``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -285,7 +291,10 @@ def _build(path: str, cols: dict[str, np.ndarray], sample_idx: np.ndarray, names
         c = {kk: v[m] for kk, v in cols.items()}
         if not m.any():
             raise InputError(f"sample '{sname}' has no events", path=path)
-        validate_events(c, path, None if lines is None else lines[m], up)
+        smeta = dict(meta.get("samples", {}).get(sname, {}))
+        tres = float(smeta.get("time_resolution_days", 0.0) or 0.0)
+        validate_events(c, path, None if lines is None else lines[m], up,
+                        time_tol_days=(0.0, tres))
         aeff = None
         if sname in aeffs:
             a = aeffs[sname]
@@ -293,7 +302,6 @@ def _build(path: str, cols: dict[str, np.ndarray], sample_idx: np.ndarray, names
                                  name=a.get("name", sname), source=path)
         fp = footprints.get(sname)
         fp = Footprint(*map(float, fp)) if fp is not None else Footprint()
-        smeta = dict(meta.get("samples", {}).get(sname, {}))
         smeta["source"] = path
         if extra:
             smeta["extra"] = {kk: v[m] for kk, v in extra.items()}
@@ -439,6 +447,10 @@ def _read_csv(sp: str, text: str, uptime, name) -> Dataset:
                   name or info.get("name"))
 
 
+def _str(x) -> str:
+    return (x.decode("utf-8", "replace") if isinstance(x, bytes) else str(x)).strip()
+
+
 def _read_fits(p: Path, uptime, name) -> Dataset:
     from astropy.io import fits
 
@@ -446,15 +458,17 @@ def _read_fits(p: Path, uptime, name) -> Dataset:
     if not p.exists():
         raise InputError("no such file or directory", path=p)
     try:
-        with fits.open(p, memmap=False) as hl:
-            names_h = [h.name for h in hl]
-            if "EVENTS" not in names_h:
-                raise InputError("no EVENTS table HDU", path=p)
-            ev = np.asarray(hl["EVENTS"].data)
-            up = np.asarray(hl["UPTIME"].data) if "UPTIME" in names_h else None
-            sm = np.asarray(hl["SAMPLES"].data) if "SAMPLES" in names_h else None
-            ae = [(h.header.get("SAMPLE"), np.asarray(h.data)) for h in hl
-                  if h.name.startswith("AEFF_")]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with fits.open(p, memmap=False) as hl:
+                names_h = [h.name for h in hl]
+                if "EVENTS" not in names_h:
+                    raise InputError("no EVENTS table HDU", path=p)
+                ev = np.asarray(hl["EVENTS"].data)
+                up = np.asarray(hl["UPTIME"].data) if "UPTIME" in names_h else None
+                sm = np.asarray(hl["SAMPLES"].data) if "SAMPLES" in names_h else None
+                ae = [(h.header.get("SAMPLE"), np.asarray(h.data)) for h in hl
+                      if h.name.startswith("AEFF_")]
     except InputError:
         raise
     except Exception as exc:
@@ -464,19 +478,17 @@ def _read_fits(p: Path, uptime, name) -> Dataset:
     cmap = _match_columns(fields, sp, None)
     cols = {c: np.asarray(ev[fields[cmap[c]]], dtype=np.float64) for c in GENERIC_COLUMNS}
     if "sample" in cmap:
-        snames = [s.decode() if isinstance(s, bytes) else str(s)
-                  for s in ev[fields[cmap["sample"]]]]
-        snames = [s.strip() for s in snames]
+        snames = [_str(s) for s in ev[fields[cmap["sample"]]]]
     else:
         snames = [p.stem] * cols["ra"].size
-    order = [str(x).strip() for x in sm["NAME"]] if sm is not None else []
+    order = [_str(x) for x in sm["NAME"]] if sm is not None else []
     names = [s for s in order if s in set(snames)] + [s for s in dict.fromkeys(snames)
                                                        if s not in order]
     idx = {s: k for k, s in enumerate(names)}
     sidx = np.array([idx[s] for s in snames], dtype=np.int64)
     uptimes: dict[str, np.ndarray] = {}
     if up is not None:
-        us = np.array([str(s).strip() for s in np.char.decode(up["SAMPLE"].astype("S"), "ascii")])
+        us = np.array([_str(s) for s in up["SAMPLE"]])
         for s in names:
             m = us == s
             if m.any():

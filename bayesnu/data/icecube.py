@@ -121,7 +121,8 @@ def read_uptime_raw(path: str | os.PathLike, text: str | None = None) -> np.ndar
     bad = iv[:, 1] < iv[:, 0]
     if bad.any():
         r = int(np.flatnonzero(bad)[0])
-        raise InputError(f"good run stops (MJD {iv[r, 1]!r}) before it starts (MJD {iv[r, 0]!r})",
+        raise InputError(f"good run stops (MJD {float(iv[r, 1])!r}) before it starts "
+                         f"(MJD {float(iv[r, 0])!r})",
                          path=path, line=t.line_of(r))
     return iv
 

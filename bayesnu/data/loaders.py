@@ -24,6 +24,7 @@ format                 recognised by
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -139,9 +140,9 @@ def _first_line(p: Path) -> str:
     text = read_text(p)
     for ln in text.splitlines():
         s = ln.strip()
-        if s and not (s.startswith("#") and "cos(zenith)" not in s and "generic" not in s):
-            return s
-        if s.startswith("#") and ("cos(zenith)" in s):
+        if not s:
+            continue
+        if not s.startswith("#") or "cos(zenith)" in s:
             return s
     return ""
 
@@ -167,6 +168,15 @@ def detect_format(path: str | os.PathLike) -> str:
         return "generic"
     if name.endswith((".fits", ".fit", ".fits.gz", ".fit.gz", ".fts")):
         return _detect_fits(p)
+    # official file names first (the header may be the broken part)
+    if name.endswith("_exp.csv") and p.parent.name == "events":
+        return "icecube_ps_10yr"
+    if name in ("upgoing_events.txt", "downgoing_events.txt"):
+        return "ic86_2011"
+    if name.startswith("events_ic") and name.endswith(".txt"):
+        return "txs0506_release"
+    if name == "icecube_gold_bronze_tracks.csv":
+        return "icecat1"
     first = _first_line(p)
     low = first.lower()
     if "eventmjd" in low and "i3type" in low:
@@ -198,9 +208,11 @@ def _detect_fits(p: Path) -> str:
     from astropy.io import fits
 
     try:
-        with fits.open(p, memmap=False) as hl:
-            info = [(h.name, list(getattr(h, "columns", None).names)
-                     if getattr(h, "columns", None) is not None else []) for h in hl]
+        with warnings.catch_warnings():  # astropy's own truncation warnings: we raise below
+            warnings.simplefilter("ignore")
+            with fits.open(p, memmap=False) as hl:
+                info = [(h.name, list(getattr(h, "columns", None).names)
+                         if getattr(h, "columns", None) is not None else []) for h in hl]
     except Exception as exc:
         raise InputError(f"not a readable FITS file (truncated or corrupt?): "
                          f"{' '.join(str(exc).split())[:120]}", path=p) from None
@@ -208,10 +220,14 @@ def _detect_fits(p: Path) -> str:
         lc = {c.lower() for c in cols}
         if hname == "EVENTS":
             return "generic"
+        if "4LAC" in hname.upper():
+            return "4lac_dr2" if ("datarelease" in lc or "DR2" in hname.upper()) else "4lac"
         if {"class", "redshift", "sed_class"} <= lc:
             return "4lac_dr2" if ("datarelease" in lc or "DR2" in hname.upper()) else "4lac"
         if "flux_history" in lc:
             return "3fgl"
+        if {"raj2000", "dej2000", "class"} <= lc:  # a 4LAC table with a renamed column
+            return "4lac_dr2" if "datarelease" in lc else "4lac"
     raise InputError("FITS file is not a recognised catalogue (4LAC, 4LAC-DR2, 3FGL) or generic "
                      "event table (EVENTS HDU)", path=p)
 
