@@ -1,0 +1,397 @@
+"""Energy grid and the bin-integrated transport operator (K_i^n and J_ji^{mn} of paper 002 App. A).
+
+The flux of each mass state is piecewise constant on log-spaced energy bins. With
+Phi_i^n the bin average, the no-redshift transport equation becomes
+
+    dPhi_i^n / dr = - n [ L_i^n Phi_i^n - sum_j sum_{m >= n} G_{(i,n),(j,m)} Phi_j^m ]
+
+with the loss L_i^n = K_i^n / dE_n = (1/dE_n) int_n sum_k sigma_ik dE and the gain
+G = J_ji^{mn} / dE_n, J_ji^{mn} = int_{E in n} dE int_{E' in m, E' > E} dE' J_{j->i}(E', E).
+The operator A = diag(L) - G is block upper triangular in energy (3x3 blocks).
+
+Storage is structured so that one implicit step costs O(N) for the Standard Model
+(the kernel is a polynomial in E/E', so the off-diagonal part is separable) and
+O(N^2/2) for secret interactions (rank one in mass-state space).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+
+from bayesnu.errors import InputError
+from bayesnu.transport.constants import EV, M_E
+from bayesnu.transport.xsec import (
+    SecretInteraction,
+    _ee_couplings,
+    _si_kernel_point,
+    si_sigma_flavour,
+    sm_kernel_coefficients,
+)
+from bayesnu.transport.constants import G_F, HBARC2_CM2
+
+__all__ = ["EnergyGrid", "TransportOperator", "build_operator"]
+
+
+@dataclass(frozen=True)
+class EnergyGrid:
+    """Log-spaced energy bins.
+
+    Parameters
+    ----------
+    emin, emax
+        Lower edge of the first and upper edge of the last bin [GeV].
+    nbins
+        Number of bins.
+    """
+
+    emin: float = 1e2
+    emax: float = 1e10
+    nbins: int = 300
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.emin) and np.isfinite(self.emax) and 0 < self.emin < self.emax):
+            raise InputError(f"need 0 < emin < emax, got {self.emin}, {self.emax}", column="emin_gev")
+        if int(self.nbins) != self.nbins or self.nbins < 2:
+            raise InputError(f"bins must be an integer >= 2, got {self.nbins}", column="bins")
+
+    @property
+    def edges(self) -> np.ndarray:
+        """Bin edges [GeV], shape (nbins + 1,)."""
+        return np.logspace(np.log10(self.emin), np.log10(self.emax), int(self.nbins) + 1)
+
+    @property
+    def centers(self) -> np.ndarray:
+        """Geometric bin centres [GeV]."""
+        e = self.edges
+        return np.sqrt(e[1:] * e[:-1])
+
+    @property
+    def widths(self) -> np.ndarray:
+        """Bin widths dE_n [GeV]."""
+        return np.diff(self.edges)
+
+    @property
+    def dlog10(self) -> float:
+        """Width of a bin in log10(E)."""
+        return (np.log10(self.emax) - np.log10(self.emin)) / self.nbins
+
+    def extended(self, extra: int) -> EnergyGrid:
+        """The same spacing with ``extra`` more bins on top."""
+        return EnergyGrid(self.emin, self.emin * 10 ** (self.dlog10 * (self.nbins + extra)), self.nbins + extra)
+
+
+def power_law_bin_average(edges: np.ndarray, gamma: float, e0: float = 1e3) -> tuple[np.ndarray, np.ndarray]:
+    """Bin averages of (E/e0)^-gamma and of their gamma-derivative."""
+    lo, hi = edges[:-1] / e0, edges[1:] / e0
+    dl = np.log(hi / lo)
+    a = 1.0 - gamma
+    # (hi^a - lo^a)/a / (hi - lo) written with expm1 for stability near a = 0
+    la, ha = np.log(lo), np.log(hi)
+    if abs(a) > 1e-8:
+        f = lo**a * np.expm1(a * dl) / a
+        # d/dgamma = -d/da
+        dfa = (ha * hi**a - la * lo**a) / a - (hi**a - lo**a) / a**2
+    else:
+        f = dl
+        dfa = 0.5 * (ha**2 - la**2)
+    width = hi - lo
+    return f / width, -dfa / width
+
+
+# ----------------------------------------------------------------------------- quadrature rules
+_GL_CACHE: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _gl(n: int) -> tuple[np.ndarray, np.ndarray]:
+    if n not in _GL_CACHE:
+        _GL_CACHE[n] = np.polynomial.legendre.leggauss(n)
+    return _GL_CACHE[n]
+
+
+def _gl_interval(a: float, b: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    x, w = _gl(n)
+    return 0.5 * (b - a) * x + 0.5 * (b + a), 0.5 * (b - a) * w
+
+
+def _log_distance_nodes(a: float, b: float, er: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes on [a, b] (not containing er) uniform in ln|E - er| (for 1/(E-er)^k tails)."""
+    sgn = 1.0 if a >= er else -1.0
+    da, db = abs(a - er), abs(b - er)
+    lo, hi = np.log(min(da, db)), np.log(max(da, db))
+    y, w = _gl_interval(lo, hi, n)
+    d = np.exp(y)
+    return er + sgn * d, w * d
+
+
+def resonance_nodes(a: float, b: float, er: float, hw: float, n_plain: int = 4,
+                    n_core: int = 48, n_wing: int = 24, core: float = 30.0) -> tuple[np.ndarray, np.ndarray]:
+    """Quadrature nodes/weights on [a, b] for integrands with a Breit-Wigner peak at ``er``.
+
+    ``hw`` is the half width (in E) of the peak. On |E - er| < core*hw the map
+    E = er + hw tan(theta) makes a Lorentzian flat; the wings use nodes uniform in
+    ln|E - er|; far from the peak plain Gauss-Legendre is used.
+    """
+    if hw <= 0 or not np.isfinite(er):
+        return _gl_interval(a, b, n_plain)
+    c_lo, c_hi = er - core * hw, er + core * hw
+    nodes, weights = [], []
+    if b <= c_lo or a >= c_hi:  # peak outside the interval
+        near, far = (b, a) if b <= c_lo else (a, b)
+        if abs(far - er) / abs(near - er) > 1.3:
+            return _log_distance_nodes(a, b, er, n_wing)
+        return _gl_interval(a, b, n_plain)
+    if a < c_lo:
+        x, w = _log_distance_nodes(a, c_lo, er, n_wing)
+        nodes.append(x)
+        weights.append(w)
+    ta = np.arctan((max(a, c_lo) - er) / hw)
+    tb = np.arctan((min(b, c_hi) - er) / hw)
+    th, w = _gl_interval(ta, tb, n_core)
+    nodes.append(er + hw * np.tan(th))
+    weights.append(w * hw / np.cos(th) ** 2)
+    if b > c_hi:
+        x, w = _log_distance_nodes(c_hi, b, er, n_wing)
+        nodes.append(x)
+        weights.append(w)
+    return np.concatenate(nodes), np.concatenate(weights)
+
+
+# ----------------------------------------------------------------------------- operator
+@dataclass
+class TransportOperator:
+    """Bin-integrated transport operator on a grid (per unit relic density n [cm^-3]).
+
+    Attributes
+    ----------
+    grid
+        The energy grid.
+    loss
+        L[n, i] = K_i^n / dE_n [cm^2] (all channels, including e+e-).
+    loss_ee
+        The e+e- part of ``loss`` [cm^2].
+    diag_gain
+        D[n, i, j] = J_{j->i}^{nn} / dE_n [cm^2] (same-bin regeneration).
+    sm_C, sm_a, sm_b
+        SM separable off-diagonal gain: G_{(i,n),(j,m)} = sum_p sm_a[n,p] sm_C[j,i,p] sm_b[m,p] (m > n).
+    si_u, si_R
+        Secret-interaction off-diagonal gain: G_{(i,n),(j,m)} = si_u[i] si_u[j] si_R[n, m] (m > n).
+    """
+
+    grid: EnergyGrid
+    loss: np.ndarray
+    loss_ee: np.ndarray
+    diag_gain: np.ndarray
+    sm_C: np.ndarray
+    sm_a: np.ndarray
+    sm_b: np.ndarray
+    si_u: np.ndarray
+    si_R: np.ndarray
+    has_si: bool = False
+    _dense: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def nbins(self) -> int:
+        return self.grid.nbins
+
+    def dense(self) -> np.ndarray:
+        """A as a dense (3N, 3N) array, state index 3 n + i [cm^2]."""
+        if self._dense is None:
+            N = self.nbins
+            G = np.einsum("np,jip,mp->nimj", self.sm_a, self.sm_C, self.sm_b)
+            G = G * np.triu(np.ones((N, N)), 1)[:, None, :, None]
+            if self.has_si:
+                G = G + self.si_R[:, None, :, None] * np.outer(self.si_u, self.si_u)[None, :, None, :]
+            idx = np.arange(N)
+            G[idx, :, idx, :] = self.diag_gain
+            A = -G
+            A[idx, :, idx, :] += self.loss[:, :, None] * np.eye(3)[None]
+            self._dense = A.reshape(3 * N, 3 * N)
+        return self._dense
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        """A @ x for x of shape (N, 3) (or (3N,)), returning the same shape as x."""
+        shp = x.shape
+        X = x.reshape(self.nbins, 3)
+        out = _apply_A(X, self.loss, self.diag_gain, self.sm_C, self.sm_a, self.sm_b, self.si_u,
+                       self.si_R, self.has_si)
+        return out.reshape(shp)
+
+
+@numba.njit(cache=True)
+def _apply_A(X, loss, diag_gain, C, a, b, u, R, has_si):
+    N = X.shape[0]
+    out = np.zeros((N, 3))
+    S = np.zeros((3, 3))  # S[j, p] = sum_{m > n} b[m, p] X[m, j]
+    for n in range(N - 1, -1, -1):
+        for i in range(3):
+            g = 0.0
+            for p in range(3):
+                for j in range(3):
+                    g += a[n, p] * C[j, i, p] * S[j, p]
+            if has_si:
+                acc = 0.0
+                for m in range(n + 1, N):
+                    acc += R[n, m] * (u[0] * X[m, 0] + u[1] * X[m, 1] + u[2] * X[m, 2])
+                g += u[i] * acc
+            for j in range(3):
+                g += diag_gain[n, i, j] * X[n, j]
+            out[n, i] = loss[n, i] * X[n, i] - g
+        for j in range(3):
+            for p in range(3):
+                S[j, p] += b[n, p] * X[n, j]
+    return out
+
+
+def _sm_bin_moments(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """a[n,p] = int_n E^p dE / dE_n, b[m,p] = int_m E^-p dE, T[n,p] = int_n dE int_E^{h_n} (E/E')^p dE'."""
+    lo, hi = edges[:-1], edges[1:]
+    w = hi - lo
+    r = lo / hi
+    a = np.stack([np.ones_like(lo), 0.5 * (hi + lo), (hi**2 + hi * lo + lo**2) / 3.0], axis=1)
+    b = np.stack([w, np.log(hi / lo), 1.0 / lo - 1.0 / hi], axis=1)
+    # diagonal triangle integrals, written in y = 1 - r to avoid cancellation
+    T0 = 0.5 * w**2
+    # int_l^h E ln(h/E) dE = h^2 [1/4 - r^2/4 + r^2/2 ln r]
+    T1 = hi**2 * (0.25 * (1 - r**2) + 0.5 * r**2 * np.log(r))
+    # int_l^h (E - E^2/h) dE = h^2 [ (1 - r^2)/2 - (1 - r^3)/3 ]
+    y = 1 - r
+    T2 = hi**2 * (0.5 * y**2 - y**3 / 3.0)
+    return a, b, np.stack([T0, T1, T2], axis=1)
+
+
+def _ee_loss(edges: np.ndarray, masses_ev: np.ndarray, U: np.ndarray, nodes: int = 16) -> np.ndarray:
+    """K^ee[n, j] = int_n sum_k sigma^ee_jk dE [cm^2 GeV] with a sqrt-threshold substitution."""
+    gv2, ga2 = _ee_couplings(U)
+    m = np.asarray(masses_ev) * EV
+    lo, hi = edges[:-1], edges[1:]
+    out = np.zeros((lo.size, 3))
+    x, w = _gl(nodes)
+    for k in range(3):
+        eth = 2 * M_E**2 / m[k]
+        a = np.maximum(lo, eth)
+        ok = hi > a
+        va, vb = np.sqrt(a[ok] - eth), np.sqrt(hi[ok] - eth)
+        v = 0.5 * (vb - va)[:, None] * x[None] + 0.5 * (vb + va)[:, None]
+        wv = 0.5 * (vb - va)[:, None] * w[None] * 2 * v
+        E = eth + v**2
+        s = 2 * m[k] * E
+        beta = np.sqrt(np.clip(1 - 4 * M_E**2 / s, 0, None))
+        for j in range(3):
+            val = (s * (ga2[j, k] + gv2[j, k]) + 2 * M_E**2 * (gv2[j, k] - 2 * ga2[j, k])) * beta
+            out[ok, j] += np.sum(val * wv, axis=1) * G_F**2 / (3 * np.pi) * HBARC2_CM2
+    return out
+
+
+@numba.njit(cache=True)
+def _si_bins(edges, ep_ptr, ep_x, ep_w, mk, M2, MG, w_tu, w_st, e_res, xg, wg, R, Kdiag):
+    """R[n, m] += int_n dE int_m dE' K(E',E) for m > n; Kdiag[n] += same for m == n (E < E')."""
+    N = edges.size - 1
+    ng = xg.size
+    for m in range(N):
+        for q in range(ep_ptr[m], ep_ptr[m + 1]):
+            ep = ep_x[q]
+            wq = ep_w[q]
+            for n in range(m + 1):
+                lo = edges[n]
+                hi = edges[n + 1] if n < m else ep
+                if hi <= lo:
+                    continue
+                # split where the u-channel feature (E' - E ~ E_res) sits
+                split = ep - 4.0 * e_res
+                acc = 0.0
+                if lo < split < hi:
+                    pieces = ((lo, split), (split, hi))
+                else:
+                    pieces = ((lo, hi), (hi, hi))
+                for pc in range(2):
+                    a0, b0 = pieces[pc]
+                    if b0 <= a0:
+                        continue
+                    half = 0.5 * (b0 - a0)
+                    mid = 0.5 * (b0 + a0)
+                    for r in range(ng):
+                        e = mid + half * xg[r]
+                        acc += wg[r] * half * _si_kernel_point(ep, e, mk, M2, MG, w_tu, w_st)
+                if n < m:
+                    R[n, m] += wq * acc
+                else:
+                    Kdiag[n] += wq * acc
+
+
+def _si_tables(edges: np.ndarray, m_ev: float, si: SecretInteraction, n_plain: int = 4):
+    """Per-relic-mass bin integrals: loss K[n] (cm^2 GeV), R[n, m], Kdiag[n] (cm^2 GeV)."""
+    mk = m_ev * EV
+    er = si.resonance_energy(m_ev)
+    hw = er * si.width / si.m_phi  # s = m^2 (1 + y) -> E = er (1 + y); half width in y is Gamma/m
+    N = edges.size - 1
+    xs, ws, ptr = [], [], [0]
+    for m in range(N):
+        x, w = resonance_nodes(edges[m], edges[m + 1], er, hw, n_plain=n_plain)
+        xs.append(x)
+        ws.append(w)
+        ptr.append(ptr[-1] + x.size)
+    ep_x, ep_w = np.concatenate(xs), np.concatenate(ws)
+    ep_ptr = np.asarray(ptr, dtype=np.int64)
+    sig = si_sigma_flavour(ep_x, m_ev, si)
+    K = np.add.reduceat(sig * ep_w, ep_ptr[:-1])
+    R = np.zeros((N, N))
+    Kd = np.zeros(N)
+    xg, wg = _gl(6)
+    w_tu, w_st = si.weights
+    _si_bins(edges, ep_ptr, ep_x, ep_w, mk, si.m_phi**2, si.m_phi * si.width, w_tu, w_st, er, xg, wg, R, Kd)
+    scale = si.g**4 * HBARC2_CM2
+    return K, R * scale, Kd * scale
+
+
+def build_operator(grid: EnergyGrid, masses_ev, U: np.ndarray, *, sm: bool = True, ee: bool = True,
+                   si: SecretInteraction | None = None) -> TransportOperator:
+    """Bin-integrated operator for the given masses [eV], PMNS matrix and interactions.
+
+    Parameters
+    ----------
+    grid
+        Energy grid.
+    masses_ev
+        (m1, m2, m3) [eV].
+    U
+        PMNS matrix (flavour x mass).
+    sm
+        Include Standard-Model nu nu and nu nubar scattering.
+    ee
+        Include nu nubar -> e+ e- (a pure loss); only with ``sm``.
+    si
+        Secret interaction, or None.
+    """
+    edges = grid.edges
+    N = grid.nbins
+    w = np.diff(edges)
+    m = np.asarray(masses_ev, dtype=float)
+    if m.shape != (3,) or np.any(~np.isfinite(m)) or np.any(m <= 0):
+        raise InputError(f"masses must be three positive numbers [eV], got {masses_ev}", column="masses")
+    a, b, T = _sm_bin_moments(edges)
+    loss = np.zeros((N, 3))
+    loss_ee = np.zeros((N, 3))
+    diag = np.zeros((N, 3, 3))
+    C = np.zeros((3, 3, 3))
+    if sm:
+        C = sm_kernel_coefficients(m)
+        # sigma^nu_jk = (4 G_F^2 m_k / 3 pi)(1 + 2 delta_jk) E  -> int_n = coef * (h^2 - l^2)/2
+        coef = 4 * G_F**2 * (m * EV)[None, :] / (3 * np.pi) * (1 + 2 * np.eye(3)) * HBARC2_CM2
+        loss += (coef.sum(axis=1)[None, :] * a[:, 1:2] * w[:, None]) / w[:, None]
+        diag += np.einsum("jip,np->nij", C, T) / w[:, None, None]
+        if ee:
+            loss_ee = _ee_loss(edges, m, U) / w[:, None]
+            loss += loss_ee
+    u = np.abs(U[2]) ** 2
+    R = np.zeros((N, N))
+    if si is not None:
+        for k in range(3):
+            Kk, Rk, Kdk = _si_tables(edges, m[k], si)
+            loss += (u[:, None] * u[k] * Kk[None, :]).T / w[:, None]
+            R += u[k] * Rk
+            diag += (np.outer(u, u)[None] * u[k] * Kdk[:, None, None]) / w[:, None, None]
+        R = R / w[:, None]
+    return TransportOperator(grid, loss, loss_ee, diag, C, a, b, u, R, si is not None)
