@@ -259,3 +259,47 @@ def test_demo_json(capsys):
         d = _cli_json(["demo", "--json"], capsys)
     assert d["data_sets"]["txs0506"]["n_rows"] == 1257
     assert len(d["data_sets"]["txs0506"]["samples"]) == 6
+
+
+def _write_season(root, season, rows):
+    (root / "events").mkdir(parents=True, exist_ok=True)
+    hdr = ("MJD[days]  log10(E/GeV)   AngErr[deg]       RA[deg]      Dec[deg]  Azimuth[deg]   "
+           "Zenith[deg]")
+    body = [" ".join(f"{v!r}" for v in map(float, r)) for r in rows]
+    (root / "events" / f"{season}_exp.csv").write_text("\n".join([hdr] + body) + "\n")
+
+
+def test_ps10yr_folder_any_subset_of_seasons(tmp_path):
+    """Events of two seasons, one uptime file, no irfs: the rest from the bundled copies."""
+    raw = read_bundled_raw("ic40", ("events/IC40/", "uptime/"))
+    cols = ("mjd", "log10e", "angerr", "ra", "dec", "azimuth", "zenith")
+    ic40 = np.column_stack([raw[f"events/IC40/{c}"][:300] for c in cols])
+    _write_season(tmp_path, "IC40", ic40)
+    # real IC40 directions placed at times inside IC86_III good runs (a user-built season file)
+    up3 = raw["uptime/IC86_III"]
+    fake = ic40.copy()
+    fake[:, 0] = 0.5 * (up3[:300, 0] + up3[:300, 1])
+    _write_season(tmp_path, "IC86_III", fake)
+    (tmp_path / "uptime").mkdir()
+    (tmp_path / "uptime" / "IC40_exp.csv").write_text(
+        "MJD_start[days]  MJD_stop[days]\n"
+        + "\n".join(f"{a!r} {b!r}" for a, b in map(tuple, raw["uptime/IC40"].tolist())) + "\n")
+    ds = load(tmp_path)
+    assert ds.format == "icecube_ps_10yr"
+    assert [s.name for s in ds] == ["IC40", "IC86_III"]
+    seasons = bd.ps10yr_seasons()
+    assert ds["IC40"].uptime.source.endswith("uptime/IC40_exp.csv")
+    assert ds["IC86_III"].uptime.source.startswith("bundled")
+    assert ds["IC86_III"].livetime_days == seasons["IC86_III"][0].livetime_days
+    np.testing.assert_array_equal(ds["IC86_III"].aeff.area_cm2, seasons["IC86_II"][1].area_cm2)
+    assert any("bundled" in n for n in ds["IC40"].meta["notes"])  # irfs missing
+    np.testing.assert_array_equal(ds["IC40"].ra, ic40[:, 3])
+
+
+def test_format_override(tmp_path, loaded):
+    p = bd.write_generic(loaded["txs0506"], tmp_path / "t.npz")
+    assert load(p, format="generic").n_events == 1257
+    with pytest.raises(InputError, match="unknown format"):
+        load(p, format="votable")
+    with pytest.raises(InputError, match="not a readable FITS"):
+        load(p, format="3fgl")
