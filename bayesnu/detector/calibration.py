@@ -17,8 +17,10 @@ atmospheric neutrinos in the North and the muon-dominated selection in the South
 the second is the astrophysical diffuse muon-neutrino flux of Abbasi et al. 2022
 (ApJ 928, 50: E^-2.37, 1.44e-18 GeV^-1 cm^-2 s^-1 sr^-1 at 100 TeV), fixed. The
 response parameters ``(offset_g, sigma_g)`` are shared by all bands of a calibration
-group ``g`` (North dec > -5 deg / South by default). All parameters are fitted
-together by minimising the Poisson deviance (L-BFGS-B). The fit quality per band is
+group ``g`` (one group by default). Only bands with dec > -5 deg are fitted by default:
+there the samples are dominated by neutrinos; southern bands are dominated by
+atmospheric muon bundles, which a neutrino flux times the neutrino effective area does
+not describe. All parameters are fitted together by minimising the Poisson deviance (L-BFGS-B). The fit quality per band is
 reported as Pearson chi^2/ndf (bins with mu >= 5 merged) and the Kolmogorov
 distance between observed and predicted cumulative distributions.
 """
@@ -121,7 +123,8 @@ def predicted_reco_histograms(bands: list[CalibrationBand], params: np.ndarray, 
     _, mu_edges, p = load_fig_s4_table()
     off = params[:n_groups]
     sig = params[n_groups:2 * n_groups]
-    gs = [_column_to_reco(mu_edges, reco_edges, off[k], sig[k]) for k in range(n_groups)]
+    sca = params[2 * n_groups:3 * n_groups]
+    gs = [_column_to_reco(mu_edges, reco_edges, off[k], sig[k], sca[k]) for k in range(n_groups)]
     rps = {}
     out = []
     for i, b in enumerate(bands):
@@ -131,7 +134,7 @@ def predicted_reco_histograms(bands: list[CalibrationBand], params: np.ndarray, 
             sub = te[:-1, None] + np.diff(te)[:, None] * ((np.arange(8) + 0.5) / 8)[None, :]
             rw = EnergyResponse._row_weights(sub.ravel()).reshape(te.size - 1, 8, -1).mean(1)
             rps[key] = rw @ p
-        lnn, gam = params[2 * n_groups + 2 * i], params[2 * n_groups + 2 * i + 1]
+        lnn, gam = params[3 * n_groups + 2 * i], params[3 * n_groups + 2 * i + 1]
         atm, ast = _band_shapes(b, gam, rps[key], gs[b.group])
         out.append(np.exp(lnn) * atm + ast)
     return out
@@ -167,6 +170,7 @@ def calibrate_energy_response(
     reco_step: float = 0.1,
     min_events: int = 20,
     fixed: EnergyResponse | None = None,
+    fit_scale: bool = False,
 ) -> tuple[EnergyResponse, dict[str, Any]]:
     """Fit offset and scatter of the energy response on observed data.
 
@@ -189,6 +193,11 @@ def calibrate_energy_response(
         so that releases rounded to 0.1 dex are binned cleanly).
     min_events
         Bands with fewer events are skipped.
+    fit_scale
+        Also fit the slope of the proxy map (default: fixed to 1, a pure shift). On the
+        bundled data a free slope is degenerate with the atmospheric index: it goes to
+        ~0.64 while the fitted atmospheric indices drop to an unphysical ~2.5-3.1, so
+        the default keeps the table's energy scale.
     fixed
         Keep this response (one group) fixed and fit only the per-band nuisance
         parameters: used to evaluate a calibration on other bands or samples.
@@ -214,8 +223,10 @@ def calibrate_energy_response(
     for b in bands:
         b.group = remap[b.group]
     ng = len(used)
-    x0 = [0.0] * ng + [0.3] * ng
-    bounds = [(-2.5, 2.5)] * ng + [(0.02, 2.0)] * ng
+    x0 = [0.0] * ng + [0.3] * ng + [1.0] * ng
+    bounds = [(-2.5, 2.5)] * ng + [(0.02, 2.0)] * ng + [(0.5, 1.5)] * ng
+    if not fit_scale:
+        bounds[2 * ng:3 * ng] = [(1.0, 1.0)] * ng
     for b in bands:
         x0 += [np.log(max(b.counts.sum(), 1.0)), 3.0]
         bounds += [(-5.0, 30.0), (1.0, 6.0)]
@@ -223,9 +234,9 @@ def calibrate_energy_response(
     if fixed is not None:
         if fixed.offset.size != 1:
             raise InputError("fixed response must have a single sin(dec) band")
-        x0[0], x0[1] = fixed.offset[0], fixed.sigma[0]
-        bounds[0] = (x0[0], x0[0])
-        bounds[1] = (x0[1], x0[1])
+        x0[0], x0[1], x0[2] = fixed.offset[0], fixed.sigma[0], fixed.scale[0]
+        for k in range(3):
+            bounds[k] = (x0[k], x0[k])
 
     def deviance(x: np.ndarray) -> float:
         mus = predicted_reco_histograms(bands, x, ng, reco_edges)
@@ -257,13 +268,13 @@ def calibrate_energy_response(
         q_pred = np.interp([0.1, 0.5, 0.9], np.cumsum(mu) / mu.sum(), centers)
         band_rep.append({"sample": b.sample, "sindec": [round(b.s_lo, 4), round(b.s_hi, 4)],
                          "n_events": int(b.counts.sum()), "n_pred": float(mu.sum()),
-                         "atm_gamma": float(x[2 * ng + 2 * i + 1]),
+                         "atm_gamma": float(x[3 * ng + 2 * i + 1]),
                          "quantiles_obs_10_50_90": q_obs.round(3).tolist(),
                          "quantiles_pred_10_50_90": q_pred.round(3).tolist(), **_gof(b.counts, mu)})
     gedges = [float(grp[g]) for g in used] + [float(grp[used[-1] + 1])]
     # bands not contiguous? keep the original group edges restricted to the used groups
     resp = EnergyResponse(name=name or samples[0].name, sindec_edges=np.array(gedges),
-                          offset=x[:ng], sigma=x[ng:2 * ng],
+                          offset=x[:ng], sigma=x[ng:2 * ng], scale=x[2 * ng:3 * ng],
                           meta={"method": "Fig. S4 table + offset + Gaussian scatter, Poisson fit",
                                 "data": [s.name for s in samples],
                                 "n_events": int(sum(s.size for s in samples)),

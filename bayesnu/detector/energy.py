@@ -9,12 +9,12 @@ Fig. S4 (bundled with :mod:`bayesnu.data`, 28 rows of 0.25 in log10 E_nu from
 first/last column holding the under/overflow: every row sums to 1), and map the
 proxy to the reconstructed-energy column of a given release by
 
-    log10 E_reco = log10 E_mu,proxy + offset + N(0, sigma)
+    log10 E_reco = 4 + scale * (log10 E_mu,proxy - 4) + offset + N(0, sigma)
 
-i.e. a shift plus an extra log-normal scatter. Within a table column the proxy is
+i.e. a linear map of the proxy (pivot 10 TeV) plus an extra log-normal scatter. Within a table column the proxy is
 uniform in log10 E; between table rows the row probabilities are interpolated
 linearly in log10 E_nu (row centres), constant beyond the first/last centre.
-``offset`` and ``sigma`` are piecewise constant in sin(dec) (``sindec_edges``),
+``offset``, ``scale`` and ``sigma`` are piecewise constant in sin(dec) (``sindec_edges``),
 calibrated per sample on the observed log10 E_reco distributions
 (:mod:`bayesnu.detector.calibration`); the constants live in
 ``resources/energy_calibration.json`` and are read once, lazily.
@@ -72,11 +72,15 @@ def _uniform_gauss_cdf_integral(x: np.ndarray, s: float) -> np.ndarray:
     return x * 0.5 * (1.0 + erf(z / _SQRT2)) + s * np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi)
 
 
+PIVOT = 4.0  # log10(E/GeV) of the linear proxy map
+
+
 def _column_to_reco(mu_edges: np.ndarray, reco_edges: np.ndarray, offset: float,
-                    sigma: float) -> np.ndarray:
-    """P(reco bin | proxy column): uniform in column (shifted by offset) * Gaussian(sigma)."""
-    a = mu_edges[:-1, None] + offset
-    b = mu_edges[1:, None] + offset
+                    sigma: float, scale: float = 1.0) -> np.ndarray:
+    """P(reco bin | proxy column): uniform in the mapped column, convolved with Gaussian(sigma)."""
+    m = PIVOT + scale * (mu_edges - PIVOT) + offset
+    a = m[:-1, None]
+    b = m[1:, None]
     w = b - a
     r = reco_edges[None, :]
     # P(X <= r) for X = U(a, b) + N(0, s): [G(r - a) - G(r - b)] / (b - a)
@@ -97,6 +101,8 @@ class EnergyResponse:
     offset, sigma
         Per band: shift (dex) between the table's muon-energy proxy and the
         sample's log10 E_reco, and the extra Gaussian scatter (dex).
+    scale
+        Per band: slope of the linear proxy map around 10 TeV (default 1).
     meta
         Calibration provenance (data, fit quality).
     """
@@ -106,11 +112,13 @@ class EnergyResponse:
     offset: np.ndarray
     sigma: np.ndarray
     meta: dict[str, Any] = field(default_factory=dict)
+    scale: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         se = np.asarray(self.sindec_edges, dtype=np.float64)
         off = np.atleast_1d(np.asarray(self.offset, dtype=np.float64))
         sig = np.atleast_1d(np.asarray(self.sigma, dtype=np.float64))
+        sca = np.atleast_1d(np.asarray(1.0 if self.scale is None else self.scale, dtype=np.float64))
         if se.ndim != 1 or se.size < 2 or np.any(np.diff(se) <= 0):
             raise InputError("energy response sindec_edges must be increasing", column="sindec_edges")
         nb = se.size - 1
@@ -118,11 +126,14 @@ class EnergyResponse:
             off = np.full(nb, off[0])
         if sig.size == 1:
             sig = np.full(nb, sig[0])
-        if off.shape != (nb,) or sig.shape != (nb,):
+        if sca.size == 1:
+            sca = np.full(nb, sca[0])
+        if off.shape != (nb,) or sig.shape != (nb,) or sca.shape != (nb,):
             raise InputError(f"offset/sigma need {nb} entries (one per sin(dec) band)")
-        if not (np.all(np.isfinite(off)) and np.all(np.isfinite(sig)) and np.all(sig >= 0)):
-            raise InputError("energy response offset/sigma must be finite with sigma >= 0")
-        for k, v in (("sindec_edges", se), ("offset", off), ("sigma", sig)):
+        if not (np.all(np.isfinite(off)) and np.all(np.isfinite(sig)) and np.all(sig >= 0)
+                and np.all(np.isfinite(sca)) and np.all(sca > 0)):
+            raise InputError("energy response offset/sigma/scale must be finite, sigma >= 0, scale > 0")
+        for k, v in (("sindec_edges", se), ("offset", off), ("sigma", sig), ("scale", sca)):
             v.setflags(write=False)
             object.__setattr__(self, k, v)
 
@@ -166,7 +177,8 @@ class EnergyResponse:
         u = (np.arange(n_sub) + 0.5) / n_sub
         sub = te[:-1, None] + np.diff(te)[:, None] * u[None, :]
         rw = self._row_weights(sub.ravel()).reshape(te.size - 1, n_sub, -1).mean(axis=1)
-        g = _column_to_reco(mu_edges, re, float(self.offset[k]), float(self.sigma[k]))
+        g = _column_to_reco(mu_edges, re, float(self.offset[k]), float(self.sigma[k]),
+                            float(self.scale[k]))
         return rw @ p @ g
 
     def sample(self, rng: np.random.Generator, log10e_true: np.ndarray,
@@ -189,7 +201,8 @@ class EnergyResponse:
         col = np.minimum((u[:, None] > cdf[row]).sum(axis=1), p.shape[1] - 1)
         proxy = mu_edges[col] + (mu_edges[1] - mu_edges[0]) * rng.random(n)
         k = self.band(sd)
-        return proxy + self.offset[k] + self.sigma[k] * rng.standard_normal(n)
+        mapped = PIVOT + self.scale[k] * (proxy - PIVOT) + self.offset[k]
+        return mapped + self.sigma[k] * rng.standard_normal(n)
 
     def median_reco(self, log10e_true: float, sindec: float = 0.0) -> float:
         """Median log10 E_reco for a true log10 E_nu (from the exact matrix)."""
@@ -200,12 +213,14 @@ class EnergyResponse:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "sindec_edges": self.sindec_edges.tolist(),
-                "offset": self.offset.tolist(), "sigma": self.sigma.tolist(), "meta": self.meta}
+                "offset": self.offset.tolist(), "sigma": self.sigma.tolist(),
+                "scale": self.scale.tolist(), "meta": self.meta}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> EnergyResponse:
         return cls(name=d["name"], sindec_edges=np.asarray(d["sindec_edges"]),
                    offset=np.asarray(d["offset"]), sigma=np.asarray(d["sigma"]),
+                   scale=np.asarray(d.get("scale", 1.0)),
                    meta=dict(d.get("meta", {})))
 
 

@@ -23,6 +23,7 @@ from bayesnu.simulate.inject import (
     GaussianFlare,
     angular_model_for,
     inject,
+    prepare_injection,
     response_for,
     sample_true_energies,
     signal_sample,
@@ -31,7 +32,7 @@ from bayesnu.simulate.scramble import scramble, scramble_sample
 
 __all__ = ["scramble", "scramble_sample", "inject", "signal_sample", "sample_true_energies",
            "GaussianFlare", "BoxFlare", "cascade_sample", "write", "response_for",
-           "angular_model_for"]
+           "angular_model_for", "prepare_injection"]
 
 
 def cascade_sample(rng: np.random.Generator, n_events: int | None = None, poisson: bool = False,

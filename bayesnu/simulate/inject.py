@@ -41,7 +41,7 @@ from bayesnu.errors import InputError
 from bayesnu.simulate.scramble import _as_dataset
 
 __all__ = ["GaussianFlare", "BoxFlare", "sample_true_energies", "signal_sample", "inject",
-           "response_for", "angular_model_for"]
+           "response_for", "angular_model_for", "prepare_injection"]
 
 
 @dataclass(frozen=True)
@@ -170,6 +170,16 @@ def angular_model_for(sample: EventSample) -> AngularErrorModel:
                                         float(sample.angerr.max()))
 
 
+def prepare_injection(data: Dataset | EventSample) -> dict[str, tuple[Any, AngularErrorModel]]:
+    """Energy response and angular-error model per sample name, for repeated :func:`inject` calls.
+
+    Building the empirical angular-error model takes ~40 ms for a 37k-event sample; pass
+    the result as ``inject(..., models=...)`` when running many trials.
+    """
+    ds = _as_dataset(data)
+    return {s.name: (response_for(s), angular_model_for(s)) for s in ds.samples}
+
+
 def _reco(rng, sample, response, lt, sd):
     rr = sample.meta.get("log10e_reco_range")
     lr = response.sample(rng, lt, sd)
@@ -228,6 +238,7 @@ def _merge(bg: EventSample, sig: EventSample) -> EventSample:
 def inject(rng: np.random.Generator, data: Dataset | EventSample, ra_deg: float, dec_deg: float,
            gamma: float, ns: float | None = None, phi0: float | None = None, e0_gev: float = 1e5,
            flare: Any = None, poisson: bool = True, background: bool = True,
+           models: dict[str, tuple[Any, AngularErrorModel]] | None = None,
            ) -> tuple[Dataset, dict[str, Any]]:
     """Inject a point source (steady or flaring) into ``data``.
 
@@ -252,6 +263,8 @@ def inject(rng: np.random.Generator, data: Dataset | EventSample, ra_deg: float,
         Poisson-fluctuate the counts (default); otherwise round the means.
     background
         Keep the events of ``data`` (default) or return the signal events only.
+    models
+        Output of :func:`prepare_injection` (built on the fly when omitted).
 
     Returns
     -------
@@ -287,7 +300,8 @@ def inject(rng: np.random.Generator, data: Dataset | EventSample, ra_deg: float,
                 meta={"extra": {"is_signal": np.empty(0), "true_log10e": np.empty(0)}})
             n_in.append(0)
         else:
-            sig, inf = signal_sample(rng, s, ra_deg, dec_deg, gamma, int(n), fl)
+            resp, angm = (None, None) if models is None else models.get(s.name, (None, None))
+            sig, inf = signal_sample(rng, s, ra_deg, dec_deg, gamma, int(n), fl, resp, angm)
             n_in.append(inf["n_in_footprint"])
         if background:
             out.append(_merge(s, sig))

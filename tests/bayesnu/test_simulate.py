@@ -88,8 +88,9 @@ def test_txs_scramble_respects_box(txs):
 def test_injected_count_is_poisson_with_expected_mean(ic40):
     rng = np.random.default_rng(12)
     n = []
+    models = S.prepare_injection(ic40)
     for _ in range(300):
-        _, info = S.inject(rng, ic40, 77.36, 5.69, 2.0, ns=15.0, background=False)
+        _, info = S.inject(rng, ic40, 77.36, 5.69, 2.0, ns=15.0, background=False, models=models)
         n.append(info["n_injected"]["IC40"])
     n = np.array(n)
     assert abs(n.mean() - 15.0) < 4 * np.sqrt(15.0 / n.size)
