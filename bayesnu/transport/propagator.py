@@ -241,7 +241,7 @@ class Propagator:
             x0, dx0 = self.initial_state(gamma)
             out, d, err = self._eig.propagate(c, [tau], deriv=derivatives, base=x0)
             x = out[0].reshape(self.N, 3)
-            big = np.abs(x) > self.floor
+            big = np.abs(x) > np.maximum(self.floor, 1e-15 * x0)
             bad = np.any(err[0].reshape(self.N, 3)[big] > self.tol * np.abs(x[big]))
             if not bad:
                 x = np.where(x < self.floor, 0.0, x)
@@ -337,7 +337,8 @@ class Propagator:
         dg = (self._eig.propagate(cg, taus, project=self._proj, base=dx0 @ self.umu2)[0]
               if derivatives else None)
         floor_mu = self.floor * self.umu2.max()
-        bad = np.any((err > self.tol * np.abs(out)) & (np.abs(out) > floor_mu), axis=1)
+        relevant = np.abs(out) > np.maximum(floor_mu, 1e-15 * (x0 @ self.umu2))[None, :]
+        bad = np.any((err > self.tol * np.abs(out)) & relevant, axis=1)
         out = np.where(out < floor_mu, 0.0, out)
         if derivatives:
             d = d * self.n0 * self.d_cm
