@@ -173,9 +173,12 @@ def read_numeric_table(
     except ValueError:
         arr = None
     if arr is not None:
-        # a wrong column count can still add up; check a few lines cheaply
-        counts = {len(_split(data[0], delimiter)), len(_split(data[-1], delimiter))}
-        if counts != {ncol}:
+        # a wrong column count can still add up to the right total: check every line
+        if delimiter is None:
+            ok = all(n == ncol for n in map(len, map(str.split, data)))
+        else:
+            ok = all(ln.count(delimiter) == ncol - 1 for ln in data)
+        if not ok:
             arr = None
     if arr is None:
         _diagnose(data, data_idx, list(header) if header is not None else list(columns),
