@@ -403,6 +403,9 @@ def _read_csv(sp: str, text: str, uptime, name) -> Dataset:
     extra_idx = {h.strip(): j for j, h in enumerate(header) if j not in cmap.values()}
     cols: dict[str, np.ndarray] = {c: np.empty(len(body)) for c in GENERIC_COLUMNS}
     extra = {k: np.empty(len(body)) for k in extra_idx}
+    # integer extra columns (written as plain integers) stay integer
+    int_cols = {k for k, j in extra_idx.items()
+                if all(row[j].strip().lstrip("+-").isdigit() for row in body if len(row) == nh)}
     snames = []
     for r, row in enumerate(body):
         if len(row) != nh:
@@ -423,6 +426,8 @@ def _read_csv(sp: str, text: str, uptime, name) -> Dataset:
                 raise InputError(f"non-numeric value '{row[j]}'", path=sp, line=int(blines[r]),
                                  column=k) from None
         snames.append(row[cmap["sample"]].strip() if "sample" in cmap else Path(sp).stem)
+    for k in int_cols:
+        extra[k] = extra[k].astype(np.int64)
     side = Path(sp + ".samples.json")
     info: dict[str, Any] = {}
     if side.exists():

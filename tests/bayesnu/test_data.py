@@ -188,6 +188,7 @@ def test_generic_round_trip(tmp_path, loaded, suffix):
         assert a.footprint == b.footprint
         for k in ("is_signal", "true_log10e"):
             np.testing.assert_array_equal(a.meta["extra"][k], b.meta["extra"][k])
+        assert b.meta["extra"]["is_signal"].dtype.kind == "i"
 
 
 def test_generic_large_sample_round_trip(tmp_path, loaded):
