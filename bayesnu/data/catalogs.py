@@ -51,8 +51,7 @@ CITE_4FGL_DR2 = ("J. Ballet et al. (Fermi-LAT Collaboration), 'Fermi Large Area 
                  "Source Catalog Data Release 2 (4FGL-DR2)', arXiv:2005.11208")
 CITE_3FGL = ("Fermi-LAT Collaboration (F. Acero et al.), 'Fermi Large Area Telescope Third Source "
              "Catalog', ApJS 218 (2015) 23, arXiv:1501.02003")
-CITE_5BZCAT = ("E. Massaro et al., 'The 5th edition of the Roma-BZCAT', Ap&SS 357 (2015) 75, "
-               "arXiv:1502.07755")
+CITE_5BZCAT = ("E. Massaro et al., 'The 5th edition of the Roma-BZCAT', Ap&SS 357 (2015) 75")
 
 #: 4FGL epoch (2008-08-04) and yearly light-curve bin length (data README).
 FGL4_T0_MJD = 54682.66

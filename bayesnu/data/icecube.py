@@ -79,12 +79,12 @@ CITE_PS10YR = (
 )
 CITE_IC86_2011 = (
     "IceCube Collaboration (M. G. Aartsen et al.), ApJ 835 (2017) 151, IC86-2011 all-sky "
-    "point-source data release (DOI 10.21234/B4F04V)"
+    "point-source data release"
 )
 CITE_TXS = (
     "IceCube Collaboration, Science 361 (2018) 147, data release accompanying 'Neutrino "
     "emission from the direction of the blazar TXS 0506+056 prior to the IceCube-170922A "
-    "alert' (DOI 10.21234/B4QG92)"
+    "alert'"
 )
 
 #: Seasons of the 10-year release, in time order.
