@@ -1,5 +1,6 @@
 """Malformed-input corpus (built from the real bundled data): one-line errors, exit code 2."""
 
+import importlib.util
 import subprocess
 import sys
 import warnings
@@ -10,8 +11,12 @@ import pytest
 from bayesnu.cli import main
 from bayesnu.errors import InputError, InputWarning
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "malformed"))
-from corpus import make_corpus  # noqa: E402
+_spec = importlib.util.spec_from_file_location(
+    "bayesnu_malformed_corpus", Path(__file__).resolve().parent / "malformed" / "corpus.py")
+_corpus = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = _corpus  # dataclasses need the module registered
+_spec.loader.exec_module(_corpus)
+make_corpus = _corpus.make_corpus
 
 
 @pytest.fixture(scope="module")
