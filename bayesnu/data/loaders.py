@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,12 @@ def ps10yr_seasons() -> dict[str, tuple[Uptime, EffectiveArea]]:
         used for IC86_II..VII, as the release prescribes. Livetime
         (``Uptime.livetime_days``) is the sum of the good-run intervals.
     """
+    return dict(_ps10yr_seasons_cached())
+
+
+@cache
+def _ps10yr_seasons_cached() -> tuple[tuple[str, tuple[Uptime, EffectiveArea]], ...]:
+    # immutable objects (frozen dataclasses, read-only arrays): safe to share
     raw = _ps10yr_fallback()
     areas = {}
     out = {}
@@ -84,7 +91,7 @@ def ps10yr_seasons() -> dict[str, tuple[Uptime, EffectiveArea]]:
                                             f"bundled irfs/{a}_effectiveArea.csv")
         up = _i.uptime_from_raw(raw[f"uptime/{s}"], f"bundled uptime/{s}_exp.csv")
         out[s] = (up, areas[a])
-    return out
+    return tuple(out.items())
 
 
 def load_enu_to_emu(path: str | os.PathLike | None = None) -> dict[str, np.ndarray]:
