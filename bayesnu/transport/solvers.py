@@ -170,9 +170,12 @@ def implicit_propagate(op: TransportOperator, x0: np.ndarray, tau: float, nsteps
         table.append(row)
     best = table[-1][-1]
     x = best[0]
+    tg = best[1:]
     if floor is not None:
-        x = np.where(x < np.broadcast_to(np.asarray(floor), (x.shape[0],))[:, None], 0.0, x)
-    return x, best[1:]
+        low = x < np.broadcast_to(np.asarray(floor), (x.shape[0],))[:, None]
+        x = np.where(low, 0.0, x)
+        tg = [np.where(low, 0.0, t) for t in tg]
+    return x, tg
 
 
 class EigenPropagator:
