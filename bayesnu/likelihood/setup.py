@@ -29,7 +29,7 @@ from bayesnu.pdfs.energy import (
     GammaSpline,
     SignalEnergyPDF,
 )
-from bayesnu.pdfs.spatial import BackgroundSpatialPDF, angular_distance, gaussian_pdf, vmf_pdf
+from bayesnu.pdfs.spatial import BackgroundSpatialPDF, gaussian_pdf, vmf_pdf
 from bayesnu.pdfs.temporal import TemporalPDF
 
 __all__ = ["Source", "SampleSetup", "LikelihoodSetup", "default_response",
@@ -169,18 +169,40 @@ class SampleSetup:
         self._cache_key = None
         self._events_cache(sample)
 
+    def _spatial_pdf(self, psi: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+        return gaussian_pdf(psi, sigma) if self.spatial == "gaussian" else vmf_pdf(psi, sigma)
+
     def _events_cache(self, ev: EventSample) -> dict:
+        """Per-event quantities that survive RA scrambles (dec, energy, errors).
+
+        For every source the candidate events are those whose largest possible
+        signal-over-background ratio -- at the smallest possible distance
+        |dec - dec_source| -- exceeds ``roi_eps``; only they are looked at
+        when the RAs change.
+        """
         key = id(ev)
         if self._cache_key == key:
             return self._cache
         sd = ev.sindec
         sigma = np.maximum(ev.angerr, self.angerr_floor) * (np.pi / 180.0)
-        c = {
-            "cells": self.bkg_energy.cell_index(sd, ev.log10e),
-            "bsp": np.maximum(self.bkg_spatial(sd), 1e-300),
-            "sigma": sigma,
-        }
-        c["logb"] = (np.log(c["bsp"]) + np.log(self.bkg_energy.table.ravel()[c["cells"]]))
+        cells = self.bkg_energy.cell_index(sd, ev.log10e)
+        bsp = np.maximum(self.bkg_spatial(sd), 1e-300)
+        dec_r = np.radians(ev.dec)
+        c = {"cells": cells, "bsp": bsp, "sigma": sigma,
+             "logb": np.log(bsp) + np.log(self.bkg_energy.table.ravel()[cells]), "cand": []}
+        for j, src in enumerate(self.sources):
+            ddec = np.abs(dec_r - np.radians(src.dec))
+            col = j * self.n_cells + cells
+            bound = self._spatial_pdf(ddec, sigma) / bsp * np.exp(self.max_log_ratio[col])
+            idx = np.flatnonzero(bound > self.roi_eps)
+            c["cand"].append({
+                "idx": idx, "col": col[idx], "sigma": sigma[idx], "bsp": bsp[idx],
+                "sdd2": np.sin(0.5 * (dec_r[idx] - np.radians(src.dec))) ** 2,
+                "cc": np.cos(dec_r[idx]) * np.cos(np.radians(src.dec)),
+            })
+        c["cand_all"] = (c["cand"][0]["idx"] if len(self.sources) == 1 else
+                         np.flatnonzero(np.bincount(np.concatenate(
+                             [cj["idx"] for cj in c["cand"]]), minlength=ev.size)))
         self._cache_key, self._cache = key, c
         return c
 
@@ -205,23 +227,30 @@ class SampleSetup:
         ev = self.sample if events is None else events
         c = self._events_cache(ev)
         ra = ev.ra if ra is None else np.asarray(ra, dtype=np.float64)
-        dec = ev.dec
         ev_idx, src_idx, sp_ratio, cells = [], [], [], []
         for j, src in enumerate(self.sources):
-            psi = angular_distance(ra, dec, src.ra, src.dec)
-            if self.spatial == "gaussian":
-                s = gaussian_pdf(psi, c["sigma"])
-            else:
-                s = vmf_pdf(psi, c["sigma"])
-            ratio = s / c["bsp"]
-            col = j * self.n_cells + c["cells"]
-            keep = np.flatnonzero(ratio * np.exp(self.max_log_ratio[col]) > self.roi_eps)
-            ev_idx.append(keep)
+            cj = c["cand"][j]
+            sdr = np.sin(0.5 * np.radians(ra[cj["idx"]] - src.ra))
+            h = cj["sdd2"] + cj["cc"] * sdr * sdr
+            psi = 2.0 * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
+            ratio = self._spatial_pdf(psi, cj["sigma"]) / cj["bsp"]
+            keep = np.flatnonzero(ratio * np.exp(self.max_log_ratio[cj["col"]]) > self.roi_eps)
+            ev_idx.append(cj["idx"][keep])
             src_idx.append(np.full(keep.size, j, dtype=np.int64))
             sp_ratio.append(ratio[keep])
-            cells.append(col[keep])
-        ev_all = np.concatenate(ev_idx)
-        roi, inverse = np.unique(ev_all, return_inverse=True)
+            cells.append(cj["col"][keep])
+        if len(ev_idx) == 1:  # already sorted and unique
+            roi = ev_idx[0]
+            inverse = np.arange(roi.size, dtype=np.int64)
+        else:
+            ev_all = np.concatenate(ev_idx)
+            order = np.argsort(ev_all, kind="stable")
+            srt = ev_all[order]
+            first = np.ones(srt.size, dtype=bool)
+            first[1:] = srt[1:] != srt[:-1]
+            roi = srt[first]
+            inverse = np.empty(ev_all.size, dtype=np.int64)
+            inverse[order] = np.cumsum(first) - 1
         t = None
         if temporal is not None:
             tt = ev.time if times is None else np.asarray(times, dtype=np.float64)
@@ -327,8 +356,22 @@ class LikelihoodSetup:
         return out
 
     def scrambled(self, rng: np.random.Generator, **kwargs) -> MixtureLikelihood:
-        """Background-only trial: the data with RA scrambled in every sample."""
-        return self.likelihood(ras=self.scramble_ra(rng), **kwargs)
+        """Background-only trial: the data with RA scrambled in every sample.
+
+        Only the events that can come close enough to a source to matter (the
+        declination-based candidates of :meth:`SampleSetup._events_cache`) get
+        new RAs drawn; the others stay outside the ROI whatever their RA, so
+        the trial is statistically identical to a full scramble.
+        """
+        ras = []
+        for st in self.setups:
+            c = st._events_cache(st.sample)
+            idx = c["cand_all"]
+            fp = st.sample.footprint
+            ra = np.array(st.sample.ra)
+            ra[idx] = rng.uniform(max(fp.ra_min, 0.0), min(fp.ra_max, 360.0), idx.size)
+            ras.append(ra)
+        return self.likelihood(ras=ras, **kwargs)
 
     def flux_per_ns(self, gamma: float) -> float:
         """Flux normalisation (GeV^-1 cm^-2 s^-1 at 100 TeV) per signal event.
