@@ -27,6 +27,7 @@ import numpy as np
 from bayesnu.data.core import EventSample, Uptime
 from bayesnu.errors import InputError, InputWarning
 from bayesnu.flare.search import FlareData
+from bayesnu.flare.temporal import UptimeNorm
 from bayesnu.pdfs.energy import BackgroundEnergyPDF, SignalEnergyPDF
 from bayesnu.pdfs.spatial import BackgroundSpatialPDF, gaussian_pdf, vmf_pdf
 
@@ -109,6 +110,7 @@ class FlareSampleModel:
         self.order_dec = np.argsort(s.dec, kind="stable")
         self.dec_sorted = s.dec[self.order_dec]
         self.max_angerr = float(np.max(s.angerr))
+        self.unorm = UptimeNorm(self.intervals)
 
     # ------------------------------------------------------------------ energy
     def energy_log_ratio(self, dec: float) -> np.ndarray:
@@ -181,4 +183,4 @@ class FlareSampleModel:
             t = np.asarray(time)[idx]
         ok = np.isfinite(lsp)
         return FlareData(t[ok], lsp[ok], le[:, ok], self.gamma_grid, self.sample.size,
-                         self.intervals, idx[ok])
+                         self.intervals, idx[ok], self.unorm)

@@ -51,7 +51,13 @@ from scipy.interpolate import CubicSpline
 from scipy.optimize import minimize, minimize_scalar
 
 from bayesnu.errors import InputError
-from bayesnu.flare.temporal import gauss_logsob_grid, gauss_norm, live_between, uptime_intervals
+from bayesnu.flare.temporal import (
+    UptimeNorm,
+    gauss_logsob_grid,
+    gauss_norm,
+    live_between,
+    uptime_intervals,
+)
 
 __all__ = ["FlareData", "FlareFit", "fit_flare", "flare_loglr", "profile_ns", "ts_penalty"]
 
@@ -88,6 +94,7 @@ class FlareData:
     n_total: int
     intervals: np.ndarray
     index: np.ndarray | None = None
+    unorm: Any = field(default=None, repr=False)
     _spline: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -111,6 +118,12 @@ class FlareData:
     @property
     def n(self) -> int:
         return int(self.t.size)
+
+    def fast_norm(self, t0: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+        """Approximate uptime mass of Gaussians (ranking only; see UptimeNorm)."""
+        if self.unorm is None:
+            self.unorm = UptimeNorm(self.intervals)
+        return self.unorm(t0, sigma)
 
     @property
     def tmin(self) -> float:
@@ -141,7 +154,8 @@ class FlareData:
 
     def subset(self, mask: np.ndarray) -> FlareData:
         return FlareData(self.t[mask], self.log_sob_space[mask], self.log_sob_energy[:, mask],
-                         self.gamma_grid, self.n_total, self.intervals, self.index[mask])
+                         self.gamma_grid, self.n_total, self.intervals, self.index[mask],
+                         self.unorm)
 
 
 @dataclass
@@ -324,7 +338,7 @@ def profile_ns_segments(x: np.ndarray, row: np.ndarray, n_rows: int, n_other: np
 
 
 def _candidates(ts_seed: np.ndarray, sigma_min: float, sigma_max: float,
-                max_run: int = 6) -> tuple[np.ndarray, np.ndarray]:
+                max_run: int = 4) -> tuple[np.ndarray, np.ndarray]:
     """Multi-scale candidate flares (T0, sigma_t) from seed event times."""
     t = np.sort(ts_seed)
     s = t.size
@@ -332,8 +346,11 @@ def _candidates(ts_seed: np.ndarray, sigma_min: float, sigma_max: float,
     sig = [np.full(s, sigma_min)]
     k = 1
     while k < s:
-        t0s.append(0.5 * (t[:-k] + t[k:]))
-        sig.append(0.5 * (t[k:] - t[:-k]))
+        # pairs k seeds apart; long baselines overlap heavily, so thin them
+        # (stride k/4): the work per scale stays ~ constant
+        stride = max(1, k // 4)
+        t0s.append(0.5 * (t[:-k] + t[k:])[::stride])
+        sig.append(0.5 * (t[k:] - t[:-k])[::stride])
         k *= 2
     for r in range(3, min(max_run, s) + 1):
         win = np.lib.stride_tricks.sliding_window_view(t, r)
@@ -361,41 +378,19 @@ def _rank_gauss(fd: FlareData, t0: np.ndarray, sg: np.ndarray, gammas, core: np.
     best_g = np.full(t0.size, np.nan)
     if tc.size == 0:
         return best_ts, best_ns, best_g
+    from bayesnu.flare._kernels import rank_windows
+
     pen = ts_penalty(sg, fd.tmin, fd.tmax)
-    lses = [fd.log_sob_se(g)[cidx] for g in gammas]
-    lmax = float(np.max([v.max() for v in lses]))
+    lses = np.ascontiguousarray(np.stack([fd.log_sob_se(g)[cidx] for g in gammas]))
+    lmax = float(lses.max())
     live = fd.livetime
     k = np.sqrt(2.0 * np.maximum(np.log(live / sg) + lmax + np.log(1e3), 1.0))
-    lo = np.searchsorted(tc, t0 - k * sg, side="left")
-    hi = np.searchsorted(tc, t0 + k * sg, side="right")
-    lnz = np.log(gauss_norm(t0, sg, fd.intervals))
-    # process candidates in chunks of bounded total entries
-    ln = hi - lo
-    bounds = [0]
-    acc = 0
-    for c in range(t0.size):
-        acc += ln[c]
-        if acc > chunk:
-            bounds.append(c + 1)
-            acc = 0
-    if bounds[-1] != t0.size:
-        bounds.append(t0.size)
-    for c0, c1 in zip(bounds[:-1], bounds[1:]):
-        idx, row = _segments(lo[c0:c1], hi[c0:c1])
-        rows = c1 - c0
-        z = (tc[idx] - t0[c0:c1][row]) / sg[c0:c1][row]
-        lt = (-0.5 * z * z - np.log(sg[c0:c1])[row] - 0.5 * np.log(2 * np.pi)
-              - lnz[c0:c1][row] + np.log(live))
-        n_other = fd.n_total - ln[c0:c1]
-        for g, lse in zip(gammas, lses):
-            x = np.exp(np.minimum(lt + lse[idx], 700.0))
-            ns, llr = profile_ns_segments(x, row, rows, n_other, fd.n_total)
-            ts = 2 * llr + pen[c0:c1]
-            sl = slice(c0, c1)
-            upd = ts > best_ts[sl]
-            best_ts[sl] = np.where(upd, ts, best_ts[sl])
-            best_ns[sl] = np.where(upd, ns, best_ns[sl])
-            best_g[sl] = np.where(upd, g, best_g[sl])
+    lo = np.searchsorted(tc, t0 - k * sg, side="left").astype(np.int64)
+    hi = np.searchsorted(tc, t0 + k * sg, side="right").astype(np.int64)
+    lnz = np.log(fd.fast_norm(t0, sg))
+    best_ts, best_ns, gi = rank_windows(np.ascontiguousarray(tc), lses, t0, sg, lnz, lo, hi, pen,
+                                        float(fd.n_total), live, True)
+    best_g = np.asarray(gammas, dtype=np.float64)[np.maximum(gi, 0)]
     return best_ts, best_ns, best_g
 
 
@@ -579,21 +574,14 @@ def _fit_box(fd: FlareData, tseed: np.ndarray, core: np.ndarray, gammas, null: F
     tc = fd.t[cidx]
     lo = np.searchsorted(tc, ts_, side="left")
     hi = np.searchsorted(tc, te_, side="right")
-    idx, row = _segments(lo, hi)
-    lt = np.log(fd.livetime / live_box)[row]
+    from bayesnu.flare._kernels import rank_windows
+
     pen = ts_penalty(te_ - ts_, fd.tmin, fd.tmax)
-    best_ts = np.full(ts_.size, -np.inf)
-    best_g = np.full(ts_.size, np.nan)
-    best_ns = np.zeros(ts_.size)
-    n_other = fd.n_total - (hi - lo)
-    for g in gammas:
-        x = np.exp(np.minimum(lt + fd.log_sob_se(g)[cidx][idx], 700.0))
-        ns, llr = profile_ns_segments(x, row, ts_.size, n_other, fd.n_total)
-        tsv = 2 * llr + pen
-        upd = tsv > best_ts
-        best_ts = np.where(upd, tsv, best_ts)
-        best_g = np.where(upd, g, best_g)
-        best_ns = np.where(upd, ns, best_ns)
+    lses = np.ascontiguousarray(np.stack([fd.log_sob_se(g)[cidx] for g in gammas]))
+    best_ts, best_ns, gi = rank_windows(np.ascontiguousarray(tc), lses, ts_, te_, np.log(live_box),
+                                        lo.astype(np.int64), hi.astype(np.int64), pen,
+                                        float(fd.n_total), fd.livetime, False)
+    best_g = np.asarray(gammas, dtype=np.float64)[np.maximum(gi, 0)]
     order = np.argsort(best_ts)[::-1]
     best = None
     for k in order[:4]:

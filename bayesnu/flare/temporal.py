@@ -264,3 +264,77 @@ def gauss_logsob_grid(t: np.ndarray, t0: np.ndarray, sigma: np.ndarray,
     z = (t[None, :] - t0[:, None]) / sigma[:, None]
     return (-0.5 * z * z - np.log(sigma)[:, None] - _LOG_SQRT_2PI
             - np.log(nz)[:, None] + np.log(live))
+
+
+def _merge_gaps(intervals: np.ndarray, gap: float) -> np.ndarray:
+    """Intervals with gaps shorter than ``gap`` days bridged."""
+    if gap <= 0 or intervals.shape[0] < 2:
+        return intervals
+    gaps = intervals[1:, 0] - intervals[:-1, 1]
+    brk = np.flatnonzero(gaps >= gap)
+    starts = np.concatenate([[intervals[0, 0]], intervals[brk + 1, 0]])
+    stops = np.concatenate([intervals[brk, 1], [intervals[-1, 1]]])
+    return np.stack([starts, stops], axis=1)
+
+
+class UptimeNorm:
+    """Fast Gaussian mass inside the uptime for many (T0, sigma) pairs (flare ranking).
+
+    Writes ``Z = sum_k [Phi(zb_k) - Phi(za_k)]`` as a signed sum over interval
+    edges, ``Z = sum_{e < T0} s_e Phi(z_e) - sum_{e >= T0} s_e Phi(-z_e) + 1[T0 live]``
+    (``s_e = +1`` for stops, ``-1`` for starts), so only edges within
+    ``window`` sigma of T0 contribute (exact to ``Phi(-window)``). For wide
+    Gaussians, gaps shorter than ``sigma / gap_ratio`` are bridged (a ladder of
+    pre-merged uptimes), which changes Z by at most the dead fraction of the
+    bridged gaps (< 1 % for IceCube); :func:`gauss_norm` stays the exact
+    reference used in every final fit.
+    """
+
+    def __init__(self, intervals: np.ndarray, window: float = 9.0, gap_ratio: float = 20.0,
+                 max_edges: int = 48) -> None:
+        self.window = window
+        self.gap_ratio = gap_ratio
+        self.max_edges = max_edges
+        self.levels = []
+        gap = 0.0
+        iv = np.asarray(intervals, dtype=np.float64)
+        while True:
+            m = _merge_gaps(iv, gap)
+            edges = m.ravel()
+            signs = np.tile([-1.0, 1.0], m.shape[0])
+            self.levels.append((gap, m, edges, signs))
+            if m.shape[0] <= 2 or gap > 1e4:
+                break
+            gap = 1e-3 if gap == 0.0 else gap * 4.0
+
+    def __call__(self, t0: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+        t0 = np.atleast_1d(np.asarray(t0, dtype=np.float64))
+        sigma = np.atleast_1d(np.asarray(sigma, dtype=np.float64))
+        out = np.empty(t0.size)
+        # level per candidate: the finest whose edges within the window are few enough,
+        # but never bridging gaps longer than sigma / gap_ratio
+        todo = np.ones(t0.size, dtype=bool)
+        for li, (gap, m, edges, signs) in enumerate(self.levels):
+            if not np.any(todo):
+                break
+            last = li == len(self.levels) - 1
+            ok_gap = gap <= sigma / self.gap_ratio
+            lo = np.searchsorted(edges, t0 - self.window * sigma, side="left")
+            hi = np.searchsorted(edges, t0 + self.window * sigma, side="right")
+            nxt_ok = (self.levels[li + 1][0] <= sigma / self.gap_ratio) if not last else \
+                np.zeros(t0.size, dtype=bool)
+            use = todo & (ok_gap | (li == 0)) & ((hi - lo <= self.max_edges) | ~nxt_ok | last)
+            if not np.any(use):
+                continue
+            idx = np.flatnonzero(use)
+            ln = hi[idx] - lo[idx]
+            row = np.repeat(np.arange(idx.size), ln)
+            start = np.repeat(np.cumsum(ln) - ln, ln)
+            e_idx = np.arange(int(ln.sum())) - start + np.repeat(lo[idx], ln)
+            z = (edges[e_idx] - t0[idx][row]) / sigma[idx][row]
+            s = signs[e_idx]
+            term = np.where(z < 0, s * ndtr(z), -s * ndtr(-z))
+            inside = _inside(m, t0[idx]).astype(np.float64)
+            out[idx] = np.bincount(row, term, minlength=idx.size) + inside
+            todo[idx] = False
+        return np.maximum(out, 1e-300)
