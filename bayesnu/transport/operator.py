@@ -178,7 +178,13 @@ class TransportOperator:
         SM separable off-diagonal gain: G_{(i,n),(j,m)} = sum_p sm_a[n,p] sm_C[j,i,p] sm_b[m,p] (m > n).
     si_u, si_R
         Secret-interaction off-diagonal gain: G_{(i,n),(j,m)} = si_u[i] si_u[j] si_R[n, m] (m > n).
+    sub_gain
+        Energy-conserving correction (N, 3, 3): extra G_{(i,n),(j,n+1)} (see ``build_operator``).
     """
+
+    def __post_init__(self) -> None:
+        if self.sub_gain is None:
+            self.sub_gain = np.zeros((self.grid.nbins, 3, 3))
 
     grid: EnergyGrid
     loss: np.ndarray
@@ -190,6 +196,7 @@ class TransportOperator:
     si_u: np.ndarray
     si_R: np.ndarray
     has_si: bool = False
+    sub_gain: np.ndarray | None = None
     _dense: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -206,6 +213,7 @@ class TransportOperator:
                 G = G + self.si_R[:, None, :, None] * np.outer(self.si_u, self.si_u)[None, :, None, :]
             idx = np.arange(N)
             G[idx, :, idx, :] = self.diag_gain
+            G[idx[:-1], :, idx[1:], :] += self.sub_gain[:-1]
             A = -G
             A[idx, :, idx, :] += self.loss[:, :, None] * np.eye(3)[None]
             self._dense = A.reshape(3 * N, 3 * N)
@@ -215,13 +223,13 @@ class TransportOperator:
         """A @ x for x of shape (N, 3) (or (3N,)), returning the same shape as x."""
         shp = x.shape
         X = x.reshape(self.nbins, 3)
-        out = _apply_A(X, self.loss, self.diag_gain, self.sm_C, self.sm_a, self.sm_b, self.si_u,
-                       self.si_R, self.has_si)
+        out = _apply_A(X, self.loss, self.diag_gain, self.sub_gain, self.sm_C, self.sm_a, self.sm_b,
+                       self.si_u, self.si_R, self.has_si)
         return out.reshape(shp)
 
 
 @numba.njit(cache=True)
-def _apply_A(X, loss, diag_gain, C, a, b, u, R, has_si):
+def _apply_A(X, loss, diag_gain, sub_gain, C, a, b, u, R, has_si):
     N = X.shape[0]
     out = np.zeros((N, 3))
     S = np.zeros((3, 3))  # S[j, p] = sum_{m > n} b[m, p] X[m, j]
@@ -238,6 +246,8 @@ def _apply_A(X, loss, diag_gain, C, a, b, u, R, has_si):
                 g += u[i] * acc
             for j in range(3):
                 g += diag_gain[n, i, j] * X[n, j]
+                if n + 1 < N:
+                    g += sub_gain[n, i, j] * X[n + 1, j]
             out[n, i] = loss[n, i] * X[n, i] - g
         for j in range(3):
             for p in range(3):
@@ -286,16 +296,17 @@ def _ee_loss(edges: np.ndarray, masses_ev: np.ndarray, U: np.ndarray, nodes: int
 
 
 @numba.njit(cache=True)
-def _si_bins(edges, ep_ptr, ep_x, ep_w, mk, M2, MG, w_tu, w_st, e_res, xg, wg, R, Kdiag):
-    """R[n, m] += int_n dE int_m dE' K(E',E) for m > n; Kdiag[n] += same for m == n (E < E')."""
+def _si_bins(edges, ep_ptr, ep_x, ep_w, mk, M2, MG, w_tu, w_st, e_res, xg, wg, R, Kdiag, leakE):
+    """R[n, m] += int_n dE int_m dE' K(E',E) for m > n; Kdiag[n] += same for m == n (E < E');
+    leakE[m] += int_m dE' int_0^{E_min} E K(E', E) dE (energy leaving below the grid)."""
     N = edges.size - 1
     ng = xg.size
     for m in range(N):
         for q in range(ep_ptr[m], ep_ptr[m + 1]):
             ep = ep_x[q]
             wq = ep_w[q]
-            for n in range(m + 1):
-                lo = edges[n]
+            for n in range(-1, m + 1):
+                lo = edges[n] if n >= 0 else 0.0
                 hi = edges[n + 1] if n < m else ep
                 if hi <= lo:
                     continue
@@ -314,15 +325,19 @@ def _si_bins(edges, ep_ptr, ep_x, ep_w, mk, M2, MG, w_tu, w_st, e_res, xg, wg, R
                     mid = 0.5 * (b0 + a0)
                     for r in range(ng):
                         e = mid + half * xg[r]
-                        acc += wg[r] * half * _si_kernel_point(ep, e, mk, M2, MG, w_tu, w_st)
-                if n < m:
+                        val = wg[r] * half * _si_kernel_point(ep, e, mk, M2, MG, w_tu, w_st)
+                        acc += val * e if n < 0 else val
+                if n < 0:
+                    leakE[m] += wq * acc
+                elif n < m:
                     R[n, m] += wq * acc
                 else:
                     Kdiag[n] += wq * acc
 
 
 def _si_tables(edges: np.ndarray, m_ev: float, si: SecretInteraction, n_plain: int = 4):
-    """Per-relic-mass bin integrals: loss K[n] (cm^2 GeV), R[n, m], Kdiag[n] (cm^2 GeV)."""
+    """Per-relic-mass bin integrals: loss K[n], R[n, m], Kdiag[n] [cm^2 GeV] and the energy
+    regenerated below the grid per source bin, leakE[m] [cm^2 GeV^2]."""
     mk = m_ev * EV
     er = si.resonance_energy(m_ev)
     hw = er * si.width / si.m_phi  # s = m^2 (1 + y) -> E = er (1 + y); half width in y is Gamma/m
@@ -339,15 +354,17 @@ def _si_tables(edges: np.ndarray, m_ev: float, si: SecretInteraction, n_plain: i
     K = np.add.reduceat(sig * ep_w, ep_ptr[:-1])
     R = np.zeros((N, N))
     Kd = np.zeros(N)
+    leak = np.zeros(N)
     xg, wg = _gl(6)
     w_tu, w_st = si.weights
-    _si_bins(edges, ep_ptr, ep_x, ep_w, mk, si.m_phi**2, si.m_phi * si.width, w_tu, w_st, er, xg, wg, R, Kd)
+    _si_bins(edges, ep_ptr, ep_x, ep_w, mk, si.m_phi**2, si.m_phi * si.width, w_tu, w_st, er, xg, wg, R, Kd,
+             leak)
     scale = si.g**4 * HBARC2_CM2
-    return K, R * scale, Kd * scale
+    return K, R * scale, Kd * scale, leak * scale
 
 
 def build_operator(grid: EnergyGrid, masses_ev, U: np.ndarray, *, sm: bool = True, ee: bool = True,
-                   si: SecretInteraction | None = None) -> TransportOperator:
+                   si: SecretInteraction | None = None, energy_correction: bool = True) -> TransportOperator:
     """Bin-integrated operator for the given masses [eV], PMNS matrix and interactions.
 
     Parameters
@@ -364,6 +381,14 @@ def build_operator(grid: EnergyGrid, masses_ev, U: np.ndarray, *, sm: bool = Tru
         Include nu nubar -> e+ e- (a pure loss); only with ``sm``.
     si
         Secret interaction, or None.
+    energy_correction
+        Make the binned scheme conserve energy exactly as well as number. With a
+        piecewise-constant flux, K^m and J^{mn} conserve particle number exactly but
+        the energy bookkeeping (mean bin energies) is off by O(dlnE^2) per collision.
+        For every source bin m and incoming state j the small energy excess is removed
+        by moving particles between the same-bin and the next-lower-bin regeneration
+        (number unchanged). The exact energy regenerated below the grid is kept as a
+        leak.
     """
     edges = grid.edges
     N = grid.nbins
@@ -378,20 +403,49 @@ def build_operator(grid: EnergyGrid, masses_ev, U: np.ndarray, *, sm: bool = Tru
     C = np.zeros((3, 3, 3))
     if sm:
         C = sm_kernel_coefficients(m)
-        # sigma^nu_jk = (4 G_F^2 m_k / 3 pi)(1 + 2 delta_jk) E  -> int_n = coef * (h^2 - l^2)/2
+        # sigma^nu_jk = (4 G_F^2 m_k / 3 pi)(1 + 2 delta_jk) E  -> (1/dE_n) int_n = coef * a[n, 1]
         coef = 4 * G_F**2 * (m * EV)[None, :] / (3 * np.pi) * (1 + 2 * np.eye(3)) * HBARC2_CM2
-        loss += (coef.sum(axis=1)[None, :] * a[:, 1:2] * w[:, None]) / w[:, None]
+        loss += coef.sum(axis=1)[None, :] * a[:, 1:2]
         diag += np.einsum("jip,np->nij", C, T) / w[:, None, None]
         if ee:
             loss_ee = _ee_loss(edges, m, U) / w[:, None]
             loss += loss_ee
     u = np.abs(U[2]) ** 2
     R = np.zeros((N, N))
+    leak_si = np.zeros(N)
     if si is not None:
         for k in range(3):
-            Kk, Rk, Kdk = _si_tables(edges, m[k], si)
+            Kk, Rk, Kdk, Lk = _si_tables(edges, m[k], si)
             loss += (u[:, None] * u[k] * Kk[None, :]).T / w[:, None]
             R += u[k] * Rk
+            leak_si += u[k] * Lk
             diag += (np.outer(u, u)[None] * u[k] * Kdk[:, None, None]) / w[:, None, None]
         R = R / w[:, None]
-    return TransportOperator(grid, loss, loss_ee, diag, C, a, b, u, R, si is not None)
+    sub = np.zeros((N, 3, 3))
+    if energy_correction and (sm or si is not None):
+        ebar = a[:, 1]  # mean energy of each bin
+        # energy (discrete measure) of the in-grid regeneration from source bin m, state j
+        gain_e = np.zeros((N, 3))
+        if sm:
+            Fp = np.cumsum(ebar[:, None] * w[:, None] * a, axis=0)  # F[m, p] = sum_{n <= m} ...
+            Fp = np.vstack([np.zeros((1, 3)), Fp[:-1]])  # strictly below m
+            gain_e += np.einsum("jip,mp,mp->mj", C, b, Fp)
+            # exact energy regenerated below the grid (E < E_min)
+            emin = edges[0]
+            leak_p = emin ** (np.arange(3) + 2) / (np.arange(3) + 2)
+            gain_e += np.einsum("jip,mp,p->mj", C, b, leak_p)
+        if si is not None:
+            gain_e += np.outer((ebar * w) @ R + leak_si, u)
+        gain_e += ebar[:, None] * w[:, None] * diag.sum(axis=1)  # same bin: sum over outgoing i
+        loss_e = ebar[:, None] * w[:, None] * (loss - loss_ee)
+        excess = gain_e - loss_e  # (N, 3) per source bin m and incoming j
+        dj = diag * w[:, None, None]  # J^{mm}_{ji} as [m, i, j]
+        tot = dj.sum(axis=1)  # (N, 3)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(tot[:, None, :] > 0, dj / tot[:, None, :], 1.0 / 3.0)
+        t = np.zeros((N, 3))
+        t[1:] = excess[1:] / (ebar[1:] - ebar[:-1])[:, None]
+        moved = share * t[:, None, :]  # [m, i, j] particles moved from bin m to m-1
+        diag = diag - moved / w[:, None, None]
+        sub[:-1] = moved[1:] / w[:-1, None, None]
+    return TransportOperator(grid, loss, loss_ee, diag, C, a, b, u, R, si is not None, sub)

@@ -65,7 +65,7 @@ def _solve3(M, r):
 
 
 @numba.njit(cache=True)
-def _implicit_kernel(B, h, loss, diag_gain, C, a, b, u, R, has_si, floor, mask_in, use_mask):
+def _implicit_kernel(B, h, loss, diag_gain, sub_gain, C, a, b, u, R, has_si, floor, mask_in, use_mask):
     """Solve (I + h A) Y = B for Y (N, 3); return Y and the mask of floored entries."""
     N = B.shape[0]
     Y = np.zeros((N, 3))
@@ -85,6 +85,9 @@ def _implicit_kernel(B, h, loss, diag_gain, C, a, b, u, R, has_si, floor, mask_i
                 for j in range(3):
                     g += a[n, p] * C[j, i, p] * S[j, p]
             g += u[i] * acc_si
+            if n + 1 < N:
+                for j in range(3):
+                    g += sub_gain[n, i, j] * Y[n + 1, j]
             rhs[i] = B[n, i] + h * g
             for j in range(3):
                 M[i, j] = -h * diag_gain[n, i, j]
@@ -117,7 +120,7 @@ def implicit_solve(op: TransportOperator, B: np.ndarray, h: float, floor=None, m
     use_mask = mask is not None
     mk = mask if use_mask else np.zeros((N, 3), dtype=np.bool_)
     return _implicit_kernel(np.ascontiguousarray(B, dtype=float), float(h), op.loss, op.diag_gain,
-                            op.sm_C, op.sm_a, op.sm_b, op.si_u, op.si_R, op.has_si, fl, mk, use_mask)
+                            op.sub_gain, op.sm_C, op.sm_a, op.sm_b, op.si_u, op.si_R, op.has_si, fl, mk, use_mask)
 
 
 def _be_steps(op, x0, tau, nsteps, floor, tangents=()):
@@ -221,6 +224,7 @@ class EigenPropagator:
                     g = np.einsum("p,pij,pjc->ic", op.sm_a[n], CT, S[:, :, c0:])
                     if op.has_si:
                         g = g + np.outer(op.si_u, op.si_R[n, n + 1:] @ W[n + 1:, c0:])
+                    g = g + op.sub_gain[n] @ V[c0:c0 + 3, c0:]
                     mats = blocks[n][None] - lam[c0:, None, None] * eye[None]
                     X = np.linalg.solve(mats, g.T[:, :, None])[:, :, 0]
                     V[3 * n:3 * n + 3, c0:] = X.T
