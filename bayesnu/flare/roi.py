@@ -111,6 +111,7 @@ class FlareSampleModel:
         self.dec_sorted = s.dec[self.order_dec]
         self.max_angerr = float(np.max(s.angerr))
         self.unorm = UptimeNorm(self.intervals)
+        self._ra_buffer = None
 
     # ------------------------------------------------------------------ energy
     def energy_log_ratio(self, dec: float) -> np.ndarray:
@@ -146,7 +147,14 @@ class FlareSampleModel:
         lo = np.searchsorted(self.dec_sorted, dec0 - rmax, side="left")
         hi = np.searchsorted(self.dec_sorted, dec0 + rmax, side="right")
         cand = self.order_dec[lo:hi]
-        rra = s.ra[cand] if ra is None else ra[cand]
+        if ra is None:
+            rra = s.ra[cand]
+        elif callable(ra):
+            rra = ra(cand.size)
+            if self._ra_buffer is not None:
+                self._ra_buffer[cand] = rra
+        else:
+            rra = ra[cand]
         d1 = s.dec[cand] * _DEG
         d0 = dec0 * _DEG
         sdd = np.sin(0.5 * (d1 - d0))
@@ -162,8 +170,10 @@ class FlareSampleModel:
         """FlareData of the ROI around ``(ra0, dec0)`` (degrees).
 
         ``ra`` / ``time`` replace the sample's columns (RA and time scrambles);
-        ``time`` may also be a callable ``f(n) -> times`` drawing times only for
-        the ROI events (cheap uptime scramble).
+        ``ra`` and ``time`` may also be callables ``f(n) -> values``: ``ra`` is
+        then drawn for the events of the ROI's declination band only and
+        ``time`` for the ROI events only (cheap scrambles: each event's
+        scrambled RA and time are independent of everything else).
         """
         idx, psi = self.roi_index(ra0, dec0, ra)
         sig = self.sigma_rad[idx]
