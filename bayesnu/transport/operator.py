@@ -446,6 +446,14 @@ def build_operator(grid: EnergyGrid, masses_ev, U: np.ndarray, *, sm: bool = Tru
         t = np.zeros((N, 3))
         t[1:] = excess[1:] / (ebar[1:] - ebar[:-1])[:, None]
         moved = share * t[:, None, :]  # [m, i, j] particles moved from bin m to m-1
+        # keep every gain non-negative: at most the same-bin regeneration can move down,
+        # at most the existing regeneration into m-1 can move up (only clips in bins where
+        # a narrow resonance makes the mean-bin-energy bookkeeping meaningless)
+        exist = np.zeros((N, 3, 3))  # existing gain J^{m, m-1}_{ji} as [m, i, j]
+        exist[1:] = np.einsum("mp,jip,mp->mij", a[:-1], C, b[1:]) * w[:-1, None, None]
+        if si is not None:
+            exist[1:] += (np.diagonal(R, 1) * w[:-1])[:, None, None] * np.outer(u, u)[None]
+        moved = np.clip(moved, -exist, dj)
         diag = diag - moved / w[:, None, None]
         sub[:-1] = moved[1:] / w[:-1, None, None]
     return TransportOperator(grid, loss, loss_ee, diag, C, a, b, u, R, si is not None, sub)
