@@ -89,6 +89,93 @@ def _cmd_scan(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def _band_selection(spec: str | None, n_bands: int) -> list[int]:
+    if not spec:
+        return list(range(n_bands))
+    out: list[int] = []
+    for part in spec.split(","):
+        try:
+            if ":" in part:
+                a, b = part.split(":")
+                out.extend(range(int(a), int(b)))
+            else:
+                out.append(int(part))
+        except ValueError as exc:
+            raise InputError(f"bad band selection {spec!r} (use e.g. 40 or 30:50,60)",
+                             column="bands") from exc
+    bad = [b for b in out if not 0 <= b < n_bands]
+    if bad:
+        raise InputError(f"band {bad[0]} outside 0..{n_bands - 1}", column="bands")
+    return out
+
+
+def _one_sample(ds, names):
+    if names:
+        return ds[names[0]]
+    if len(ds.samples) != 1:
+        raise InputError(f"{ds.name} has {len(ds.samples)} samples; choose one with --sample",
+                         column="sample")
+    return ds.samples[0]
+
+
+def _cmd_trials(args: argparse.Namespace) -> dict[str, Any]:
+    import numpy as np
+
+    from bayesnu.flare.analysis import load_data
+    from bayesnu.flare.trials import band_trials, dec_band_edges
+    from bayesnu.inference.campaign import run_campaign
+
+    ds = load_data(args.data)
+    sample = _one_sample(ds, args.sample)
+    edges = dec_band_edges(args.dec_bands)
+    bands = _band_selection(args.bands, edges.shape[0])
+    fp = sample.footprint
+    bands = [b for b in bands if edges[b, 1] > fp.dec_min and edges[b, 0] < fp.dec_max]
+    if not bands:
+        raise InputError("no declination band overlaps the sample's footprint", column="bands")
+    seed = 1 if args.seed is None else int(args.seed)
+    client = cluster = None
+    scheduler: Any = args.scheduler
+    if scheduler not in ("serial",):
+        from bayesnu.inference.campaign import _client
+
+        client, cluster = _client(scheduler, args.workers)
+        scheduler = client
+    results = {}
+    try:
+        for b in bands:
+            lo, hi = (float(x) for x in edges[b])
+            bseed = int(np.random.SeedSequence([seed, b]).generate_state(1)[0])
+            meta = {"data": ds.name, "sample": sample.name, "band": b, "dec_lo": lo, "dec_hi": hi,
+                    "pdf": args.pdf, "seed_threshold": args.seed_threshold,
+                    "sigma_min": args.sigma_min, "master_seed": seed}
+            res = run_campaign(band_trials, args.n, f"{args.out}/band_{b:02d}", seed=bseed,
+                               chunk_size=args.chunk_size,
+                               args=(sample, lo, hi, args.pdf, args.seed_threshold,
+                                     args.sigma_min),
+                               scheduler=scheduler, progress=progress_enabled(args),
+                               meta=meta, desc=f"band {b} [{lo:+.0f},{hi:+.0f}]")
+            ts = res["ts"]
+            results[str(b)] = {"dec_lo": lo, "dec_hi": hi, "n": int(ts.size),
+                               "median_ts": float(np.median(ts)),
+                               "ts_q99": float(np.quantile(ts, 0.99)),
+                               **{k: v for k, v in res.summary().items()
+                                  if k in ("chunks_run", "chunks_reused", "wall_seconds",
+                                           "trials_per_second", "cpu_seconds_in_chunks")}}
+    finally:
+        if cluster is not None:
+            client.close()
+            cluster.close()
+    text = [f"flare background trials of {sample.name} into {args.out} (seed {seed}):"]
+    for b, r in results.items():
+        tps = r["trials_per_second"]
+        text.append(f"  band {b:>2s} [{r['dec_lo']:+6.1f},{r['dec_hi']:+6.1f}] n={r['n']} "
+                    f"median TS {r['median_ts']:.2f}"
+                    + (f"  {tps:.2f} trials/s" if tps else "  (resumed, nothing to run)"))
+    return {"out": args.out, "seed": seed, "sample": sample.name, "bands": results,
+            "_text": "\n".join(text)}
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("flare", help="time-dependent (flare) search, paper 000")
     sub = p.add_subparsers(dest="flare_command", metavar="SUBCOMMAND")
@@ -108,3 +195,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_fit_opts(s)
     add_common(s)
     s.set_defaults(handler=_cmd_scan)
+
+    t = sub.add_parser("trials", help="background TS ensembles per declination band")
+    t.add_argument("--data", required=True)
+    t.add_argument("--sample", action="append", default=None)
+    t.add_argument("--out", required=True, help="campaign folder (one sub-folder per band)")
+    t.add_argument("--n", type=int, default=1000, help="trials per band")
+    t.add_argument("--dec-bands", type=int, default=81, help="number of 2-deg bands over [-80, 80]")
+    t.add_argument("--bands", default=None, help="subset of band indices, e.g. 40 or 30:50")
+    t.add_argument("--chunk-size", type=int, default=50, help="trials per chunk file")
+    t.add_argument("--scheduler", default="local",
+                   help="'local' (LocalCluster on all cores), 'serial', or a dask scheduler address")
+    t.add_argument("--workers", type=int, default=None, help="local cluster workers (default: cores)")
+    _add_fit_opts(t)
+    add_common(t)
+    t.set_defaults(handler=_cmd_trials)

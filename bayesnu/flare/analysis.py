@@ -39,9 +39,8 @@ def resolve_position(source: str | None = None, ra: float | None = None, dec: fl
                      dataset: Dataset | None = None) -> tuple[float, float, str]:
     """Position (ra, dec, label) from a source name or explicit coordinates (degrees).
 
-    Names are looked up in the likelihood engine's source table when it
-    exists, then in :data:`SOURCES`, then in the data set's metadata
-    (``source_ra_deg``/``source_dec_deg``, e.g. the TXS release).
+    Names are looked up in :data:`SOURCES`, then in the likelihood engine's
+    table (:func:`bayesnu.sources.resolve_source`, offline).
     """
     if source is None:
         if ra is None or dec is None:
@@ -50,19 +49,17 @@ def resolve_position(source: str | None = None, ra: float | None = None, dec: fl
             raise InputError(f"position ({ra}, {dec}) outside RA [0, 360], dec [-90, 90] deg",
                              column="ra/dec")
         return float(ra), float(dec), f"({ra:.3f}, {dec:.3f})"
-    try:  # the point-source issue's table, when present
-        from bayesnu.sources import resolve as _resolve  # type: ignore[import-not-found]
-
-        r = _resolve(source)
-        return float(r[0]), float(r[1]), source
-    except (ImportError, InputError, KeyError, TypeError):
-        pass
     table = {_norm(k): v for k, v in SOURCES.items()}
     if _norm(source) in table:
         r, d = table[_norm(source)]
         return r, d, source
-    if dataset is not None and "source_ra_deg" in dataset.meta:
-        return float(dataset.meta["source_ra_deg"]), float(dataset.meta["source_dec_deg"]), source
+    try:  # the likelihood engine's table (no network look-up at run time)
+        from bayesnu.sources import resolve_source
+
+        src = resolve_source(source, online=False)
+        return float(src.ra), float(src.dec), source
+    except (ImportError, InputError, KeyError, TypeError):
+        pass
     raise InputError(f"unknown source {source!r}; known: {', '.join(SOURCES)}; or give --ra --dec",
                      column="source")
 

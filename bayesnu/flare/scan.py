@@ -56,7 +56,10 @@ def scan_pixels(sample: EventSample, ra: np.ndarray, dec: np.ndarray, pdf: str =
                 seed_threshold: float = 1.0, sigma_min: float | None = None,
                 ra_events: np.ndarray | None = None, time_events: np.ndarray | None = None,
                 model=None, **kwargs: Any) -> np.ndarray:
-    """Flare fits at many positions; returns an array (n, 5) of ts, ns, gamma, t0, sigma_t.
+    """Flare fits at many positions.
+
+    Returns an array (n, 6): ts, ns, gamma, t0, sigma_t and the mean CPU
+    seconds per position of this call.
 
     ``ra_events`` / ``time_events`` replace the sample's RA / times (scrambled skies).
     """
@@ -69,12 +72,14 @@ def scan_pixels(sample: EventSample, ra: np.ndarray, dec: np.ndarray, pdf: str =
             warnings.simplefilter("ignore")
             model = FlareSampleModel(sample)
     smin = default_sigma_min(sample) if sigma_min is None else sigma_min
-    out = np.full((len(ra), len(FIELDS)), np.nan)
+    out = np.full((len(ra), len(FIELDS) + 1), np.nan)
+    t_cpu = time.process_time()
     # visit pixels in declination order so the energy-table cache is reused
     for k in np.argsort(dec, kind="stable"):
         fd = model.data_at(float(ra[k]), float(dec[k]), ra=ra_events, time=time_events)
         f = fit_flare(fd, pdf=pdf, seed_threshold=seed_threshold, sigma_min=smin, **kwargs)
-        out[k] = (f.ts, f.ns, f.gamma, f.t0, f.sigma_t)
+        out[k, :-1] = (f.ts, f.ns, f.gamma, f.t0, f.sigma_t)
+    out[:, -1] = (time.process_time() - t_cpu) / max(len(ra), 1)
     return out
 
 
@@ -95,6 +100,7 @@ class ScanResult:
     pdf: str
     hottest: dict[str, dict[str, float] | None] = field(default_factory=dict)
     pvalue_map: np.ndarray | None = None
+    cpu_seconds: float = 0.0
 
     @property
     def n_fitted(self) -> int:
@@ -162,7 +168,7 @@ def scan_sky(sample: EventSample, nside: int = 32, pdf: str = "gauss",
         from tqdm.auto import tqdm
 
         bar = tqdm(total=pix.size, desc="flare scan", unit="pix", dynamic_ncols=True)
-    res = np.full((pix.size, len(FIELDS)), np.nan)
+    res = np.full((pix.size, len(FIELDS) + 1), np.nan)
     if n_workers <= 1:
         from bayesnu.flare.roi import FlareSampleModel
 
@@ -192,7 +198,7 @@ def scan_sky(sample: EventSample, nside: int = 32, pdf: str = "gauss",
         m[pix] = res[:, j]
         maps[f] = m
     out = ScanResult(nside=nside, maps=maps, pixels=pix, seconds=time.perf_counter() - t_start,
-                     sample=sample.name, pdf=pdf)
+                     sample=sample.name, pdf=pdf, cpu_seconds=float(np.nansum(res[:, -1])))
     out.hottest = hottest_spots(nside, maps, pix)
     return out
 

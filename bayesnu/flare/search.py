@@ -230,6 +230,8 @@ def flare_loglr(fd: FlareData, ns: float, gamma: float, t0: float, sigma_t: floa
         nz, dn_dt0, dn_ds = gauss_norm(t0, sigma_t, fd.intervals, grad=True)
     else:
         nz = gauss_norm(t0, sigma_t, fd.intervals)
+    if not nz > 1e-300:  # the flare has no live time (T0 deep in a gap): no support
+        return (-np.inf, np.zeros(4)) if grad else -np.inf
     lt = (-0.5 * z * z - np.log(sigma_t) - 0.5 * np.log(2 * np.pi) - np.log(nz)
           + np.log(fd.livetime))
     logx = fd.log_sob_space + le + lt
@@ -512,10 +514,13 @@ def fit_flare(fd: FlareData, pdf: str = "gauss", seed_threshold: float = 1.0,
     if ts <= null.ts or ns <= 0:
         null.n_candidates = int(t0c.size)
         return null
+    llr = flare_loglr(fd, ns, g, t0, s)
+    if not np.isfinite(llr):
+        null.n_candidates = int(t0c.size)
+        return null
     le = fd.log_sob_energy_at(g)
     lt = gauss_logsob_grid(fd.t, np.array([t0]), np.array([s]), fd.intervals)[0]
     x = np.exp(np.minimum(fd.log_sob_space + le + lt, 700.0))
-    llr = flare_loglr(fd, ns, g, t0, s)
     fit = FlareFit(ns=float(ns), gamma=float(g), t0=float(t0), sigma_t=float(s), ts=float(ts),
                    loglr=float(llr), pdf="gauss", n_roi=fd.n, n_seeds=int(idx_seed.size),
                    n_candidates=int(t0c.size), success=ok,
