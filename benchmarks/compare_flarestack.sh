@@ -23,11 +23,12 @@
 #   OUT [fresh temp dir]              where the JSON/outputs of this run go
 #
 # Interface expected from bayesnu's scripts benchmarks/bench_ps_trial.py and
-# benchmarks/bench_flare_trial.py: they print a JSON object (the whole stdout or
-# its last JSON line) with a key "seconds_per_trial" (mean wall seconds per
-# background trial, warm-up excluded; nested keys are searched too). Other
-# accepted names: seconds_per_trial_mean, s_per_trial, sec_per_trial,
-# per_trial_s, mean_s_per_trial. Override with BAYESNU_PS_KEY / BAYESNU_FLARE_KEY.
+# benchmarks/bench_flare_trial.py: stdout holds the mean wall seconds per
+# background trial (warm-up excluded) under one of the names seconds_per_trial,
+# seconds_per_trial_mean, per_trial_s_mean, s_per_trial, sec_per_trial,
+# per_trial_s, mean_s_per_trial (first found wins), either in a JSON object
+# (whole stdout or a JSON line; nested keys searched), or as "key: value" lines,
+# or as "key=value" tokens. Override the name with BAYESNU_PS_KEY / BAYESNU_FLARE_KEY.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -99,8 +100,27 @@ import json, os, sys
 
 out = sys.argv[1]
 fs = json.load(open(os.path.join(out, "flarestack.json")))
-KEYS = ["seconds_per_trial", "seconds_per_trial_mean", "s_per_trial", "sec_per_trial",
-        "per_trial_s", "mean_s_per_trial"]
+KEYS = ["seconds_per_trial", "seconds_per_trial_mean", "per_trial_s_mean", "s_per_trial",
+        "sec_per_trial", "per_trial_s", "mean_s_per_trial"]
+EVENT_KEYS = ["n_events", "events"]
+
+
+def key_values(text):
+    """'key: value' lines and 'key=value' tokens -> dict of floats (others kept as str)."""
+    doc = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if ": " in line and "=" not in line:
+            k, _, v = line.partition(": ")
+            pairs = [(k, v)]
+        else:
+            pairs = [tok.partition("=")[::2] for tok in line.split() if "=" in tok]
+        for k, v in pairs:
+            try:
+                doc[k.strip()] = float(v)
+            except ValueError:
+                doc[k.strip()] = v.strip()
+    return doc
 
 
 def last_json(text):
@@ -159,7 +179,10 @@ for tag, target, what in [("ps", 20.0, "(a) time-integrated PS trial"),
     if not os.path.exists(path):
         print(line + "; bayesnu: not run -> no ratio")
         continue
-    doc = last_json(open(path).read())
+    text = open(path).read()
+    doc = last_json(text)
+    if not isinstance(doc, dict):
+        doc = key_values(text)
     override = os.environ.get(f"BAYESNU_{tag.upper()}_KEY")
     found = None
     if doc is not None:
@@ -171,9 +194,11 @@ for tag, target, what in [("ps", 20.0, "(a) time-integrated PS trial"),
         print(line + f"; bayesnu: no seconds-per-trial figure found in {path} -> no ratio")
         continue
     b_s, key = found
+    nb = find_key(doc, EVENT_KEYS)
+    nb_txt = f", {int(nb[0])} events" if nb else ""
     ratio = f_s / b_s if b_s > 0 else float("inf")
     verdict = "MEETS" if ratio >= target else "MISSES"
-    print(line + f"; bayesnu {b_s:.4g} s ({key}) -> ratio {ratio:.1f}x "
+    print(line + f"; bayesnu {b_s:.4g} s ({key}{nb_txt}) -> ratio {ratio:.1f}x "
           f"({verdict} the >= {target:.0f}x target)")
 PY
 echo "   full JSON: $OUT/flarestack.json"
