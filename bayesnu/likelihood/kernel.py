@@ -167,6 +167,38 @@ class MixtureLikelihood:
         for t in self.terms:
             offs.append(offs[-1] + t.n_roi + 1)
         self._offsets = offs
+        self._flatten()
+
+    def _flatten(self) -> None:
+        """Concatenate all samples' caches so one evaluation is a few vector passes."""
+        ts = self.terms
+        grid = ts[0].energy.grid
+        for t in ts[1:]:
+            if t.energy.grid.shape != grid.shape or not np.allclose(t.energy.grid, grid):
+                raise InputError("all samples' energy splines must share one gamma grid")
+        col_off = np.cumsum([0] + [t.energy.size for t in ts])
+        ev_off = np.cumsum([0] + [t.n_roi for t in ts])
+        self._coef = np.ascontiguousarray(np.concatenate([t.energy.coef for t in ts], axis=2))
+        self._grid = grid
+        self._cells = np.concatenate([t.cells + col_off[k] for k, t in enumerate(ts)])
+        self._event = np.concatenate([t.event + ev_off[k] for k, t in enumerate(ts)])
+        self._fidx = np.concatenate([k * self.n_sources + t.source for k, t in enumerate(ts)])
+        self._spatial = np.concatenate([t.spatial for t in ts])
+        self._ev_sample = np.concatenate([np.full(t.n_roi, k, dtype=np.int64)
+                                          for k, t in enumerate(ts)])
+        self._N = np.array([float(t.n_total) for t in ts])
+        self._Ni = self._N[self._ev_sample]
+        self._m = np.array([float(t.n_total - t.n_roi) for t in ts])
+        self._n_ev = int(ev_off[-1])
+        self._ev_off = ev_off
+        self._single = bool(self._event.size == self._n_ev
+                            and np.array_equal(self._event, np.arange(self._n_ev)))
+        pos = np.empty(self._n_ev, dtype=np.int64)
+        for k, t in enumerate(ts):
+            pos[ev_off[k]:ev_off[k + 1]] = self._offsets[k] + np.arange(t.n_roi)
+        self._pos_ev = pos
+        self._pos_rest = np.array([self._offsets[k + 1] - 1 for k in range(len(ts))])
+        self._temporal = any(t.temporal is not None for t in ts)
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -208,78 +240,75 @@ class MixtureLikelihood:
         return F, dF, dFt
 
     # ----------------------------------------------------------------- core
-    def _sample(self, k: int, ns: float, gamma: float, theta: np.ndarray,
-                F: np.ndarray, dF: np.ndarray, dFt: np.ndarray, per_event: bool):
-        t = self.terms[k]
-        N = float(t.n_total)
-        Fk = F[k].sum()
-        dFk = dF[k].sum()
-        dFkt = dFt[:, k, :].sum(axis=1)
+    def _energy(self, gamma: float) -> tuple[np.ndarray, np.ndarray]:
+        g = self._grid
+        k = min(max(int(np.searchsorted(g, gamma, side="right") - 1), 0), g.size - 2)
+        dx = gamma - g[k]
+        c = self._coef[k][:, self._cells]
+        val = ((c[0] * dx + c[1]) * dx + c[2]) * dx + c[3]
+        der = (3.0 * c[0] * dx + 2.0 * c[1]) * dx + c[2]
+        return val, der
+
+    def _core(self, p: np.ndarray):
+        """All per-event pieces; None if the mixture leaves its support."""
+        ns, gamma, theta = p[0], p[1], p[2:]
         nth = self.n_theta
-        lr, dlr = t.energy(gamma, t.cells)
-        x = t.spatial * np.exp(lr)
-        if t.single:
-            Fj = F[k, t.source] if self.n_sources > 1 else F[k, 0]
-            dFj = dF[k, t.source] if self.n_sources > 1 else dF[k, 0]
-            Y = Fj * x
-            dYg = dFj * x + Y * dlr
-            dYt = None
+        F, dF, dFt = self.fractions(gamma, theta)
+        Ff, dFf = F.ravel(), dF.ravel()
+        Fk, dFk = F.sum(axis=1), dF.sum(axis=1)
+        dFkt = dFt.sum(axis=2)  # (nth, K)
+        lr, dlr = self._energy(gamma)
+        x = self._spatial * np.exp(lr)
+        Fp = Ff[self._fidx]
+        fx = Fp * x
+        dYt = None
+        if self._single:
+            Y = fx
+            dYg = dFf[self._fidx] * x + fx * dlr
             if nth:
-                dFjt = dFt[:, k, t.source] if self.n_sources > 1 else dFt[:, k, 0][:, None]
-                dYt = dFjt * x[None, :]
+                dYt = dFt.reshape(nth, -1)[:, self._fidx] * x[None, :]
         else:
-            Fj = F[k, t.source]
-            dFj = dF[k, t.source]
-            fx = Fj * x
-            Y = np.bincount(t.event, weights=fx, minlength=t.n_roi)
-            dYg = np.bincount(t.event, weights=dFj * x + fx * dlr, minlength=t.n_roi)
-            dYt = None
+            n = self._n_ev
+            Y = np.bincount(self._event, weights=fx, minlength=n)
+            dYg = np.bincount(self._event, weights=dFf[self._fidx] * x + fx * dlr, minlength=n)
             if nth:
-                dYt = np.stack([np.bincount(t.event, weights=dFt[a, k, t.source] * x,
-                                            minlength=t.n_roi) for a in range(nth)])
-        if t.temporal is not None:
-            T, dT = t.temporal.ratio(t.times, theta, background=t._tb)
+                dFtf = dFt.reshape(nth, -1)
+                dYt = np.stack([np.bincount(self._event, weights=dFtf[a, self._fidx] * x,
+                                            minlength=n) for a in range(nth)])
+        if self._temporal:
+            T = np.ones(self._n_ev)
+            dT = np.zeros((nth, self._n_ev))
+            for k, t in enumerate(self.terms):
+                if t.temporal is not None:
+                    a, b = self._ev_off[k], self._ev_off[k + 1]
+                    T[a:b], dT[:, a:b] = t.temporal.ratio(t.times, theta, background=t._tb)
             Z = Y * T
             dZg = dYg * T
             dZt = dYt * T[None, :] + Y[None, :] * dT
         else:
-            Z, dZg = Y, dYg
-            dZt = dYt if nth else None
-        u = Z - Fk
-        den = N + ns * u
-        m = N - t.n_roi
-        rest_den = N - ns * Fk
-        if np.any(den <= 0) or (m > 0 and rest_den <= 0):
+            Z, dZg, dZt = Y, dYg, dYt
+        es = self._ev_sample
+        u = Z - Fk[es]
+        Ni = self._Ni
+        den = Ni + ns * u
+        rest_den = self._N - ns * Fk
+        m = self._m
+        if np.any(den <= 0) or np.any((m > 0) & (rest_den <= 0)):
             return None
         q = 1.0 / den
-        ell = np.log1p(ns * u / N)
-        rest = m * np.log1p(-ns * Fk / N) if m > 0 else 0.0
+        ell = np.log1p(ns * u / Ni)
+        has = m > 0
+        safe = np.where(has, rest_den, 1.0)
+        rest = np.where(has, m * np.log1p(-ns * Fk / self._N), 0.0)
         g_ns = u * q
-        g_g = ns * (dZg - dFk) * q
-        r_ns = -m * Fk / rest_den if m > 0 else 0.0
-        r_g = -m * ns * dFk / rest_den if m > 0 else 0.0
+        g_g = ns * (dZg - dFk[es]) * q
+        r_ns = np.where(has, -m * Fk / safe, 0.0)
+        r_g = np.where(has, -m * ns * dFk / safe, 0.0)
+        g_t = r_t = None
         if nth:
-            g_t = ns * (dZt - dFkt[:, None]) * q[None, :]
-            r_t = -m * ns * dFkt / rest_den if m > 0 else np.zeros(nth)
-        if per_event:
-            jac = np.empty((self.n_params, t.n_roi + 1))
-            jac[0, :-1] = g_ns
-            jac[1, :-1] = g_g
-            jac[0, -1] = r_ns
-            jac[1, -1] = r_g
-            if nth:
-                jac[2:, :-1] = g_t
-                jac[2:, -1] = r_t
-            vals = np.empty(t.n_roi + 1)
-            vals[:-1] = ell
-            vals[-1] = rest
-            return vals, jac
-        grad = np.empty(self.n_params)
-        grad[0] = g_ns.sum() + r_ns
-        grad[1] = g_g.sum() + r_g
-        if nth:
-            grad[2:] = g_t.sum(axis=1) + r_t
-        return ell.sum() + rest, grad
+            g_t = ns * (dZt - dFkt[:, es]) * q[None, :]
+            r_t = np.where(has[None, :], -m[None, :] * ns * dFkt / safe[None, :], 0.0)
+        return ell, rest, g_ns, g_g, g_t, r_ns, r_g, r_t
 
     def in_support(self, params: np.ndarray) -> bool:
         p = np.asarray(params, dtype=np.float64)
@@ -301,19 +330,19 @@ class MixtureLikelihood:
         p = np.asarray(params, dtype=np.float64)
         if not self.in_support(p):
             return -np.inf, np.zeros(self.n_params)
-        ns, gamma, theta = p[0], p[1], p[2:]
-        F, dF, dFt = self.fractions(gamma, theta)
-        total = 0.0
-        grad = np.zeros(self.n_params)
-        for k in range(self.n_samples):
-            r = self._sample(k, ns, gamma, theta, F, dF, dFt, per_event=False)
-            if r is None:
-                return -np.inf, np.zeros(self.n_params)
-            total += r[0]
-            grad += r[1]
+        r = self._core(p)
+        if r is None:
+            return -np.inf, np.zeros(self.n_params)
+        ell, rest, g_ns, g_g, g_t, r_ns, r_g, r_t = r
+        total = float(ell.sum() + rest.sum())
         if not np.isfinite(total):
             return -np.inf, np.zeros(self.n_params)
-        return float(total), grad
+        grad = np.empty(self.n_params)
+        grad[0] = g_ns.sum() + r_ns.sum()
+        grad[1] = g_g.sum() + r_g.sum()
+        if self.n_theta:
+            grad[2:] = g_t.sum(axis=1) + r_t.sum(axis=1)
+        return total, grad
 
     def __call__(self, params: np.ndarray) -> float:
         return self.evaluate(params)[0]
@@ -341,21 +370,24 @@ class MixtureLikelihood:
         p = np.asarray(params, dtype=np.float64)
         vals = np.empty(self.n_out)
         jac = np.zeros((self.n_params, self.n_out))
-        if not self.in_support(p):
+        r = self._core(p) if self.in_support(p) else None
+        if r is None:
             vals.fill(-np.inf)
             return vals, jac
-        ns, gamma, theta = p[0], p[1], p[2:]
-        F, dF, dFt = self.fractions(gamma, theta)
-        for k, t in enumerate(self.terms):
-            r = self._sample(k, ns, gamma, theta, F, dF, dFt, per_event=True)
-            if r is None:
-                vals.fill(-np.inf)
-                jac.fill(0.0)
-                return vals, jac
-            a, b = self._offsets[k], self._offsets[k + 1]
-            vals[a:b] = r[0]
-            jac[:, a:b] = r[1]
-            if include_constants:
+        ell, rest, g_ns, g_g, g_t, r_ns, r_g, r_t = r
+        pe, pr = self._pos_ev, self._pos_rest
+        vals[pe] = ell
+        vals[pr] = rest
+        jac[0, pe] = g_ns
+        jac[1, pe] = g_g
+        jac[0, pr] = r_ns
+        jac[1, pr] = r_g
+        if self.n_theta:
+            jac[2:, pe] = g_t
+            jac[2:, pr] = r_t
+        if include_constants:
+            for k, t in enumerate(self.terms):
+                a, b = self._offsets[k], self._offsets[k + 1]
                 if t.log_bkg is not None:
                     vals[a:b - 1] += t.log_bkg
                 vals[b - 1] += t.log_bkg_rest
