@@ -12,10 +12,12 @@ point-source release), at one source (TXS 0506+056 by default):
 (a) time-integrated point source: ``MinimisationHandler`` ``"fixed_weights"``
     with the ``"standard"`` likelihood (steady signal and background time
     PDFs, power-law energy PDF with free gamma), injection scale 0, i.e.
-    one trial = RA scramble of the season + bounded L-BFGS-B fit of (ns, gamma);
+    one trial = scramble of the whole season (uniform RA, shuffled times)
+    + bounded L-BFGS-B fit of (ns, gamma);
 (b) box flare: ``MinimisationHandler`` ``"flare"`` with the ``"standard"``
     likelihood and a ``"custom_source_box"`` signal time PDF whose window is
-    the whole season, i.e. one trial = RA scramble + flarestack's flare search
+    the whole season, i.e. one trial = the same scramble + flarestack's
+    flare search
     (every pair of S/B > 1 events within 5 deg as candidate box edges, one
     L-BFGS-B fit of (ns, gamma) per pair).
 
@@ -79,8 +81,8 @@ def _mean(trials: list[dict], key: str) -> float:
 def _time_trials(mh, kind: str, n: int, seed: int) -> tuple[float, list[dict], int]:
     """One untimed warm-up trial, then ``n`` timed background trials.
 
-    Each trial is flarestack's own ``prepare_dataset(scale=0, seed)`` (RA
-    scramble, no injection) followed by its ``run_trial`` (the fit).
+    Each trial is flarestack's own ``prepare_dataset(scale=0, seed)`` (uniform
+    RA, shuffled times, no injection) followed by its ``run_trial`` (the fit).
     Returns (warm-up seconds, per-trial records, next seed).
     """
     # Record (not change) how many S/B > 1 seed events flarestack's flare
