@@ -113,6 +113,12 @@ class Propagator:
         "auto" (eigen with fallback), "eigen", or "implicit" (distance mode only).
     tol
         Relative rounding-error bound above which an eigen evaluation falls back.
+    implicit_steps, implicit_levels
+        Backward-Euler steps and Richardson levels of the implicit (reference/fallback) solver.
+    substeps, levels
+        Sub-steps per redshift step and Richardson levels of the redshift solvers.
+    energy_correction
+        Energy-conserving correction of the binned kernel (see ``build_operator``).
     """
 
     def __init__(self, grid: EnergyGrid | None = None, *, d_eff_mpc: float | None = None,
@@ -123,7 +129,7 @@ class Propagator:
                  sm: bool = True, ee: bool = True, cosmology: Cosmology | None = None,
                  n0: float = N0_CM3, floor: float = 1e-30, method: str = "auto",
                  tol: float = 1e-8, implicit_steps: int = 64, implicit_levels: int = 4,
-                 substeps: int = 2, levels: int = 2) -> None:
+                 substeps: int = 2, levels: int = 2, energy_correction: bool = True) -> None:
         self.grid = grid if grid is not None else EnergyGrid()
         modes = [v is not None for v in (d_eff_mpc, z, zmax)]
         if sum(modes) != 1:
@@ -179,7 +185,8 @@ class Propagator:
             self.zmax = float(zmax)
             nz = int(np.ceil(np.log10(1 + self.zmax) / self.grid.dlog10))
             self.work_grid = self.grid.extended(nz + 1)
-        self.op = build_operator(self.work_grid, self.masses, self.U, sm=sm, ee=ee, si=si)
+        self.op = build_operator(self.work_grid, self.masses, self.U, sm=sm, ee=ee, si=si,
+                                 energy_correction=energy_correction)
         self.N = N
         self._eig = None
         self._proj = None
