@@ -17,8 +17,8 @@ point-source release), at one source (TXS 0506+056 by default):
 (b) box flare: ``MinimisationHandler`` ``"flare"`` with the ``"standard"``
     likelihood and a ``"custom_source_box"`` signal time PDF whose window is
     the whole season (or ``--flare-window``), i.e. one trial = the same
-    scramble + flarestack's flare search (every pair of S/B > 1 events within 5 deg as candidate box edges, one
-    L-BFGS-B fit of (ns, gamma) per pair).
+    scramble + flarestack's flare search (every pair of S/B > 1 events within
+    5 deg as candidate box edges, one L-BFGS-B fit of (ns, gamma) per pair).
 
 All other settings are flarestack's defaults (5 deg spatial box, gamma
 precision 0.025, no pull correction, static angular-error floor).
