@@ -396,6 +396,41 @@ class MixtureLikelihood:
             jac.fill(0.0)
         return vals, jac
 
+    def ns_scan(self, gamma: float, ns: np.ndarray, theta: np.ndarray | None = None
+                ) -> np.ndarray:
+        """log L - log L(ns=0) for many ns at once (fixed gamma, theta); -inf outside support.
+
+        The per-event pieces are computed once, so a scan over ns (for grid
+        posteriors or profiles) costs one matrix pass.
+        """
+        ns = np.atleast_1d(np.asarray(ns, dtype=np.float64))
+        theta = np.zeros(self.n_theta) if theta is None else np.asarray(theta, dtype=np.float64)
+        p = np.concatenate([[0.0, gamma], theta])
+        out = np.full(ns.size, -np.inf)
+        if not self.in_support(p):
+            return out
+        F, _, _ = self.fractions(gamma, theta)
+        Fk = F.sum(axis=1)
+        lr, _ = self._energy(gamma)
+        fx = F.ravel()[self._fidx] * self._spatial * np.exp(lr)
+        Z = fx if self._single else np.bincount(self._event, weights=fx, minlength=self._n_ev)
+        if self._temporal:
+            for k, t in enumerate(self.terms):
+                if t.temporal is not None:
+                    a, b = self._ev_off[k], self._ev_off[k + 1]
+                    Z[a:b] = Z[a:b] * t.temporal.ratio(t.times, theta, background=t._tb)[0]
+        u = Z - Fk[self._ev_sample]
+        ok = ns >= self.ns_min
+        arg = 1.0 + ns[:, None] * (u / self._Ni)[None, :]
+        rest_arg = 1.0 - ns[:, None] * (Fk / self._N)[None, :]
+        has = self._m > 0
+        ok &= np.all(arg > 0, axis=1) & np.all((rest_arg > 0) | ~has[None, :], axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            val = np.log(np.where(arg > 0, arg, 1.0)).sum(axis=1) + (
+                self._m[None, :] * np.log(np.where(rest_arg > 0, rest_arg, 1.0))).sum(axis=1)
+        out[ok] = val[ok]
+        return out
+
     def signal_weights(self, params: np.ndarray) -> list[np.ndarray]:
         """Per-ROI-event signal probability ``ns/N Z_i / (1 + ns/N (Z_i - F))``, per sample."""
         p = np.asarray(params, dtype=np.float64)

@@ -163,3 +163,12 @@ def test_injection_recovery_small():
     # background trials: TS mostly small, half at 0
     ts0 = [_fit(su.scrambled(rng))[1] for _ in range(12)]
     assert np.median(ts0) < 2.0
+
+
+def test_ns_scan_matches_evaluate(samples):
+    L = LikelihoodSetup(list(samples), SRC, **KW).likelihood()
+    ns = np.array([-1.0, 0.0, 3.0, 17.5, 80.0])
+    got = L.ns_scan(2.37, ns)
+    assert got[0] == -np.inf
+    np.testing.assert_allclose(got[1:], [L([n, 2.37]) for n in ns[1:]], rtol=1e-12, atol=1e-12)
+    assert np.all(L.ns_scan(5.0, ns) == -np.inf)
