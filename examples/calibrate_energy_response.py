@@ -25,7 +25,12 @@ import numpy as np
 
 from bayesnu.data import load
 from bayesnu.detector import energy_response
-from bayesnu.detector.calibration import ALL_SKY_BANDS, calibrate_energy_response
+from bayesnu.detector.calibration import (
+    ALL_SKY_BANDS,
+    calibrate_energy_response,
+    calibrate_reco_threshold,
+    evaluate_energy_response,
+)
 
 ALIASES = {"IC59": "IC40", "IC79": "IC40", "IC86_I": "IC86_2011", "IC86_II": "IC86_2011",
            "IC86_III": "IC86_2011", "IC86_IV": "IC86_2011", "IC86_V": "IC86_2011",
@@ -50,34 +55,42 @@ def main() -> None:
     header = ("| sample | sin(dec) band | events | obs. q10/q50/q90 | model q10/q50/q90 | "
               "chi2/ndf (ndf) | KS distance |\n|---|---|---|---|---|---|---|")
     rows = []
+    responses = {}
     for key, sname in (("ic40", "IC40"), ("ic86_2011", "IC86_2011")):
         s = load(key)[0]
         t = time.perf_counter()
         resp, _ = calibrate_energy_response(s, name=sname)
         dt = time.perf_counter() - t
-        _, rep = calibrate_energy_response(s, fit_sindec_edges=ALL_SKY_BANDS, fixed=resp)
+        t = time.perf_counter()
+        resp, _ = calibrate_reco_threshold(s, resp)
+        dt2 = time.perf_counter() - t
+        rep = evaluate_energy_response(s, resp, ALL_SKY_BANDS)
         print(f"{sname}: offset {resp.offset[0]:+.4f} dex, sigma {resp.sigma[0]:.4f} dex "
-              f"(fit {dt:.1f} s, {s.size} events)")
+              f"(fit {dt:.1f} s, {s.size} events); southern thresholds "
+              f"{np.round(resp.threshold_log10e, 3).tolist()} widths "
+              f"{np.round(resp.threshold_width, 3).tolist()} (fit {dt2:.1f} s)")
         bands = [{k: b[k] for k in ("sindec", "n_events", "chi2_ndf", "ndf", "ks_distance",
                                     "quantiles_obs_10_50_90", "quantiles_pred_10_50_90")}
-                 for b in rep["bands"]]
-        out["samples"][sname] = {"name": sname, "sindec_edges": [-1.0, 1.0],
-                                 "offset": [round(float(resp.offset[0]), 4)],
-                                 "sigma": [round(float(resp.sigma[0]), 4)],
-                                 "scale": [1.0],
-                                 "meta": {"data": f"bundled {key} events ({s.size}); fitted on "
-                                                  "dec > -5 deg bands",
-                                          "fit_quality_all_sky_bands": bands}}
-        rows += [_row(b) for b in rep["bands"]]
+                 for b in rep]
+        d = resp.to_dict()
+        d["meta"] = {"data": f"bundled {key} events ({s.size}); offset/sigma fitted on dec > -5 deg "
+                             "bands, selection thresholds on dec < -5 deg bands",
+                     "fit_quality_all_sky_bands": bands}
+        for k in ("offset", "sigma", "threshold_width"):
+            d[k] = [round(float(v), 4) for v in d[k]]
+        d["threshold_log10e"] = [None if v is None else round(v, 4) for v in d["threshold_log10e"]]
+        out["samples"][sname] = d
+        rows += [_row(b) for b in rep]
+        responses[sname] = resp
     txs = load("txs0506")
     for s in txs.samples:
         if s.size < 50:
             continue
-        resp = energy_response(s.name)
-        _, rep = calibrate_energy_response(s, fit_sindec_edges=np.array([-1.0, 1.0]), fixed=resp,
-                                           min_events=20)
-        for b in rep["bands"]:
-            b["sample"] = f"TXS {s.name} (as {resp.meta.get('alias_of', resp.name)})"
+        base = energy_response(s.name)
+        resp = next(v for k, v in responses.items() if k == base.meta.get("alias_of", base.name))
+        rep = evaluate_energy_response(s, resp, np.array([-1.0, 1.0]))
+        for b in rep:
+            b["sample"] = f"TXS {s.name} (as {resp.name})"
             rows.append(_row(b))
     print(header)
     print("\n".join(rows))

@@ -40,6 +40,7 @@ from bayesnu.detector.energy import EnergyResponse, _column_to_reco, load_fig_s4
 from bayesnu.errors import InputError
 
 __all__ = ["calibrate_energy_response", "band_area", "CalibrationBand", "DIFFUSE_NUMU",
+           "evaluate_energy_response", "calibrate_reco_threshold", "SOUTH_THRESHOLD_BANDS",
            "predicted_reco_histograms"]
 
 #: Abbasi et al. 2022 (9.5 yr through-going muons): per-flavour nu_mu + anti-nu_mu.
@@ -47,8 +48,9 @@ DIFFUSE_NUMU = {"phi0": 1.44e-18, "gamma": 2.37, "e0_gev": 1e5}
 NORTH_SOUTH = np.array([-1.0, np.sin(np.radians(-5.0)), 1.0])
 #: default fit bands: the neutrino-dominated sky (dec > -5 deg).
 NORTH_FIT_BANDS = np.array([np.sin(np.radians(-5.0)), 0.2, 0.4, 0.6, 0.8, 1.0])
-#: bands used to report the reproduction over the whole sky.
-ALL_SKY_BANDS = np.array([-1.0, -0.6, -0.2, np.sin(np.radians(-5.0)), 0.2, 0.4, 0.6, 0.8, 1.0])
+#: bands used to report the reproduction over the whole sky (the southern ones are those of
+#: the selection-threshold fit, :data:`SOUTH_THRESHOLD_BANDS`).
+ALL_SKY_BANDS = np.concatenate([np.linspace(-1.0, np.sin(np.radians(-5.0)), 9), [0.2, 0.4, 0.6, 0.8, 1.0]])
 
 
 def band_area(aeff: EffectiveArea, s_lo: float, s_hi: float) -> np.ndarray:
@@ -282,3 +284,157 @@ def calibrate_energy_response(
     report = {"bands": band_rep, "deviance": float(best.fun),
               "n_bins": int(sum(b.counts.size for b in bands)), "reco_edges": reco_edges}
     return resp, report
+
+
+# ---------------------------------------------------------------------------------------
+# Evaluation with a fixed response, and the southern-sky reco-energy threshold
+# ---------------------------------------------------------------------------------------
+#: bands for the southern selection threshold (dec < -5 deg)
+SOUTH_THRESHOLD_BANDS = np.linspace(-1.0, np.sin(np.radians(-5.0)), 9)
+_FINE = np.arange(-3.0, 13.0001, 0.01)
+
+
+def _fine_to_coarse(coarse_edges: np.ndarray) -> np.ndarray:
+    fc = 0.5 * (_FINE[1:] + _FINE[:-1])
+    idx = np.searchsorted(coarse_edges, fc, side="right") - 1
+    b = np.zeros((fc.size, coarse_edges.size - 1))
+    ok = (idx >= 0) & (idx < coarse_edges.size - 1)
+    b[np.flatnonzero(ok), idx[ok]] = 1.0
+    return b
+
+
+def _fit_band_fixed(band: CalibrationBand, m_sel_coarse_fn, reco_edges: np.ndarray,
+                    n_extra: int = 0, x_extra: list[float] | None = None,
+                    bounds_extra: list[tuple[float, float]] | None = None):
+    """Fit (lnN, gamma[, extra...]) of one band; ``m_sel_coarse_fn(extra) -> (n_true, n_reco)``."""
+    le = band.true_edges
+    w_ast = band.area * powerlaw_bin_integral(le[:-1], le[1:], DIFFUSE_NUMU["gamma"], 1e5)
+    h = band.counts
+
+    def model(x):
+        m = m_sel_coarse_fn(x[2:])
+        w_atm = band.area * powerlaw_bin_integral(le[:-1], le[1:], x[1], 1e5)
+        atm = w_atm @ m
+        tot = atm.sum()
+        atm = atm / tot if tot > 0 else atm
+        return np.exp(x[0]) * atm + band.astro_scale * (w_ast @ m)
+
+    def dev(x):
+        mu = np.maximum(model(x), 1e-300)
+        return 2.0 * float(np.sum(mu - h + np.where(h > 0, h * np.log(np.where(h > 0, h, 1.0) / mu), 0.0)))
+
+    best = None
+    for g0 in (2.0, 3.0, 4.0):
+        x0 = np.array([np.log(max(h.sum(), 1.0)), g0] + list(x_extra or []))
+        bnds = [(-5.0, 30.0), (1.0, 6.0)] + list(bounds_extra or [])
+        r = optimize.minimize(dev, x0, method="L-BFGS-B", bounds=bnds, options={"maxiter": 500})
+        if best is None or r.fun < best.fun:
+            best = r
+    return best.x, model(best.x)
+
+
+def _band_report(b: CalibrationBand, mu: np.ndarray, reco_edges: np.ndarray, gamma: float) -> dict:
+    centers = 0.5 * (reco_edges[1:] + reco_edges[:-1])
+    q_obs = np.interp([0.1, 0.5, 0.9], np.cumsum(b.counts) / b.counts.sum(), centers)
+    q_pred = np.interp([0.1, 0.5, 0.9], np.cumsum(mu) / mu.sum(), centers)
+    return {"sample": b.sample, "sindec": [round(b.s_lo, 4), round(b.s_hi, 4)],
+            "n_events": int(b.counts.sum()), "n_pred": float(mu.sum()), "atm_gamma": float(gamma),
+            "quantiles_obs_10_50_90": q_obs.round(3).tolist(),
+            "quantiles_pred_10_50_90": q_pred.round(3).tolist(), **_gof(b.counts, mu)}
+
+
+def _reco_edges_for(samples: Sequence[EventSample], step: float) -> np.ndarray:
+    lo = min(float(s.log10e.min()) for s in samples)
+    hi = max(float(s.log10e.max()) for s in samples)
+    return np.arange(np.floor(lo / step) - 0.5, np.ceil(hi / step) + 1.0) * step
+
+
+def evaluate_energy_response(samples: EventSample | Sequence[EventSample], response: EnergyResponse,
+                             sindec_edges: np.ndarray | None = None, reco_step: float = 0.1,
+                             min_events: int = 20) -> list[dict[str, Any]]:
+    """Per-band reproduction of the observed log10 E_reco with ``response`` held fixed.
+
+    Only the atmospheric-like normalisation and index of each band are refitted (the
+    astrophysical term is fixed); the response enters through :meth:`EnergyResponse.matrix`
+    (thresholds included). Returns one report dict per band (quantiles, chi2/ndf, KS).
+    """
+    if isinstance(samples, EventSample):
+        samples = [samples]
+    edges = ALL_SKY_BANDS if sindec_edges is None else np.asarray(sindec_edges)
+    reco_edges = _reco_edges_for(samples, reco_step)
+    out = []
+    for b in _bands(samples, edges, np.array([-1.0, 1.0]), reco_edges, min_events):
+        sdm = 0.5 * (b.s_lo + b.s_hi)
+        m = response.matrix(b.true_edges, reco_edges, sdm)
+        x, mu = _fit_band_fixed(b, lambda _e, m=m: m, reco_edges)
+        out.append(_band_report(b, mu, reco_edges, x[1]))
+    return out
+
+
+def calibrate_reco_threshold(samples: EventSample | Sequence[EventSample], response: EnergyResponse,
+                             sindec_edges: np.ndarray | None = None, reco_step: float = 0.1,
+                             min_events: int = 50) -> tuple[EnergyResponse, list[dict[str, Any]]]:
+    """Fit the reconstructed-energy selection threshold per sin(dec) band (southern sky).
+
+    Southern-sky selections of the track releases keep only events above a
+    declination-dependent reconstructed-energy threshold (to suppress atmospheric
+    muons). With the E_nu -> E_reco response held fixed, each band's observed
+    log10 E_reco distribution is fitted as (atmospheric-like power law + astrophysical)
+    x A_eff x response x efficiency, with a logistic efficiency of free position and width
+    (plus the band's normalisation and index). Since the selection acts on
+    reconstructed quantities it applies equally to the muon background and to neutrinos,
+    so the fitted threshold is attached to ``response`` and used for signal too.
+
+    Returns the response with ``threshold_*`` set (NaN = no threshold outside the fitted
+    bands) and the per-band report.
+    """
+    if isinstance(samples, EventSample):
+        samples = [samples]
+    edges = SOUTH_THRESHOLD_BANDS if sindec_edges is None else np.asarray(sindec_edges)
+    reco_edges = _reco_edges_for(samples, reco_step)
+    bmat = _fine_to_coarse(reco_edges)
+    fc = 0.5 * (_FINE[1:] + _FINE[:-1])
+    base = EnergyResponse(response.name, response.sindec_edges, response.offset, response.sigma,
+                          dict(response.meta), response.scale)
+    t_pos = np.full(edges.size - 1, np.nan)
+    t_wid = np.full(edges.size - 1, 0.1)
+    reports = []
+    bands = _bands(samples, edges, np.array([-1.0, 1.0]), reco_edges, min_events)
+    for b in bands:
+        sdm = 0.5 * (b.s_lo + b.s_hi)
+        # 8 sub-bins per true bin: renormalise per true energy, as EnergyResponse.matrix does
+        te = b.true_edges
+        sub = np.concatenate([te[:-1, None] + np.diff(te)[:, None] * (np.arange(8) / 8)[None, :],
+                              ], axis=1).ravel()
+        sub = np.append(sub, te[-1])
+        m0 = base.matrix(sub, _FINE, sdm, n_sub=1)
+        nt = te.size - 1
+
+        def msel(extra, m0=m0, nt=nt):
+            t, w = extra
+            eff = 0.5 * (1.0 + np.tanh(0.5 * (fc - t) / w))
+            m = m0 * eff[None, :]
+            n = m.sum(axis=1, keepdims=True)
+            m = np.divide(m, n, out=np.zeros_like(m), where=n > 0)
+            return m.reshape(nt, 8, -1).mean(axis=1) @ bmat
+
+        q02 = float(np.interp(0.02, np.cumsum(b.counts) / b.counts.sum(),
+                              0.5 * (reco_edges[1:] + reco_edges[:-1])))
+        x, mu = _fit_band_fixed(b, msel, reco_edges, 2, [q02, 0.1],
+                                [(q02 - 1.5, q02 + 1.0), (0.02, 1.0)])
+        j = int(np.clip(np.searchsorted(edges, sdm, side="right") - 1, 0, edges.size - 2))
+        if len(samples) == 1 or np.isnan(t_pos[j]):
+            t_pos[j], t_wid[j] = x[2], x[3]
+        rep = _band_report(b, mu, reco_edges, x[1])
+        rep.update({"threshold_log10e": float(x[2]), "threshold_width": float(x[3])})
+        reports.append(rep)
+    # extend the threshold table to the whole sky (NaN = no cut) so lookups are simple
+    full_edges = np.unique(np.concatenate([[-1.0], edges, [1.0]]))
+    tp = np.full(full_edges.size - 1, np.nan)
+    tw = np.full(full_edges.size - 1, 0.1)
+    for j in range(edges.size - 1):
+        k = int(np.searchsorted(full_edges, edges[j]))
+        tp[k], tw[k] = t_pos[j], t_wid[j]
+    out = EnergyResponse(response.name, response.sindec_edges, response.offset, response.sigma,
+                         dict(response.meta), response.scale, full_edges, tp, tw)
+    return out, reports

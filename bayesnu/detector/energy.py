@@ -105,6 +105,13 @@ class EnergyResponse:
         Per band: slope of the linear proxy map around 10 TeV (default 1).
     meta
         Calibration provenance (data, fit quality).
+    threshold_sindec_edges, threshold_log10e, threshold_width
+        Optional selection threshold on the reconstructed energy (southern-sky
+        selections cut hard on it): in each sin(dec) band of ``threshold_sindec_edges``
+        the selection efficiency is ``1 / (1 + exp(-(log10 E_reco - t) / w))`` (``t`` =
+        NaN: no cut). The released effective area already contains the selection, so
+        the response *given selection* is ``P(reco | true) eff(reco)`` renormalised per
+        true energy; :meth:`matrix` and :meth:`sample` return that.
     """
 
     name: str
@@ -113,6 +120,9 @@ class EnergyResponse:
     sigma: np.ndarray
     meta: dict[str, Any] = field(default_factory=dict)
     scale: np.ndarray | None = None
+    threshold_sindec_edges: np.ndarray | None = None
+    threshold_log10e: np.ndarray | None = None
+    threshold_width: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         se = np.asarray(self.sindec_edges, dtype=np.float64)
@@ -136,6 +146,18 @@ class EnergyResponse:
         for k, v in (("sindec_edges", se), ("offset", off), ("sigma", sig), ("scale", sca)):
             v.setflags(write=False)
             object.__setattr__(self, k, v)
+        if self.threshold_sindec_edges is not None:
+            te = np.asarray(self.threshold_sindec_edges, dtype=np.float64)
+            tt = np.asarray(self.threshold_log10e, dtype=np.float64)
+            tw = np.asarray(self.threshold_width, dtype=np.float64)
+            if te.ndim != 1 or te.size < 2 or np.any(np.diff(te) <= 0) or tt.shape != (te.size - 1,) \
+                    or tw.shape != (te.size - 1,) or np.any(tw[np.isfinite(tt)] <= 0):
+                raise InputError("threshold_* arrays must be n_bands + 1 increasing edges and n_bands "
+                                 "positions / positive widths")
+            for k, v in (("threshold_sindec_edges", te), ("threshold_log10e", tt),
+                         ("threshold_width", tw)):
+                v.setflags(write=False)
+                object.__setattr__(self, k, v)
 
     # ------------------------------------------------------------------ helpers
     def band(self, sindec: np.ndarray | float) -> np.ndarray:
@@ -143,6 +165,32 @@ class EnergyResponse:
         sd = np.asarray(sindec, dtype=np.float64)
         return np.clip(np.searchsorted(self.sindec_edges, sd, side="right") - 1, 0,
                        self.sindec_edges.size - 2)
+
+    def threshold(self, sindec: float) -> tuple[float, float] | None:
+        """(position, width) of the reco-energy selection threshold at ``sindec``, or None."""
+        if self.threshold_sindec_edges is None:
+            return None
+        te = self.threshold_sindec_edges
+        if sindec < te[0] or sindec > te[-1]:
+            return None
+        j = int(np.clip(np.searchsorted(te, sindec, side="right") - 1, 0, te.size - 2))
+        t = float(self.threshold_log10e[j])
+        return None if not np.isfinite(t) else (t, float(self.threshold_width[j]))
+
+    def efficiency(self, log10e_reco: np.ndarray, sindec: np.ndarray | float) -> np.ndarray:
+        """Selection efficiency in reconstructed energy (1 where there is no threshold)."""
+        r = np.atleast_1d(np.asarray(log10e_reco, dtype=np.float64))
+        sd = np.broadcast_to(np.asarray(sindec, dtype=np.float64), r.shape)
+        out = np.ones(r.shape)
+        if self.threshold_sindec_edges is None:
+            return out
+        te = self.threshold_sindec_edges
+        j = np.clip(np.searchsorted(te, sd, side="right") - 1, 0, te.size - 2)
+        t = self.threshold_log10e[j]
+        w = self.threshold_width[j]
+        on = np.isfinite(t) & (sd >= te[0]) & (sd <= te[-1])
+        z = np.where(on, (r - np.where(on, t, 0.0)) / np.where(on, w, 1.0), 50.0)
+        return np.where(on, 0.5 * (1.0 + np.tanh(0.5 * z)), out)
 
     @staticmethod
     def _row_weights(log10e_true: np.ndarray) -> np.ndarray:
@@ -176,19 +224,60 @@ class EnergyResponse:
         _, mu_edges, p = load_fig_s4_table()
         u = (np.arange(n_sub) + 0.5) / n_sub
         sub = te[:-1, None] + np.diff(te)[:, None] * u[None, :]
-        rw = self._row_weights(sub.ravel()).reshape(te.size - 1, n_sub, -1).mean(axis=1)
-        g = _column_to_reco(mu_edges, re, float(self.offset[k]), float(self.sigma[k]),
+        rw_sub = self._row_weights(sub.ravel())
+        thr = self.threshold(float(sindec))
+        if thr is None:
+            rw = rw_sub.reshape(te.size - 1, n_sub, -1).mean(axis=1)
+            g = _column_to_reco(mu_edges, re, float(self.offset[k]), float(self.sigma[k]),
+                                float(self.scale[k]))
+            return rw @ p @ g
+        # selection threshold: fold each sub-point on a fine grid covering all the probability,
+        # weight by the efficiency, renormalise per true energy (the effective area already
+        # holds the selection), average over the true bin, sum fine bins into requested ones
+        fine = np.unique(np.concatenate([np.arange(-3.0, 13.0001, 0.01), re]))
+        g = _column_to_reco(mu_edges, fine, float(self.offset[k]), float(self.sigma[k]),
                             float(self.scale[k]))
-        return rw @ p @ g
+        fc = 0.5 * (fine[1:] + fine[:-1])
+        m = (rw_sub @ p @ g) * self.efficiency(fc, float(sindec))[None, :]
+        norm = m.sum(axis=1, keepdims=True)
+        m = np.divide(m, norm, out=np.zeros_like(m), where=norm > 0)
+        m = m.reshape(te.size - 1, n_sub, -1).mean(axis=1)
+        idx = np.searchsorted(re, fc, side="right") - 1
+        ok = (idx >= 0) & (idx < re.size - 1)
+        out = np.zeros((m.shape[0], re.size - 1))
+        np.add.at(out.T, idx[ok], m[:, ok].T)
+        return out
 
     def sample(self, rng: np.random.Generator, log10e_true: np.ndarray,
                sindec: np.ndarray | float) -> np.ndarray:
-        """Draw log10 E_reco for each true log10 E_nu (GeV) at sin(dec) (scalar or per event)."""
+        """Draw log10 E_reco for each true log10 E_nu (GeV) at sin(dec) (scalar or per event).
+
+        With a selection threshold, draws are accepted with the efficiency (rejection
+        sampling, i.e. exactly the renormalised response of :meth:`matrix`); after 1000
+        rounds the few left (true energies far below the threshold, which the effective
+        area all but excludes) are placed at the threshold plus |N(0, width)|.
+        """
         x = np.atleast_1d(np.asarray(log10e_true, dtype=np.float64))
         if not np.all(np.isfinite(x)):
             raise InputError("log10e_true has non-finite values", column="log10e_true")
+        sd = np.array(np.broadcast_to(np.asarray(sindec, dtype=np.float64), x.shape))
+        r = self._sample_raw(rng, x, sd)
+        if self.threshold_sindec_edges is None:
+            return r
+        todo = rng.random(x.size) >= self.efficiency(r, sd)
+        for _ in range(1000):
+            if not todo.any():
+                break
+            r[todo] = self._sample_raw(rng, x[todo], sd[todo])
+            todo[todo] = rng.random(int(todo.sum())) >= self.efficiency(r[todo], sd[todo])
+        if todo.any():
+            for i in np.flatnonzero(todo):
+                thr = self.threshold(float(sd[i]))
+                r[i] = thr[0] + abs(thr[1] * rng.standard_normal())
+        return r
+
+    def _sample_raw(self, rng: np.random.Generator, x: np.ndarray, sd: np.ndarray) -> np.ndarray:
         n = x.size
-        sd = np.broadcast_to(np.asarray(sindec, dtype=np.float64), (n,))
         nu_edges, mu_edges, p = load_fig_s4_table()
         c = 0.5 * (nu_edges[1:] + nu_edges[:-1])
         xc = np.clip(x, c[0], c[-1])
@@ -214,13 +303,24 @@ class EnergyResponse:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "sindec_edges": self.sindec_edges.tolist(),
                 "offset": self.offset.tolist(), "sigma": self.sigma.tolist(),
-                "scale": self.scale.tolist(), "meta": self.meta}
+                "scale": self.scale.tolist(), "meta": self.meta,
+                **({} if self.threshold_sindec_edges is None else {
+                    "threshold_sindec_edges": self.threshold_sindec_edges.tolist(),
+                    "threshold_log10e": [float(v) if np.isfinite(v) else None
+                                         for v in self.threshold_log10e],
+                    "threshold_width": self.threshold_width.tolist()})}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> EnergyResponse:
         return cls(name=d["name"], sindec_edges=np.asarray(d["sindec_edges"]),
                    offset=np.asarray(d["offset"]), sigma=np.asarray(d["sigma"]),
                    scale=np.asarray(d.get("scale", 1.0)),
+                   threshold_sindec_edges=(None if d.get("threshold_sindec_edges") is None
+                                           else np.asarray(d["threshold_sindec_edges"])),
+                   threshold_log10e=(None if d.get("threshold_log10e") is None else np.array(
+                       [np.nan if v is None else v for v in d["threshold_log10e"]], dtype=float)),
+                   threshold_width=(None if d.get("threshold_width") is None
+                                    else np.asarray(d["threshold_width"])),
                    meta=dict(d.get("meta", {})))
 
 
