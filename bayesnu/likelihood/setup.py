@@ -166,7 +166,9 @@ class SampleSetup:
         self.log_acc = log_acc
         self.true_edges = te
         # per-event caches of the sample's own events (RA scrambles keep dec and energy)
-        self._cache_key = None
+        self._own_cache = None
+        self._cache_ev = None
+        self._cache = None
         self._events_cache(sample)
 
     def _spatial_pdf(self, psi: np.ndarray, sigma: np.ndarray) -> np.ndarray:
@@ -180,8 +182,9 @@ class SampleSetup:
         |dec - dec_source| -- exceeds ``roi_eps``; only they are looked at
         when the RAs change.
         """
-        key = id(ev)
-        if self._cache_key == key:
+        if ev is self.sample and self._own_cache is not None:
+            return self._own_cache
+        if self._cache_ev is ev:  # a strong reference: identity cannot be recycled
             return self._cache
         sd = ev.sindec
         sigma = np.maximum(ev.angerr, self.angerr_floor) * (np.pi / 180.0)
@@ -203,7 +206,10 @@ class SampleSetup:
         c["cand_all"] = (c["cand"][0]["idx"] if len(self.sources) == 1 else
                          np.flatnonzero(np.bincount(np.concatenate(
                              [cj["idx"] for cj in c["cand"]]), minlength=ev.size)))
-        self._cache_key, self._cache = key, c
+        if ev is self.sample:
+            self._own_cache = c
+        else:
+            self._cache_ev, self._cache = ev, c
         return c
 
     def term(self, events: EventSample | None = None, ra: np.ndarray | None = None,

@@ -172,3 +172,15 @@ def test_ns_scan_matches_evaluate(samples):
     assert got[0] == -np.inf
     np.testing.assert_allclose(got[1:], [L([n, 2.37]) for n in ns[1:]], rtol=1e-12, atol=1e-12)
     assert np.all(L.ns_scan(5.0, ns) == -np.inf)
+
+
+def test_event_caches_follow_the_event_set(samples):
+    """Replacement event sets of changing size never reuse a stale cache."""
+    su = LikelihoodSetup(samples[0], SRC, **KW)
+    rng = np.random.default_rng(3)
+    for n in (5, 0, 12, 3):
+        ev = inject(rng, samples[0], SRC.ra, SRC.dec, n, 2.0, RESP)
+        L = su.likelihood(events=[ev])
+        assert L.n_total == samples[0].size + n
+        assert L.terms[0].roi_index.max() < ev.size
+    assert su.likelihood().n_total == samples[0].size
