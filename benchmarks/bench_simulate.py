@@ -54,6 +54,10 @@ def main() -> None:
         ("expected_events, 6 TXS samples", lambda: D.expected_events(txs, 5.69, 1e-18, 2.0)),
         ("EnergyResponse.matrix 80 true x 70 reco bins",
          lambda: resp.matrix(np.linspace(2, 10, 81), np.linspace(1, 8, 71), 0.1)),
+        ("EnergyResponse.matrix 80 x 70 bins, southern band with selection threshold",
+         lambda: resp.matrix(np.linspace(2, 10, 81), np.linspace(1, 8, 71), -0.5)),
+        ("reco_energy_weights (signal reco-energy histogram), IC86-2011, dec +5.7",
+         lambda: D.reco_energy_weights(ic86[0], 5.7, 2.0, np.linspace(1, 8, 71))),
         ("EnergyResponse.sample 1e6 events",
          lambda: resp.sample(rng, rng.uniform(3, 7, 1_000_000), 0.1)),
     ]

@@ -59,8 +59,8 @@ def scrambles(rng: np.random.Generator) -> None:
         out = []
         for col, f in (("sin(dec)", lambda c: np.sin(np.radians(c["dec"]))), ("log10 E", lambda c: c["log10e"])):
             ks = stats.ks_2samp(f(d)[hd], f(s)[hs]).pvalue
-            ad = stats.anderson_ksamp([f(d)[hd], f(s)[hs]]).pvalue
-            out.append(f"{col}: KS p = {ks:.3f}, AD p = {ad:.3f}")
+            cvm = stats.cramervonmises_2samp(f(d)[hd], f(s)[hs]).pvalue
+            out.append(f"{col}: KS p = {ks:.3f}, CvM p = {cvm:.3f}")
         print(f"  {name}: " + "; ".join(out))
     s = S.scramble(rng, load("ic40"), ra=False, time=True)[0]
     u = s.uptime.cumulative_livetime(s.time) / s.uptime.livetime_days

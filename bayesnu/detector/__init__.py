@@ -6,7 +6,8 @@ Public API
   :func:`expected_events`, :func:`true_energy_weights`, :func:`flux_to_ns`,
   :func:`ns_to_flux`, :func:`ns_to_fluence`, :func:`fluence_to_ns`,
   :func:`flux_to_fluence`, :func:`fluence_to_flux`, :func:`exposure_seconds`,
-  :func:`count_flux_limit` (paper 001), :func:`dec_averaged_area`.
+  :func:`count_flux_limit` (paper 001), :func:`dec_averaged_area`,
+  :func:`reco_energy_weights` (signal reco-energy histogram).
 * Energy response (:mod:`bayesnu.detector.energy`): :class:`EnergyResponse`,
   :func:`energy_response` (calibrated per sample), calibration in
   :mod:`bayesnu.detector.calibration`.
@@ -29,6 +30,7 @@ from bayesnu.detector.aeff import (
     ns_to_fluence,
     ns_to_flux,
     powerlaw_bin_integral,
+    reco_energy_weights,
     true_energy_weights,
 )
 from bayesnu.detector.angular import (
@@ -39,6 +41,14 @@ from bayesnu.detector.angular import (
 )
 from bayesnu.detector.cascade import CascadeDetector, CascadeEnergyResponse, cascade_uptime
 from bayesnu.detector.energy import EnergyResponse, calibrated_names, energy_response
+
+
+def angular_error_model(sample) -> AngularErrorModel:
+    """Angular-error model of a sample: empirical from its events (>= 50), parametric for
+    simulated cascades, log-normal around the sample median for tiny samples."""
+    from bayesnu.simulate.inject import angular_model_for
+
+    return angular_model_for(sample)
 
 __all__ = [
     "JULIAN_YEAR_S",
@@ -54,6 +64,8 @@ __all__ = [
     "ns_to_flux",
     "powerlaw_bin_integral",
     "true_energy_weights",
+    "reco_energy_weights",
+    "angular_error_model",
     "AngularErrorModel",
     "angular_distance",
     "smear_directions",

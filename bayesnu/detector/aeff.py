@@ -46,6 +46,7 @@ __all__ = [
     "flux_to_fluence",
     "fluence_to_flux",
     "count_flux_limit",
+    "reco_energy_weights",
     "dec_averaged_area",
     "JULIAN_YEAR_S",
 ]
@@ -355,3 +356,29 @@ def count_flux_limit(
     if integ <= 0:
         raise InputError("effective area is zero in this energy range", column="log10e")
     return float(counts) / (years * year_s * integ)
+
+
+def reco_energy_weights(
+    sample: EventSample,
+    dec_deg: float,
+    gamma: float,
+    log10e_reco_edges: np.ndarray,
+    e0_gev: float = 1e5,
+    t_window: Any = None,
+    response: Any = None,
+    log10e_true_edges: np.ndarray | None = None,
+) -> np.ndarray:
+    """Expected signal events per reconstructed-energy bin per unit ``phi0``.
+
+    ``true_energy_weights(...) @ response.matrix(true_edges, reco_edges, sin(dec))``; the
+    true-energy grid defaults to the sample's effective-area bins. Divide by the sum
+    for the signal energy PDF (per bin) at this declination and index.
+    """
+    if response is None:
+        from bayesnu.detector.energy import energy_response
+
+        response = energy_response(sample)
+    te = sample.aeff.log10e_edges if log10e_true_edges is None else np.asarray(log10e_true_edges)
+    w = true_energy_weights(sample, dec_deg, gamma, te, e0_gev, t_window)
+    return w @ response.matrix(te, np.asarray(log10e_reco_edges, dtype=np.float64),
+                               float(np.sin(np.radians(dec_deg))))

@@ -234,7 +234,10 @@ class EnergyResponse:
         # selection threshold: fold each sub-point on a fine grid covering all the probability,
         # weight by the efficiency, renormalise per true energy (the effective area already
         # holds the selection), average over the true bin, sum fine bins into requested ones
-        fine = np.unique(np.concatenate([np.arange(-3.0, 13.0001, 0.01), re]))
+        off, sc, sg = float(self.offset[k]), float(self.scale[k]), float(self.sigma[k])
+        lo = min(re[0], PIVOT + sc * (mu_edges[0] - PIVOT) + off - 10 * sg - 0.05)
+        hi = max(re[-1], PIVOT + sc * (mu_edges[-1] - PIVOT) + off + 10 * sg + 0.05)
+        fine = np.unique(np.concatenate([np.arange(np.floor(lo * 100) / 100, hi + 0.01, 0.01), re]))
         g = _column_to_reco(mu_edges, fine, float(self.offset[k]), float(self.sigma[k]),
                             float(self.scale[k]))
         fc = 0.5 * (fine[1:] + fine[:-1])
@@ -243,10 +246,11 @@ class EnergyResponse:
         m = np.divide(m, norm, out=np.zeros_like(m), where=norm > 0)
         m = m.reshape(te.size - 1, n_sub, -1).mean(axis=1)
         idx = np.searchsorted(re, fc, side="right") - 1
-        ok = (idx >= 0) & (idx < re.size - 1)
-        out = np.zeros((m.shape[0], re.size - 1))
-        np.add.at(out.T, idx[ok], m[:, ok].T)
-        return out
+        ok = np.flatnonzero((idx >= 0) & (idx < re.size - 1))
+        # fine bins are sorted and every requested bin holds at least one (its edges are in
+        # the fine grid): sum contiguous runs
+        starts = ok[0] + np.searchsorted(idx[ok], np.arange(re.size - 1), side="left")
+        return np.add.reduceat(m[:, ok[0]:ok[-1] + 1], starts - ok[0], axis=1)
 
     def sample(self, rng: np.random.Generator, log10e_true: np.ndarray,
                sindec: np.ndarray | float) -> np.ndarray:
@@ -339,13 +343,21 @@ def calibrated_names() -> list[str]:
 def energy_response(sample_or_name: Any) -> EnergyResponse:
     """Calibrated :class:`EnergyResponse` for a sample (EventSample or its name).
 
+    Simulated cascade samples (``meta["detector"] == "cascade"`` or name ``"cascade"``)
+    get the :class:`bayesnu.detector.cascade.CascadeEnergyResponse` (same interface).
+
     Calibrations are stored per sample in ``resources/energy_calibration.json``
     (computed by :func:`bayesnu.detector.calibration.calibrate_energy_response`; see
     VALIDATION.md). Seasons without public events use a documented alias, e.g. the
     10-year release's IC59/IC79 use IC40's constants and IC86_I..VII use IC86-2011's.
     Names are matched case-insensitively, ignoring ``-``/``_``.
     """
+    meta = getattr(sample_or_name, "meta", None) or {}
     name = getattr(sample_or_name, "name", sample_or_name)
+    if meta.get("detector") == "cascade" or (isinstance(name, str) and name.lower() == "cascade"):
+        from bayesnu.detector.cascade import CascadeEnergyResponse
+
+        return CascadeEnergyResponse()
     if not isinstance(name, str):
         raise InputError(f"energy_response needs a sample or a sample name, got {type(name).__name__}")
     c = _calibrations()

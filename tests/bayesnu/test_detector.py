@@ -285,3 +285,28 @@ def test_cascade_area_normalisation_gives_astro_fraction(cascade):
         dec = np.degrees(np.arcsin(0.5 * (se[k] + se[k + 1])))
         n += D.expected_events(dummy, dec, d["phi0"], d["gamma"]) * 2 * np.pi * (se[k + 1] - se[k])
     assert n == pytest.approx(0.07 * 59592, rel=0.01)
+
+
+def test_reco_energy_weights_conserve_events():
+    s = load("ic86_2011")[0]
+    for dec in (5.7, -40.0):
+        w = D.reco_energy_weights(s, dec, 2.3, np.arange(0.0, 9.01, 0.1))
+        assert w.sum() == pytest.approx(D.expected_events(s, dec, 1.0, 2.3), rel=1e-4)
+    # harder spectra put more signal at high reconstructed energy
+    e = np.arange(0.0, 9.01, 0.1)
+    c = 0.5 * (e[1:] + e[:-1])
+    w2 = D.reco_energy_weights(s, 20.0, 2.0, e)
+    w3 = D.reco_energy_weights(s, 20.0, 3.0, e)
+    assert (w2 @ c) / w2.sum() > (w3 @ c) / w3.sum() + 0.3
+
+
+def test_cascade_sample_uses_cascade_response():
+    rng = np.random.default_rng(1)
+    from bayesnu.simulate import cascade_sample
+
+    s = cascade_sample(rng, n_events=500)[0]
+    r = D.energy_response(s)
+    assert isinstance(r, D.CascadeEnergyResponse)
+    m = r.matrix(np.array([4.0, 4.1]), np.arange(2.0, 6.01, 0.05), 0.0)
+    assert m.sum() == pytest.approx(1.0, abs=1e-6)
+    assert D.angular_error_model(s).meta["kind"] == "parametric"
