@@ -11,7 +11,7 @@ import math
 import time
 from typing import Any
 
-from bayesnu.cli._common import add_common, progress_enabled, rng_from_args
+from bayesnu.cli._common import add_common, rng_from_args
 from bayesnu.errors import InputError
 
 
@@ -167,13 +167,10 @@ def run_inject(args: argparse.Namespace) -> dict[str, Any]:
     ds = _load(args.data)
     if not args.no_scramble:
         ds = scramble(rng, ds)
-    from tqdm import tqdm
-
-    with tqdm(total=1, desc="inject", disable=not progress_enabled(args), leave=False) as bar:
-        out, info = inject(rng, ds, args.ra, args.dec, args.gamma, ns=args.ns, phi0=args.flux,
-                           e0_gev=args.e0, flare=flare, poisson=not args.no_poisson,
-                           background=not args.signal_only)
-        bar.update(1)
+    # injection takes milliseconds: no progress bar needed
+    out, info = inject(rng, ds, args.ra, args.dec, args.gamma, ns=args.ns, phi0=args.flux,
+                       e0_gev=args.e0, flare=flare, poisson=not args.no_poisson,
+                       background=not args.signal_only)
     path = _write(out, args.out)
     info["seed"] = args.seed
     info["scrambled_background"] = not args.no_scramble and not args.signal_only
