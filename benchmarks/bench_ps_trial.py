@@ -29,8 +29,9 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
-    import bayesnu.data as bd
     from bayesnu.inference import fit
+
+    import bayesnu.data as bd
     from bayesnu.likelihood import LikelihoodSetup
     from bayesnu.sources import resolve_source
 

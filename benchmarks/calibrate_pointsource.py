@@ -77,8 +77,9 @@ def main() -> None:
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
 
-    import bayesnu.data as bd
     from bayesnu.inference import background_trials, fit, wilks_comparison
+
+    import bayesnu.data as bd
     from bayesnu.likelihood import LikelihoodSetup, Source
     from bayesnu.simulate import inject, prepare_injection
 

@@ -45,8 +45,9 @@ def analyse(name, data, source, args, rng):
         profile,
         sample,
     )
-    from bayesnu.likelihood import LikelihoodSetup
     from bayesnu.models.pointsource import Prior, point_source_model
+
+    from bayesnu.likelihood import LikelihoodSetup
 
     t0 = time.perf_counter()
     setup = LikelihoodSetup(data, source)

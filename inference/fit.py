@@ -17,15 +17,17 @@ from bayesnu.inference.results import Result
 from scipy.optimize import minimize
 
 from bayesnu.errors import InputError
-from bayesnu.likelihood import MixtureLikelihood
+from bayesnu.likelihood import LikelihoodSetup, MixtureLikelihood
 
 __all__ = ["FitResult", "fit", "default_bounds", "as_likelihood"]
 
 
 def as_likelihood(target: Any) -> tuple[MixtureLikelihood, dict]:
-    """(kernel, priors) of a PointSourceModel, or (kernel, {}) of a kernel."""
+    """(kernel, priors) of a PointSourceModel, or (kernel, {}) of a kernel / set-up."""
     if isinstance(target, MixtureLikelihood):
         return target, {}
+    if isinstance(target, LikelihoodSetup):
+        return target.likelihood(), {}
     lik = getattr(target, "likelihood", None)
     if isinstance(lik, MixtureLikelihood):
         return lik, dict(getattr(target, "priors", {}) or {})

@@ -1,0 +1,48 @@
+"""`bayesnu ps` CLI keys and golden real-data fits (one per bundled sample).
+
+The golden values depend on the calibrated energy response shipped in
+bayesnu/detector/resources/energy_calibration.json (see VALIDATION.md); they
+were produced with it and carry tolerances of a fraction of the statistical
+errors (a re-calibration that moves them more is a physics change to review).
+"""
+
+import json
+
+import pytest
+from bayesnu.inference import fit
+
+import bayesnu.data as bd
+from bayesnu.cli import main
+from bayesnu.likelihood import LikelihoodSetup
+from bayesnu.sources import resolve_source
+
+
+def test_ps_fit_cli_json(capsys):
+    rc = main(["ps", "fit", "--data", "txs0506", "--source", "TXS 0506+056", "--json"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    for key in ("ns", "gamma", "ts", "flux_100tev", "success", "n_events", "samples"):
+        assert key in out
+    assert out["n_events"] == 1257 and len(out["samples"]) == 6
+    assert out["success"] and out["ts"] >= 0
+
+
+def test_ps_cli_errors_are_one_line(capsys):
+    assert main(["ps", "fit", "--data", "txs0506", "--source", "No Such Source 123"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("bayesnu: error:") and err.count("\n") == 1
+    assert main(["ps", "fit", "--data", "txs0506"]) == 2
+    assert main(["ps", "fit", "--data", "txs0506", "--ra", "77.36", "--dec", "95"]) == 2
+
+
+@pytest.mark.parametrize("data,source,ns,gamma,ts", [
+    ("txs0506", "TXS 0506+056", 6.52, 1.00, 8.18),
+    ("ic40", "NGC 1068", 3.85, 2.96, 2.68),
+    ("ic86_2011", "NGC 1068", 6.78, 2.79, 1.68),
+])
+def test_golden_real_data_fits(data, source, ns, gamma, ts):
+    r = fit(LikelihoodSetup(bd.load(data), resolve_source(source)))
+    assert r.success
+    assert r.ns == pytest.approx(ns, abs=0.5)
+    assert r.gamma == pytest.approx(gamma, abs=0.15)
+    assert r.ts == pytest.approx(ts, abs=0.3)
