@@ -201,4 +201,5 @@ for tag, target, what in [("ps", 20.0, "(a) time-integrated PS trial"),
     print(line + f"; bayesnu {b_s:.4g} s ({key}{nb_txt}) -> ratio {ratio:.1f}x "
           f"({verdict} the >= {target:.0f}x target)")
 PY
-echo "   full JSON: $OUT/flarestack.json"
+echo "   load at end: $(cut -d' ' -f1-3 /proc/loadavg) (wall-clock ratios are only as fair as the load was even;"
+echo "   flarestack's CPU seconds per trial are in the JSON); full JSON: $OUT/flarestack.json"
