@@ -115,8 +115,9 @@ class Propagator:
         Relative rounding-error bound above which an eigen evaluation falls back.
     implicit_steps, implicit_levels
         Backward-Euler steps and Richardson levels of the implicit (reference/fallback) solver.
-    substeps, levels
-        Sub-steps per redshift step and Richardson levels of the redshift solvers.
+    substeps, levels, scheme
+        Redshift modes: sub-steps per redshift step, Richardson levels, and the step
+        scheme ("etd": exponential, default; "be": backward Euler as in paper 002).
     energy_correction
         Energy-conserving correction of the binned kernel (see ``build_operator``).
     """
@@ -129,7 +130,8 @@ class Propagator:
                  sm: bool = True, ee: bool = True, cosmology: Cosmology | None = None,
                  n0: float = N0_CM3, floor: float = 1e-30, method: str = "auto",
                  tol: float = 1e-8, implicit_steps: int = 64, implicit_levels: int = 4,
-                 substeps: int = 2, levels: int = 2, energy_correction: bool = True) -> None:
+                 substeps: int = 1, levels: int = 2, energy_correction: bool = True,
+                 scheme: str = "etd") -> None:
         self.grid = grid if grid is not None else EnergyGrid()
         modes = [v is not None for v in (d_eff_mpc, z, zmax)]
         if sum(modes) != 1:
@@ -163,6 +165,9 @@ class Propagator:
         self.implicit_levels = int(implicit_levels)
         self.substeps = int(substeps)
         self.levels = int(levels)
+        if scheme not in ("etd", "be"):
+            raise InputError(f"scheme must be 'etd' or 'be', got {scheme!r}", column="scheme")
+        self.scheme = scheme
         N = self.grid.nbins
         if d_eff_mpc is not None:
             if not (np.isfinite(d_eff_mpc) and d_eff_mpc > 0):
@@ -300,14 +305,15 @@ class Propagator:
         dx1 = (dx0 + lz * x0) * fac
         tans = [(np.zeros_like(x1), "eta"), (dx1, "lin")] if derivatives else []
         x, tg = redshift_propagate(self.op, x1, self.z, eta, self.n0, self.cosmology, floor=self.floor,
-                                   substeps=self.substeps, levels=self.levels, tangents=tans)
+                                   substeps=self.substeps, levels=self.levels, tangents=tans,
+                                   scheme=self.scheme)
         return x, tg
 
     def _population_state(self, eta, gamma, derivatives):
         x0, dx0 = self.initial_state(gamma)
         x, Q, (dxe, dxg, dQ) = population_propagate(
             self.op, x0, dx0, gamma, self.zmax, eta, self.n0, self.cosmology, floor=self.floor,
-            substeps=max(1, self.substeps // 2), levels=self.levels, derivatives=derivatives)
+            substeps=self.substeps, levels=self.levels, derivatives=derivatives, scheme=self.scheme)
         out = x / Q
         if derivatives:
             return out, [dxe / Q, dxg / Q - x * dQ / Q**2]
