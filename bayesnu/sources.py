@@ -12,7 +12,7 @@ from __future__ import annotations
 from bayesnu.errors import InputError
 from bayesnu.likelihood.setup import Source
 
-__all__ = ["SOURCES", "resolve_source", "source_names"]
+__all__ = ["SOURCES", "resolve_source", "source_names", "sources_from_catalog"]
 
 # name: (ra_deg, dec_deg, aliases); positions from SIMBAD / the 10-year IceCube PS paper
 _TABLE: dict[str, tuple[float, float, tuple[str, ...]]] = {
@@ -87,3 +87,49 @@ def resolve_source(name: str, online: bool = True, timeout_s: float = 5.0) -> So
                              f"{', '.join(source_names())}", column="source") from None
     raise InputError(f"unknown source {name!r}; known: {', '.join(source_names())}",
                      column="source")
+
+
+def sources_from_catalog(table, weight_column: str | None = None, mask=None,
+                         name_column: str | None = None) -> list[Source]:
+    """Stacking sources from a :class:`~bayesnu.data.core.CatalogTable`.
+
+    Parameters
+    ----------
+    table
+        Catalogue with ``ra`` and ``dec`` columns in degrees.
+    weight_column
+        Column giving the relative (flux) weights, e.g. ``"Energy_Flux100"``;
+        equal weights when omitted. Rows with non-finite or negative weights
+        are an error.
+    mask
+        Boolean row selection.
+    name_column
+        Column with source names (default ``name`` if present, else row numbers).
+    """
+    import numpy as np
+
+    ra = np.asarray(table["ra"], dtype=np.float64)
+    dec = np.asarray(table["dec"], dtype=np.float64)
+    sel = np.ones(ra.size, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    if sel.shape != ra.shape:
+        raise InputError(f"mask has {sel.size} entries for {ra.size} rows", column="mask")
+    if weight_column is None:
+        w = np.ones(ra.size)
+    else:
+        w = np.asarray(table[weight_column], dtype=np.float64)
+        bad = sel & ~(np.isfinite(w) & (w >= 0))
+        if bad.any():
+            r = int(np.flatnonzero(bad)[0])
+            raise InputError(f"weight {w[r]} in row {r} is not a finite number >= 0",
+                             column=weight_column)
+    names = None
+    col = name_column or ("name" if "name" in table.columns else None)
+    if col is not None:
+        names = [str(x) for x in table[col]]
+    out = []
+    for i in np.flatnonzero(sel):
+        out.append(Source(names[i] if names else f"row{i}", float(ra[i]), float(dec[i]),
+                          float(w[i])))
+    if not out:
+        raise InputError("no catalogue rows selected", column="mask")
+    return out

@@ -184,3 +184,28 @@ def test_event_caches_follow_the_event_set(samples):
         assert L.n_total == samples[0].size + n
         assert L.terms[0].roi_index.max() < ev.size
     assert su.likelihood().n_total == samples[0].size
+
+
+def test_catalogue_stacking_weights(samples):
+    from bayesnu.data.core import CatalogTable
+    from bayesnu.sources import sources_from_catalog
+
+    cat = CatalogTable("toy", "generic", {"name": np.array(["a", "b", "c"]),
+                                           "ra": np.array([150.0, 200.0, 40.0]),
+                                           "dec": np.array([20.0, 10.0, -20.0]),
+                                           "flux": np.array([3.0, 1.0, 0.0])})
+    srcs = sources_from_catalog(cat, "flux")
+    assert [s.weight for s in srcs] == [3.0, 1.0, 0.0]
+    su = LikelihoodSetup(list(samples), srcs, **KW)
+    L = su.likelihood()
+    F, _, _ = L.fractions(2.0)
+    assert F[:, 2].sum() == 0.0 and F[:, 0].sum() > F[:, 1].sum()
+    v, g = L.evaluate([10.0, 2.5])
+    h = 1e-6
+    assert g[1] == pytest.approx((L([10.0, 2.5 + h]) - L([10.0, 2.5 - h])) / (2 * h), rel=1e-5)
+    with pytest.raises(InputError):
+        sources_from_catalog(cat, "flux", mask=np.array([False, False, False]))
+    bad = CatalogTable("toy", "generic", {"ra": np.array([1.0]), "dec": np.array([0.0]),
+                                           "flux": np.array([np.nan])})
+    with pytest.raises(InputError):
+        sources_from_catalog(bad, "flux")
