@@ -152,14 +152,25 @@ def window_duration_seconds(t_window: Any, uptime: Uptime | None = None) -> floa
     return float(np.sqrt(2.0 * np.pi) * w[2] * _DAY_S)
 
 
-def _area_column(aeff: EffectiveArea, dec_deg: float) -> np.ndarray:
-    """A_eff(E bins) at the sin(dec) bin holding ``dec_deg`` (zeros outside the table)."""
+def _area_column(aeff: EffectiveArea, dec_deg: float, interp_dec: bool = False) -> np.ndarray:
+    """A_eff(E bins) at ``dec_deg`` (zeros outside the table).
+
+    Default: the sin(dec) bin holding ``dec_deg`` (the release's bin average).
+    ``interp_dec``: linear interpolation in sin(dec) between bin centres (constant
+    beyond the outermost centres), which makes expectations continuous in declination.
+    """
     if not np.isfinite(dec_deg) or abs(dec_deg) > 90.0:
         raise InputError(f"declination {dec_deg} outside [-90, 90] deg", column="dec_deg")
     sd = np.sin(np.radians(dec_deg))
     se = aeff.sindec_edges
     if sd < se[0] - 1e-12 or sd > se[-1] + 1e-12:
         return np.zeros(aeff.log10e_edges.size - 1)
+    if interp_dec and se.size > 2:
+        c = 0.5 * (se[1:] + se[:-1])
+        x = float(np.clip(sd, c[0], c[-1]))
+        i = int(np.clip(np.searchsorted(c, x, side="right") - 1, 0, c.size - 2))
+        w = (x - c[i]) / (c[i + 1] - c[i])
+        return (1.0 - w) * aeff.area_cm2[:, i] + w * aeff.area_cm2[:, i + 1]
     j = int(np.clip(np.searchsorted(se, sd, side="right") - 1, 0, se.size - 2))
     return aeff.area_cm2[:, j]
 
@@ -190,6 +201,7 @@ def true_energy_weights(
     log10e_true_edges: np.ndarray,
     e0_gev: float = 1e5,
     t_window: Any = None,
+    interp_dec: bool = False,
 ) -> np.ndarray:
     """Expected signal events per true-energy bin per unit ``phi0``.
 
@@ -214,7 +226,7 @@ def true_energy_weights(
         texp = exposure_seconds(s.uptime, t_window)
         if texp <= 0:
             continue
-        col = _area_column(s.aeff, dec_deg)
+        col = _area_column(s.aeff, dec_deg, interp_dec)
         total += texp * _rebin_area_integral(s.aeff.log10e_edges, col, gamma, e0_gev, edges)
     return total
 
@@ -227,6 +239,7 @@ def expected_events(
     e0_gev: float = 1e5,
     t_window: Any = None,
     log10e_range: tuple[float, float] | None = None,
+    interp_dec: bool = False,
 ) -> float:
     """Expected signal events from ``dN/dE = phi0 (E/e0)^-gamma`` at declination ``dec_deg``.
 
@@ -246,6 +259,9 @@ def expected_events(
         ``None`` (whole livetime), ``(t_start, t_stop)`` MJD box, or ``("gauss", t0, sigma)``.
     log10e_range
         Restrict true neutrino energy to ``[lo, hi]`` in log10(E/GeV).
+    interp_dec
+        Interpolate A_eff linearly in sin(dec) between bin centres instead of using the
+        bin holding ``dec_deg`` (same option in the other conversion functions).
     """
     lo, hi = (-np.inf, np.inf) if log10e_range is None else map(float, log10e_range)
     if lo >= hi:
@@ -258,19 +274,20 @@ def expected_events(
         edges = np.array([max(lo, le[0]), min(hi, le[-1])])
         if edges[1] <= edges[0]:
             continue
-        n += float(true_energy_weights(s, dec_deg, gamma, edges, e0_gev, t_window)[0])
+        n += float(true_energy_weights(s, dec_deg, gamma, edges, e0_gev, t_window, interp_dec)[0])
     return float(phi0) * n
 
 
-def flux_to_ns(sample, dec_deg, phi0, gamma, e0_gev=1e5, t_window=None) -> float:
+def flux_to_ns(sample, dec_deg: float, phi0: float, gamma: float, e0_gev: float = 1e5,
+               t_window: Any = None, interp_dec: bool = False) -> float:
     """Alias of :func:`expected_events` (ns for a flux normalisation)."""
-    return expected_events(sample, dec_deg, phi0, gamma, e0_gev, t_window)
+    return expected_events(sample, dec_deg, phi0, gamma, e0_gev, t_window, interp_dec=interp_dec)
 
 
 def ns_to_flux(sample, dec_deg: float, ns: float, gamma: float, e0_gev: float = 1e5,
-               t_window: Any = None) -> float:
+               t_window: Any = None, interp_dec: bool = False) -> float:
     """Flux normalisation ``phi0`` (GeV^-1 cm^-2 s^-1 at ``e0``) giving ``ns`` expected events."""
-    per_unit = expected_events(sample, dec_deg, 1.0, gamma, e0_gev, t_window)
+    per_unit = expected_events(sample, dec_deg, 1.0, gamma, e0_gev, t_window, interp_dec=interp_dec)
     if per_unit <= 0:
         raise InputError(f"no exposure at dec {dec_deg} deg for this window; cannot convert ns to flux")
     return float(ns) / per_unit
@@ -293,17 +310,17 @@ def fluence_to_flux(sample, fluence: float, e0_gev: float = 1e5, t_window: Any =
 
 
 def ns_to_fluence(sample, dec_deg: float, ns: float, gamma: float, e0_gev: float = 1e5,
-                  t_window: Any = None) -> float:
+                  t_window: Any = None, interp_dec: bool = False) -> float:
     """Fluence (GeV cm^-2 at ``e0``) giving ``ns`` expected events."""
-    phi0 = ns_to_flux(sample, dec_deg, ns, gamma, e0_gev, t_window)
+    phi0 = ns_to_flux(sample, dec_deg, ns, gamma, e0_gev, t_window, interp_dec)
     return flux_to_fluence(sample, phi0, e0_gev, t_window)
 
 
 def fluence_to_ns(sample, dec_deg: float, fluence: float, gamma: float, e0_gev: float = 1e5,
-                  t_window: Any = None) -> float:
+                  t_window: Any = None, interp_dec: bool = False) -> float:
     """Expected events for a fluence (GeV cm^-2 at ``e0``)."""
     phi0 = fluence_to_flux(sample, fluence, e0_gev, t_window)
-    return expected_events(sample, dec_deg, phi0, gamma, e0_gev, t_window)
+    return expected_events(sample, dec_deg, phi0, gamma, e0_gev, t_window, interp_dec=interp_dec)
 
 
 def dec_averaged_area(aeff: EffectiveArea) -> np.ndarray:
@@ -367,6 +384,7 @@ def reco_energy_weights(
     t_window: Any = None,
     response: Any = None,
     log10e_true_edges: np.ndarray | None = None,
+    interp_dec: bool = False,
 ) -> np.ndarray:
     """Expected signal events per reconstructed-energy bin per unit ``phi0``.
 
@@ -379,6 +397,6 @@ def reco_energy_weights(
 
         response = energy_response(sample)
     te = sample.aeff.log10e_edges if log10e_true_edges is None else np.asarray(log10e_true_edges)
-    w = true_energy_weights(sample, dec_deg, gamma, te, e0_gev, t_window)
+    w = true_energy_weights(sample, dec_deg, gamma, te, e0_gev, t_window, interp_dec)
     return w @ response.matrix(te, np.asarray(log10e_reco_edges, dtype=np.float64),
                                float(np.sin(np.radians(dec_deg))))

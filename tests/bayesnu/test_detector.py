@@ -310,3 +310,17 @@ def test_cascade_sample_uses_cascade_response():
     m = r.matrix(np.array([4.0, 4.1]), np.arange(2.0, 6.01, 0.05), 0.0)
     assert m.sum() == pytest.approx(1.0, abs=1e-6)
     assert D.angular_error_model(s).meta["kind"] == "parametric"
+
+
+def test_interp_dec_is_continuous_and_matches_bin_centres(ic40):
+    a = ic40.aeff
+    c = np.degrees(np.arcsin(0.5 * (a.sindec_edges[1:] + a.sindec_edges[:-1])))
+    k = 30
+    # at a bin centre both modes agree
+    assert D.expected_events(ic40, c[k], 1e-18, 2.0, interp_dec=True) == pytest.approx(
+        D.expected_events(ic40, c[k], 1e-18, 2.0), rel=1e-9)
+    # across a bin edge the interpolated expectation has no jump
+    edge = np.degrees(np.arcsin(a.sindec_edges[k + 1]))
+    lo = D.expected_events(ic40, edge - 1e-6, 1e-18, 2.0, interp_dec=True)
+    hi = D.expected_events(ic40, edge + 1e-6, 1e-18, 2.0, interp_dec=True)
+    assert hi == pytest.approx(lo, rel=1e-5)
