@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy.special import erf
+from scipy.special import ndtr
 
 from bayesnu.data.core import Dataset, EffectiveArea, EventSample, Uptime
 from bayesnu.errors import InputError
@@ -94,12 +94,23 @@ def _samples(obj: EventSample | Dataset | Sequence[EventSample]) -> tuple[EventS
     raise InputError(f"expected an EventSample or Dataset, got {type(obj).__name__}")
 
 
+def gauss_run_mass(start: np.ndarray, stop: np.ndarray, t0: float, sigma: float) -> np.ndarray:
+    """Normal probability mass of each interval [start, stop] for N(t0, sigma).
+
+    Computed on the near side of the mean (``ndtr`` of negative arguments) so that runs
+    far in either tail keep full relative precision.
+    """
+    a = (np.asarray(start, dtype=np.float64) - t0) / sigma
+    b = (np.asarray(stop, dtype=np.float64) - t0) / sigma
+    right = a > 0
+    return np.where(right, ndtr(-a) - ndtr(-b), ndtr(b) - ndtr(a))
+
+
 def _gauss_live_seconds(uptime: Uptime, t0: float, sigma: float) -> float:
     """Integral over the good runs of exp(-(t - t0)^2 / 2 sigma^2) dt, seconds."""
     s, e = uptime.intervals[:, 0], uptime.intervals[:, 1]
-    z = np.sqrt(2.0) * sigma
-    cdf = 0.5 * (erf((e - t0) / z) - erf((s - t0) / z))
-    return float(np.sum(cdf) * np.sqrt(2.0 * np.pi) * sigma * _DAY_S)
+    mass = gauss_run_mass(s, e, t0, sigma)
+    return float(np.sum(mass) * np.sqrt(2.0 * np.pi) * sigma * _DAY_S)
 
 
 def _parse_window(t_window: Any) -> tuple[str, float, float] | None:

@@ -32,10 +32,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import erf, erfinv
+from scipy.special import ndtr, ndtri
 
 from bayesnu.data.core import Dataset, EventSample, Uptime
-from bayesnu.detector.aeff import expected_events
+from bayesnu.detector.aeff import expected_events, gauss_run_mass
 from bayesnu.detector.angular import AngularErrorModel, smear_directions
 from bayesnu.errors import InputError
 from bayesnu.simulate.scramble import _as_dataset
@@ -88,14 +88,19 @@ class GaussianFlare:
     def sample_times(self, rng: np.random.Generator, n: int, uptime: Uptime) -> np.ndarray:
         """Gaussian times restricted to the good runs (exact: per-run CDF mass, then inverse CDF)."""
         s, e = uptime.intervals[:, 0], uptime.intervals[:, 1]
-        z = np.sqrt(2.0) * self.sigma
-        cs, ce = 0.5 * (1 + erf((s - self.t0) / z)), 0.5 * (1 + erf((e - self.t0) / z))
-        mass = np.clip(ce - cs, 0.0, None)
-        if mass.sum() <= 0:
+        mass = np.clip(gauss_run_mass(s, e, self.t0, self.sigma), 0.0, None)
+        if not mass.sum() > 0:
             raise InputError(f"Gaussian flare at {self.t0} (sigma {self.sigma} d) has no weight in the uptime")
         run = rng.choice(mass.size, size=n, p=mass / mass.sum())
-        u = cs[run] + rng.random(n) * (ce[run] - cs[run])
-        t = self.t0 + z * erfinv(np.clip(2 * u - 1, -1 + 1e-16, 1 - 1e-16))
+        a = (s[run] - self.t0) / self.sigma
+        b = (e[run] - self.t0) / self.sigma
+        u = rng.random(n)
+        # inverse CDF on the near side of the mean (mirror runs after t0) for tail precision
+        right = a > 0
+        lo = np.where(right, ndtr(-b), ndtr(a))
+        hi = np.where(right, ndtr(-a), ndtr(b))
+        z = ndtri(lo + u * (hi - lo))
+        t = self.t0 + self.sigma * np.where(right, -z, z)
         return np.clip(t, s[run], e[run])
 
 

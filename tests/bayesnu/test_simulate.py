@@ -228,3 +228,18 @@ def test_cli_simulate_bad_args(tmp_path, capsys):
     rc = main(["simulate", "cascade", "--out", str(tmp_path / "c.npz"), "--n-events", "-5"])
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1
+
+
+def test_gaussian_flare_centred_in_a_gap_uses_the_tails(ic40):
+    """A flare whose peak falls in a detector gap is seen only in its (far) tails."""
+    up = ic40[0].uptime
+    iv = up.intervals
+    g = int(np.argmax(iv[1:, 0] - iv[:-1, 1]))
+    gap = iv[g + 1, 0] - iv[g, 1]
+    t0, sig = 0.5 * (iv[g, 1] + iv[g + 1, 0]), gap / 12
+    t = S.GaussianFlare(t0, sig).sample_times(np.random.default_rng(2), 4000, up)
+    assert np.all(up.contains(t))
+    near = np.minimum(np.abs(t - iv[g, 1]), np.abs(t - iv[g + 1, 0]))
+    assert np.all(near < 2 * sig)   # all draws hug the two run edges next to the gap
+    assert 0.3 < np.mean(t < t0) < 0.7  # symmetric gap -> both sides equally
+    assert D.exposure_seconds(up, ("gauss", t0, sig)) > 0
