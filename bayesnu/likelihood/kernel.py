@@ -150,7 +150,8 @@ class MixtureLikelihood:
                 or w.sum() <= 0:
             raise InputError("source weights must be finite, >= 0, not all zero, one per source",
                              column="weights")
-        self.log_w = np.log(np.where(w > 0, w / w.sum(), 1e-300))
+        with np.errstate(divide="ignore"):
+            self.log_w = np.log(w / w.sum())  # -inf for weight 0: exactly no share
         self.log_acc = log_acceptance
         self.theta_names = tuple(theta_names)
         self.n_theta = len(self.theta_names)
