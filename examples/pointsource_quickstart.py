@@ -16,12 +16,12 @@ import argparse
 import os
 
 import arviz as az
-
-import bayesnu.data as bd
 from bayesnu.inference import evidence, fit, posterior_summary, profile, sample, save_idata
 from bayesnu.inference.plots import overlay_plot, pair_plot, profile_plot, trace_plot
-from bayesnu.likelihood import LikelihoodSetup
 from bayesnu.models.pointsource import point_source_model
+
+import bayesnu.data as bd
+from bayesnu.likelihood import LikelihoodSetup
 from bayesnu.sources import resolve_source
 
 
