@@ -117,7 +117,9 @@ class Propagator:
         Backward-Euler steps and Richardson levels of the implicit (reference/fallback) solver.
     substeps, levels, scheme
         Redshift modes: sub-steps per redshift step, Richardson levels, and the step
-        scheme ("etd": exponential, default; "be": backward Euler as in paper 002).
+        scheme: "eigen" (exact exponential per redshift step with fallback; default for
+        ``z``), "be" (backward Euler as in paper 002 with Richardson extrapolation;
+        default for ``zmax``) or "etd" (number-conserving exponential step).
     energy_correction
         Energy-conserving correction of the binned kernel (see ``build_operator``).
     """
@@ -131,7 +133,7 @@ class Propagator:
                  n0: float = N0_CM3, floor: float = 1e-30, method: str = "auto",
                  tol: float = 1e-8, implicit_steps: int = 64, implicit_levels: int = 4,
                  substeps: int = 1, levels: int = 2, energy_correction: bool = True,
-                 scheme: str = "etd") -> None:
+                 scheme: str | None = None) -> None:
         self.grid = grid if grid is not None else EnergyGrid()
         modes = [v is not None for v in (d_eff_mpc, z, zmax)]
         if sum(modes) != 1:
@@ -165,9 +167,9 @@ class Propagator:
         self.implicit_levels = int(implicit_levels)
         self.substeps = int(substeps)
         self.levels = int(levels)
-        if scheme not in ("etd", "be"):
-            raise InputError(f"scheme must be 'etd' or 'be', got {scheme!r}", column="scheme")
-        self.scheme = scheme
+        if scheme not in (None, "eigen", "etd", "be"):
+            raise InputError(f"scheme must be 'eigen', 'etd' or 'be', got {scheme!r}", column="scheme")
+        self.scheme = scheme if scheme is not None else ("be" if zmax is not None else "eigen")
         N = self.grid.nbins
         if d_eff_mpc is not None:
             if not (np.isfinite(d_eff_mpc) and d_eff_mpc > 0):
@@ -195,6 +197,8 @@ class Propagator:
         self.N = N
         self._eig = None
         self._proj = None
+        if self.mode == "redshift" and self.scheme == "eigen":
+            self._eig = EigenPropagator(self.op)
         if self.mode == "distance" and method in ("auto", "eigen"):
             self._eig = EigenPropagator(self.op)
             if method == "eigen" and not self._eig.ok:
@@ -306,7 +310,7 @@ class Propagator:
         tans = [(np.zeros_like(x1), "eta"), (dx1, "lin")] if derivatives else []
         x, tg = redshift_propagate(self.op, x1, self.z, eta, self.n0, self.cosmology, floor=self.floor,
                                    substeps=self.substeps, levels=self.levels, tangents=tans,
-                                   scheme=self.scheme)
+                                   scheme=self.scheme, eig=self._eig)
         return x, tg
 
     def _population_state(self, eta, gamma, derivatives):
@@ -324,6 +328,9 @@ class Propagator:
 
         With ``derivatives`` returns ``(flux, dflux/deta, dflux/dgamma)``.
         """
+        if self.mode == "distance" and self._eig is not None and self._eig.ok:
+            out = self.numu_flux_grid([eta], gamma, derivatives)
+            return tuple(o[0] for o in out) if derivatives else out[0]
         if derivatives:
             res, (de, dg) = self.solve(eta, gamma, derivatives=True)
             return res.numu_flux, self.umu2 @ de, self.umu2 @ dg
@@ -357,7 +364,8 @@ class Propagator:
             d = d * self.n0 * self.d_cm
         for k in np.flatnonzero(bad):
             if derivatives:
-                out[k], d[k], dg[k] = self.numu_flux(etas[k], gamma, True)
+                x, tg = self._implicit_distance(etas[k], gamma, True)
+                out[k], d[k], dg[k] = x @ self.umu2, tg[0] @ self.umu2, tg[1] @ self.umu2
             else:
                 x, _ = self._implicit_distance(etas[k], gamma, False)
                 out[k] = x @ self.umu2

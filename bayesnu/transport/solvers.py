@@ -362,7 +362,13 @@ class EigenPropagator:
                         g = g + np.outer(op.si_u, op.si_R[n, n + 1:] @ W[n + 1:, c0:])
                     g = g + op.sub_gain[n] @ V[c0:c0 + 3, c0:]
                     mats = blocks[n][None] - lam[c0:, None, None] * eye[None]
-                    X = np.linalg.solve(mats, g.T[:, :, None])[:, :, 0]
+                    if not np.any(g):
+                        X = np.zeros((n3 - c0, 3))
+                    else:
+                        try:
+                            X = np.linalg.solve(mats, g.T[:, :, None])[:, :, 0]
+                        except np.linalg.LinAlgError:
+                            X = np.full((n3 - c0, 3), np.nan)
                     V[3 * n:3 * n + 3, c0:] = X.T
                 rows = V[3 * n:3 * n + 3]
                 S += op.sm_b[n][:, None, None] * rows[None]
@@ -446,6 +452,41 @@ def _block_backsolve(V, B):
     return X
 
 
+def eigen_step(eig: EigenPropagator, x: np.ndarray, tau: float, floor=None, tangents=(),
+               tol: float = 1e-8):
+    """Exact step x <- exp(-tau A) x with the eigen-decomposition; None if rounding is too large.
+
+    ``tangents``: ``(dx, dtau)`` pairs as in :func:`_be_steps`. The floor (per bin) is
+    applied to the result and its tangents.
+    """
+    op = eig.op
+    N = op.nbins
+    cols = [x] + [t[0] for t in tangents]
+    c = eig.coefficients(np.stack(cols, axis=-1))
+    e = np.exp(-tau * eig.lam)
+    ec = e[:, None] * c
+    y = (eig.V @ ec).reshape(N, 3, -1)
+    err = (np.finfo(float).eps * 64 * (np.abs(eig.V) @ np.abs(ec[:, 0]))).reshape(N, 3)
+    x0 = y[:, :, 0]
+    scale = np.max(np.abs(x)) if x.size else 0.0
+    relevant = np.abs(x0) > max(1e-15 * scale, 0.0 if floor is None else float(np.min(floor)))
+    if np.any(err[relevant] > tol * np.abs(x0[relevant])):
+        return None
+    out = [x0]
+    Ay = None
+    for k, (_, dtau) in enumerate(tangents):
+        d = y[:, :, k + 1]
+        if dtau != 0:
+            if Ay is None:
+                Ay = op.apply(np.ascontiguousarray(x0))
+            d = d - dtau * Ay
+        out.append(d)
+    if floor is not None:
+        low = out[0] < np.broadcast_to(np.asarray(floor), (N,))[:, None]
+        out = [np.where(low, 0.0, v) for v in out]
+    return out[0], out[1:]
+
+
 def _shift_down(x: np.ndarray, r: float) -> np.ndarray:
     """Redshift by one bin: comoving number in bin n+1 moves to bin n (x is per unit energy)."""
     out = np.zeros_like(x)
@@ -471,7 +512,7 @@ def redshift_steps(z: float, dlog10: float) -> tuple[np.ndarray, float]:
 
 def redshift_propagate(op: TransportOperator, x1: np.ndarray, z: float, eta: float, n0: float,
                        cosmo: Cosmology, floor=None, substeps: int = 1, levels: int = 2,
-                       tangents=(), scheme: str = "etd"):
+                       tangents=(), scheme: str = "eigen", eig: EigenPropagator | None = None):
     """Propagate a point-source flux from redshift ``z`` to 0 with the bin-shift scheme.
 
     Parameters
@@ -489,7 +530,11 @@ def redshift_propagate(op: TransportOperator, x1: np.ndarray, z: float, eta: flo
     tangents
         ``(dx1, kind)`` with kind ``"eta"`` or ``"lin"``.
     scheme
-        ``"etd"`` (exponential step, default) or ``"be"`` (backward Euler of paper 002).
+        ``"eigen"`` (exact exponential step from ``eig``, falling back to backward Euler
+        with Richardson extrapolation when its rounding check fails; default),
+        ``"be"`` (backward Euler of paper 002, with Richardson levels) or ``"etd"``.
+    eig
+        :class:`EigenPropagator` of ``op`` (needed for ``scheme="eigen"``).
 
     Notes
     -----
@@ -513,11 +558,18 @@ def redshift_propagate(op: TransportOperator, x1: np.ndarray, z: float, eta: flo
             continue
         tau = eta * n0 * cosmo.column_length_cm(z_lo, z_hi, power=3)
         tans = [(t, tau / eta if k == "eta" else 0.0) for t, k in zip(tg, kinds)]
-        if scheme == "etd":
-            x, tg = etd_propagate(op, x, tau, nsteps=substeps, floor=floor, tangents=tans)
-        else:
-            x, tg = implicit_propagate(op, x, tau, nsteps=substeps, levels=levels, floor=floor,
-                                       tangents=tans)
+        res = None
+        if scheme == "eigen" and eig is not None and eig.ok:
+            res = eigen_step(eig, x, tau, floor=floor, tangents=tans)
+            if res is None:  # lost precision (resonance): reference stepper for this step
+                res = implicit_propagate(op, x, tau, nsteps=8 * substeps, levels=3, floor=floor,
+                                         tangents=tans)
+        elif scheme == "etd":
+            res = etd_propagate(op, x, tau, nsteps=substeps, floor=floor, tangents=tans)
+        if res is None:
+            res = implicit_propagate(op, x, tau, nsteps=substeps, levels=levels, floor=floor,
+                                     tangents=tans)
+        x, tg = res
     return x, tg
 
 
@@ -548,7 +600,7 @@ def population_weights(zmax: float, dlog10: float, gamma: float, cosmo: Cosmolog
 def population_propagate(op: TransportOperator, spectrum: np.ndarray, dspectrum: np.ndarray,
                          gamma: float, zmax: float, eta: float, n0: float, cosmo: Cosmology,
                          floor=None, substeps: int = 1, levels: int = 2, derivatives: bool = False,
-                         scheme: str = "etd"):
+                         scheme: str = "be"):
     """Diffuse flux today from sources following the SFH (Yuksel et al. 2008) up to ``zmax``.
 
     ``spectrum`` (N, 3) is the per-mass-state source spectrum E^-gamma (bin averages,
