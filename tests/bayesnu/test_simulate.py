@@ -66,8 +66,10 @@ def test_time_scramble_keep_local_rotates_ra(ic40):
     d = ic40[0]
     s = S.scramble(rng, ic40, ra=False, time=True, keep_local=True)[0]
     # RA - 360 * sidereal * t is invariant (local hour angle kept)
-    h_d = np.mod(d.ra - 360.0 * S.scramble.__globals__["SIDEREAL_PER_SOLAR"] * d.time, 360.0)
-    h_s = np.mod(s.ra - 360.0 * S.scramble.__globals__["SIDEREAL_PER_SOLAR"] * s.time, 360.0)
+    from bayesnu.simulate.scramble import SIDEREAL_PER_SOLAR as k
+
+    h_d = np.mod(d.ra - 360.0 * k * d.time, 360.0)
+    h_s = np.mod(s.ra - 360.0 * k * s.time, 360.0)
     diff = np.mod(h_d - h_s + 180.0, 360.0) - 180.0
     assert np.max(np.abs(diff)) < 1e-5
 
