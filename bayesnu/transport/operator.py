@@ -296,11 +296,11 @@ def _ee_loss(edges: np.ndarray, masses_ev: np.ndarray, U: np.ndarray, nodes: int
 
 
 @numba.njit(cache=True)
-def _si_bins(edges, ep_ptr, ep_x, ep_w, mk, M2, MG, w_tu, w_st, e_res, xg, wg, R, Kdiag, leakE):
+def _si_bins(edges, ep_ptr, ep_x, ep_w, mk, M2, MG, w_tu, w_st, e_res, xg, wg, xf, wf, R, Kdiag, leakE):
     """R[n, m] += int_n dE int_m dE' K(E',E) for m > n; Kdiag[n] += same for m == n (E < E');
-    leakE[m] += int_m dE' int_0^{E_min} E K(E', E) dE (energy leaving below the grid)."""
+    leakE[m] += int_m dE' int_0^{E_min} E K(E', E) dE (energy leaving below the grid).
+    (xg, wg): Gauss-Legendre rule near the diagonal; (xf, wf): shorter rule for bins n < m - 1."""
     N = edges.size - 1
-    ng = xg.size
     for m in range(N):
         for q in range(ep_ptr[m], ep_ptr[m + 1]):
             ep = ep_x[q]
@@ -317,15 +317,18 @@ def _si_bins(edges, ep_ptr, ep_x, ep_w, mk, M2, MG, w_tu, w_st, e_res, xg, wg, R
                     pieces = ((lo, split), (split, hi))
                 else:
                     pieces = ((lo, hi), (hi, hi))
+                far = n < m - 1 and pieces[1][1] <= pieces[1][0]
                 for pc in range(2):
                     a0, b0 = pieces[pc]
                     if b0 <= a0:
                         continue
                     half = 0.5 * (b0 - a0)
                     mid = 0.5 * (b0 + a0)
-                    for r in range(ng):
-                        e = mid + half * xg[r]
-                        val = wg[r] * half * _si_kernel_point(ep, e, mk, M2, MG, w_tu, w_st)
+                    xs = xf if far else xg
+                    ws = wf if far else wg
+                    for r in range(xs.size):
+                        e = mid + half * xs[r]
+                        val = ws[r] * half * _si_kernel_point(ep, e, mk, M2, MG, w_tu, w_st)
                         acc += val * e if n < 0 else val
                 if n < 0:
                     leakE[m] += wq * acc
@@ -335,7 +338,7 @@ def _si_bins(edges, ep_ptr, ep_x, ep_w, mk, M2, MG, w_tu, w_st, e_res, xg, wg, R
                     Kdiag[n] += wq * acc
 
 
-def _si_tables(edges: np.ndarray, m_ev: float, si: SecretInteraction, n_plain: int = 4):
+def _si_tables(edges: np.ndarray, m_ev: float, si: SecretInteraction, n_plain: int = 3):
     """Per-relic-mass bin integrals: loss K[n], R[n, m], Kdiag[n] [cm^2 GeV] and the energy
     regenerated below the grid per source bin, leakE[m] [cm^2 GeV^2]."""
     mk = m_ev * EV
@@ -356,9 +359,10 @@ def _si_tables(edges: np.ndarray, m_ev: float, si: SecretInteraction, n_plain: i
     Kd = np.zeros(N)
     leak = np.zeros(N)
     xg, wg = _gl(6)
+    xf, wf = _gl(3)
     w_tu, w_st = si.weights
-    _si_bins(edges, ep_ptr, ep_x, ep_w, mk, si.m_phi**2, si.m_phi * si.width, w_tu, w_st, er, xg, wg, R, Kd,
-             leak)
+    _si_bins(edges, ep_ptr, ep_x, ep_w, mk, si.m_phi**2, si.m_phi * si.width, w_tu, w_st, er, xg, wg, xf, wf,
+             R, Kd, leak)
     scale = si.g**4 * HBARC2_CM2
     return K, R * scale, Kd * scale, leak * scale
 
