@@ -120,6 +120,8 @@ class Propagator:
         scheme: "eigen" (exact exponential per redshift step with fallback; default for
         ``z``), "be" (backward Euler as in paper 002 with Richardson extrapolation;
         default for ``zmax``) or "etd" (number-conserving exponential step).
+    bins_per_step
+        Population mode: energy bins shifted per redshift step (1 = paper 002's scheme).
     energy_correction
         Energy-conserving correction of the binned kernel (see ``build_operator``).
     """
@@ -133,7 +135,7 @@ class Propagator:
                  n0: float = N0_CM3, floor: float = 1e-30, method: str = "auto",
                  tol: float = 1e-8, implicit_steps: int = 64, implicit_levels: int = 4,
                  substeps: int = 1, levels: int = 2, energy_correction: bool = True,
-                 scheme: str | None = None) -> None:
+                 scheme: str | None = None, bins_per_step: int = 1) -> None:
         self.grid = grid if grid is not None else EnergyGrid()
         modes = [v is not None for v in (d_eff_mpc, z, zmax)]
         if sum(modes) != 1:
@@ -169,6 +171,9 @@ class Propagator:
         self.levels = int(levels)
         if scheme not in (None, "eigen", "etd", "be"):
             raise InputError(f"scheme must be 'eigen', 'etd' or 'be', got {scheme!r}", column="scheme")
+        self.bins_per_step = int(bins_per_step)
+        if self.bins_per_step < 1:
+            raise InputError("bins_per_step must be >= 1", column="bins_per_step")
         self.scheme = scheme if scheme is not None else ("be" if zmax is not None else "eigen")
         N = self.grid.nbins
         if d_eff_mpc is not None:
@@ -317,7 +322,8 @@ class Propagator:
         x0, dx0 = self.initial_state(gamma)
         x, Q, (dxe, dxg, dQ) = population_propagate(
             self.op, x0, dx0, gamma, self.zmax, eta, self.n0, self.cosmology, floor=self.floor,
-            substeps=self.substeps, levels=self.levels, derivatives=derivatives, scheme=self.scheme)
+            substeps=self.substeps, levels=self.levels, derivatives=derivatives, scheme=self.scheme,
+            bins_per_step=self.bins_per_step)
         out = x / Q
         if derivatives:
             return out, [dxe / Q, dxg / Q - x * dQ / Q**2]

@@ -487,10 +487,11 @@ def eigen_step(eig: EigenPropagator, x: np.ndarray, tau: float, floor=None, tang
     return out[0], out[1:]
 
 
-def _shift_down(x: np.ndarray, r: float) -> np.ndarray:
-    """Redshift by one bin: comoving number in bin n+1 moves to bin n (x is per unit energy)."""
+def _shift_down(x: np.ndarray, r: float, k: int = 1) -> np.ndarray:
+    """Redshift by k bins: comoving number in bin n+k moves to bin n (x is per unit energy);
+    ``r`` is the energy ratio of the shift (10^(k dlog10))."""
     out = np.zeros_like(x)
-    out[:-1] = r * x[1:]
+    out[:-k] = r * x[k:]
     return out
 
 
@@ -573,14 +574,17 @@ def redshift_propagate(op: TransportOperator, x1: np.ndarray, z: float, eta: flo
     return x, tg
 
 
-def population_weights(zmax: float, dlog10: float, gamma: float, cosmo: Cosmology, nodes: int = 8):
+def population_weights(zmax: float, dlog10: float, gamma: float, cosmo: Cosmology, nodes: int = 8,
+                       bins_per_step: int = 1):
     """Source injection per redshift step for the star-formation-history population.
 
     Step a covers [z_lo, z_hi] = [r^a - 1, r^(a+1) - 1] (clipped at zmax). Sources emit
     W(z) E_emit^-gamma per comoving volume and time; observed at z_lo with energy E
     this adds q_a E^-gamma, q_a = int dt W(z) ((1+z)/(1+z_lo))^(1-gamma) (units 1/H0).
-    Returns ``(z_lo, z_hi, q, dq/dgamma)`` ordered from high to low redshift.
+    Returns ``(z_lo, z_hi, q, dq/dgamma)`` ordered from high to low redshift. With
+    ``bins_per_step`` = k each step redshifts by k bins (r = 10^(k dlog10)).
     """
+    dlog10 = dlog10 * bins_per_step
     r = 10.0**dlog10
     nz = int(np.ceil(np.log10(1 + zmax) / dlog10 - 1e-12))
     a = np.arange(nz - 1, -1, -1)
@@ -600,7 +604,7 @@ def population_weights(zmax: float, dlog10: float, gamma: float, cosmo: Cosmolog
 def population_propagate(op: TransportOperator, spectrum: np.ndarray, dspectrum: np.ndarray,
                          gamma: float, zmax: float, eta: float, n0: float, cosmo: Cosmology,
                          floor=None, substeps: int = 1, levels: int = 2, derivatives: bool = False,
-                         scheme: str = "be"):
+                         scheme: str = "be", bins_per_step: int = 1):
     """Diffuse flux today from sources following the SFH (Yuksel et al. 2008) up to ``zmax``.
 
     ``spectrum`` (N, 3) is the per-mass-state source spectrum E^-gamma (bin averages,
@@ -609,23 +613,24 @@ def population_propagate(op: TransportOperator, spectrum: np.ndarray, dspectrum:
     Q * spectrum), and ``(d/deta, d/dgamma of the spectrum, dQ/dgamma)`` (zeros
     unless ``derivatives``).
     """
-    r = 10.0**op.grid.dlog10
-    z_lo, z_hi, q, dq = population_weights(zmax, op.grid.dlog10, gamma, cosmo)
+    k = int(bins_per_step)
+    r = 10.0 ** (op.grid.dlog10 * k)
+    z_lo, z_hi, q, dq = population_weights(zmax, op.grid.dlog10, gamma, cosmo, bins_per_step=k)
     x = np.zeros_like(spectrum)
     dxe = np.zeros_like(spectrum)
     dxg = np.zeros_like(spectrum)
     Q = 0.0
     dQ = 0.0
     for a in range(q.size):
-        x = _shift_down(x, r)
+        x = _shift_down(x, r, k)
         Q *= r ** (1 - gamma)
         dQ = dQ * r ** (1 - gamma) - np.log(r) * Q
         x = x + q[a] * spectrum
         Q += q[a]
         dQ += dq[a]
         if derivatives:
-            dxe = _shift_down(dxe, r)
-            dxg = _shift_down(dxg, r) + dq[a] * spectrum + q[a] * dspectrum
+            dxe = _shift_down(dxe, r, k)
+            dxg = _shift_down(dxg, r, k) + dq[a] * spectrum + q[a] * dspectrum
         if eta == 0 or z_hi[a] <= z_lo[a]:
             continue
         tau = eta * n0 * cosmo.column_length_cm(z_lo[a], z_hi[a], power=3)
