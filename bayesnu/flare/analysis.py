@@ -112,6 +112,13 @@ def fit_dataset(dataset: Dataset, ra: float, dec: float, pdf: str = "gauss",
     for s in chosen:
         if s.size < 10:
             continue
+        fp = s.footprint
+        if not (fp.dec_min <= dec <= fp.dec_max and fp.ra_min <= ra <= fp.ra_max):
+            if samples:
+                raise InputError(f"position ({ra:.3f}, {dec:.3f}) is outside the footprint of "
+                                 f"sample {s.name} (RA {fp.ra_min:.2f}-{fp.ra_max:.2f}, "
+                                 f"dec {fp.dec_min:.2f}-{fp.dec_max:.2f})", column="ra/dec")
+            continue
         if s.name not in models:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -123,6 +130,7 @@ def fit_dataset(dataset: Dataset, ra: float, dec: float, pdf: str = "gauss",
                                  keep_candidates=keep_candidates, **kwargs)
         datas[s.name] = fd
     if not fits:
-        raise InputError(f"no sample of {dataset.name} has enough events for a flare fit")
+        raise InputError(f"no sample of {dataset.name} covers ({ra:.3f}, {dec:.3f}) with enough "
+                         "events for a flare fit", column="ra/dec")
     best = max(fits, key=lambda k: fits[k].ts)
     return {"best": fits[best], "sample": best, "fits": fits, "models": models, "data": datas}

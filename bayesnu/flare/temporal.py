@@ -338,3 +338,79 @@ class UptimeNorm:
             out[idx] = np.bincount(row, term, minlength=idx.size) + inside
             todo[idx] = False
         return np.maximum(out, 1e-300)
+
+
+# --------------------------------------------------------------------------
+# the likelihood engine's temporal-PDF interface (bayesnu.pdfs.temporal)
+# --------------------------------------------------------------------------
+from bayesnu.pdfs.temporal import TemporalPDF  # noqa: E402
+
+
+class GaussianFlarePDF(TemporalPDF):
+    """Gaussian flare ``(t0, sigma_t)`` for :class:`bayesnu.likelihood.MixtureLikelihood`.
+
+    ``signal`` is the uptime-truncated Gaussian of :class:`GaussianFlare`
+    (day^-1) with its analytic derivatives; ``sample_weight`` is the
+    Gaussian's mass inside this sample's uptime (so with several samples ns
+    is split according to where the flare falls in time, times acceptance).
+    """
+
+    param_names = ("t0", "sigma_t")
+
+    def __init__(self, uptime) -> None:
+        super().__init__(uptime)
+        self.intervals = uptime_intervals(uptime)
+
+    def in_support(self, theta: np.ndarray) -> bool:
+        t0, s = float(theta[0]), float(theta[1])
+        return bool(np.isfinite(t0) and np.isfinite(s) and s > 0)
+
+    def signal(self, t: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        t = np.asarray(t, dtype=np.float64)
+        t0, s = float(theta[0]), float(theta[1])
+        nz, dn0, dns = gauss_norm(t0, s, self.intervals, grad=True)
+        if not nz > 1e-300:
+            return np.zeros_like(t), np.zeros((2, t.size))
+        z = (t - t0) / s
+        pdf = np.exp(-0.5 * z * z) / (s * np.sqrt(2.0 * np.pi) * nz)
+        pdf = np.where(_inside(self.intervals, t), pdf, 0.0)
+        g0 = pdf * (z / s - dn0 / nz)
+        gs = pdf * ((z * z - 1.0) / s - dns / nz)
+        return pdf, np.stack([g0, gs])
+
+    def sample_weight(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        nz, dn0, dns = gauss_norm(float(theta[0]), float(theta[1]), self.intervals, grad=True)
+        return float(nz), np.array([float(dn0), float(dns)])
+
+
+class BoxFlarePDF(TemporalPDF):
+    """Box flare ``(t_start, t_stop)`` for the likelihood engine.
+
+    The box edges are not differentiable at event times: the gradient returned
+    is zero (use gradient-free samplers, e.g. nautilus, or profile the edges
+    as :func:`bayesnu.flare.search.fit_flare` does).
+    """
+
+    param_names = ("t_start", "t_stop")
+
+    def __init__(self, uptime) -> None:
+        super().__init__(uptime)
+        self.intervals = uptime_intervals(uptime)
+
+    def in_support(self, theta: np.ndarray) -> bool:
+        a, b = float(theta[0]), float(theta[1])
+        return bool(np.isfinite(a) and np.isfinite(b) and b > a
+                    and live_between(self.intervals, a, b) > 0)
+
+    def signal(self, t: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        t = np.asarray(t, dtype=np.float64)
+        a, b = float(theta[0]), float(theta[1])
+        live = float(live_between(self.intervals, a, b))
+        if live <= 0:
+            return np.zeros_like(t), np.zeros((2, t.size))
+        pdf = np.where(_inside(self.intervals, t) & (t >= a) & (t <= b), 1.0 / live, 0.0)
+        return pdf, np.zeros((2, t.size))
+
+    def sample_weight(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        live = float(live_between(self.intervals, float(theta[0]), float(theta[1])))
+        return live, np.zeros(2)
