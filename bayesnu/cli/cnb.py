@@ -34,7 +34,12 @@ def _add_physics(p: argparse.ArgumentParser) -> None:
 
 
 def _physics(args):
-    from bayesnu.transport import SecretInteraction, masses_from_lightest, masses_from_sum, nufit2022
+    from bayesnu.transport import (
+        SecretInteraction,
+        masses_from_lightest,
+        masses_from_sum,
+        nufit2022,
+    )
 
     osc = nufit2022(args.ordering).with_overrides(
         theta12=args.theta12, theta13=args.theta13, theta23=args.theta23, delta_cp=args.delta_cp,

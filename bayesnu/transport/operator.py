@@ -22,7 +22,7 @@ import numba
 import numpy as np
 
 from bayesnu.errors import InputError
-from bayesnu.transport.constants import EV, M_E
+from bayesnu.transport.constants import EV, G_F, HBARC2_CM2, M_E
 from bayesnu.transport.xsec import (
     SecretInteraction,
     _ee_couplings,
@@ -30,7 +30,6 @@ from bayesnu.transport.xsec import (
     si_sigma_flavour,
     sm_kernel_coefficients,
 )
-from bayesnu.transport.constants import G_F, HBARC2_CM2
 
 __all__ = ["EnergyGrid", "TransportOperator", "build_operator"]
 

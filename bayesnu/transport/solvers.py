@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-import scipy.linalg as sla
 
 from bayesnu.transport.cosmology import Cosmology, sfr_yuksel2008
 from bayesnu.transport.operator import TransportOperator

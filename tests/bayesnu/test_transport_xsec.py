@@ -72,8 +72,8 @@ def test_sm_total_values_and_paper_inconsistency():
     assert C.shape == (3, 3, 1)
     for Ep in (1e3, 3e6):
         for j in range(3):
-            num = sum(quad(lambda e, i=i: sm_kernel(Ep, e, MASSES)[j, i, 0], 0, Ep)[0] for i in range(3))
-            en = sum(quad(lambda e, i=i: e * sm_kernel(Ep, e, MASSES)[j, i, 0], 0, Ep)[0] for i in range(3))
+            num = sum(quad(lambda e, i=i, j=j, Ep=Ep: sm_kernel(Ep, e, MASSES)[j, i, 0], 0, Ep)[0] for i in range(3))
+            en = sum(quad(lambda e, i=i, j=j, Ep=Ep: e * sm_kernel(Ep, e, MASSES)[j, i, 0], 0, Ep)[0] for i in range(3))
             stot = sm_sigma_nu(Ep, MASSES)[j, :, 0].sum()
             assert num == pytest.approx(2 * stot, rel=1e-12)  # two neutrinos out
             assert en == pytest.approx(Ep * stot, rel=1e-12)  # elastic: energy conserved
@@ -146,7 +146,7 @@ def test_si_kernel_integrates_to_twice_sigma(majorana):
         Ep = er * mult
         pts = np.unique(np.concatenate([np.geomspace(er * 1e-6, Ep, 60), Ep - np.geomspace(er * 1e-6, Ep / 2, 60)]))
         pts = np.concatenate([[0], pts[(pts > 0) & (pts < Ep)], [Ep]])
-        f = lambda e: si_kernel_flavour(Ep, e, m, si)[0]  # noqa: E731
+        f = lambda e, Ep=Ep: si_kernel_flavour(Ep, e, m, si)[0]  # noqa: E731
         integral = sum(quad(f, a, b, epsrel=1e-12)[0] for a, b in zip(pts[:-1], pts[1:]))
         assert integral == pytest.approx(2 * si_sigma_flavour(Ep, m, si), rel=1e-8)
 
