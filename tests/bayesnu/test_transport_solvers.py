@@ -258,3 +258,30 @@ def test_eta_limit_order_of_magnitude():
     eta_tau1 = 1 / tau_per_eta
     assert np.all((eta_tau1 > 1e14) & (eta_tau1 < 1e17))
     assert 3.85e8 * tau_per_eta.max() < 1e-5  # 003's limit would leave the flux untouched
+
+
+def test_eigen_conditioning_check_and_fallback():
+    import dataclasses
+
+    from bayesnu.transport.solvers import EigenPropagator
+
+    grid = EnergyGrid(1e2, 1e6, 20)
+    p = Propagator(grid, d_eff_mpc=14.0)
+    # degenerate operator: the same eigenvalue in every bin, coupled by regeneration
+    op = dataclasses.replace(p.op, loss=np.full_like(p.op.loss, 1e-40), diag_gain=np.zeros_like(p.op.diag_gain),
+                             sub_gain=np.zeros_like(p.op.sub_gain), _dense=None)
+    eig = EigenPropagator(op)
+    assert not eig.ok and "degenerate" in eig.reason
+    # a Propagator whose eigen-decomposition is unusable answers with the implicit solver
+    p._eig.ok = False
+    r = p.solve(1e15, 2.5)
+    assert r.method == "implicit"
+    p._eig.ok = True
+    assert p.solve(1e15, 2.5).method == "eigen"
+    # the per-evaluation rounding check sends an evaluation to the fallback
+    strict = Propagator(grid, d_eff_mpc=14.0, tol=1e-300)
+    assert strict.solve(1e15, 2.5).method == "implicit"
+    a = strict.numu_flux_grid([1e15], 2.5)[0]
+    b = p.numu_flux(1e15, 2.5)
+    ok = b > 1e-3 * b.max()
+    assert np.allclose(a[ok], b[ok], rtol=1e-5)
