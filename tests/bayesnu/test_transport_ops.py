@@ -61,3 +61,20 @@ def test_shapes_and_validation(props):
     lin = NumuFluxOp(prop, log_eta=False)
     fn = pytensor.function([p, g], lin(p, g))
     assert np.all(np.isnan(fn(-1.0, 2.0)))
+
+
+def test_secret_interaction_op_verify_grad():
+    from bayesnu.transport.ops import SecretNumuFluxOp
+
+    op = SecretNumuFluxOp(EnergyGrid(1e3, 1e9, 40), eta=1.0, d_eff_mpc=14.0, sum_m=0.1, sm=False)
+    w = np.random.default_rng(5).random(40)
+    lg, lm, gm = pt.dscalar(), pt.dscalar(), pt.dscalar()
+    fn = pytensor.function([lg, lm, gm], op(lg, lm, gm))
+    f = fn(-1.0, 1.0, 2.5)
+    from bayesnu.transport import SecretInteraction
+
+    direct = Propagator(EnergyGrid(1e3, 1e9, 40), d_eff_mpc=14.0, sum_m=0.1, sm=False,
+                        si=SecretInteraction(0.1, 10.0)).numu_flux(1.0, 2.5)
+    assert f.shape == (40,) and np.allclose(f, direct, rtol=1e-12)
+    verify_grad(lambda a, b, c: pt.dot(op(a, b, c), w), [np.array(-1.0), np.array(1.0), np.array(2.5)],
+                rng=np.random.default_rng(6), eps=1e-4, rel_tol=2e-3, abs_tol=1e-10)
