@@ -7,8 +7,13 @@ Main entry points
     eta / gamma derivatives for many parameter values.
 :func:`propagated_numu_flux`
     one-shot convenience wrapper.
+:func:`source_propagator`
+    the Propagator of NGC 1068 (14 Mpc), TXS 0506+056 (z = 0.3365) or PKS 1424+240 (z = 0.6).
 :func:`sigma_matrix`
     total cross sections sigma_ij(E) (SM and secret interactions).
+:mod:`bayesnu.transport.ops`
+    PyTensor Ops (``NumuFluxOp``: (log10 eta, gamma) -> nu_mu flux with exact gradient;
+    ``SecretNumuFluxOp``: (log10 g, log10 m_phi, gamma) -> nu_mu flux).
 """
 
 from bayesnu.transport.cosmology import Cosmology, sfr_yuksel2008
@@ -23,7 +28,13 @@ from bayesnu.transport.neutrino import (
     pmns_matrix,
 )
 from bayesnu.transport.operator import EnergyGrid, TransportOperator, build_operator
-from bayesnu.transport.propagator import PropagationResult, Propagator, propagated_numu_flux
+from bayesnu.transport.propagator import (
+    PAPER_SOURCES,
+    PropagationResult,
+    Propagator,
+    propagated_numu_flux,
+    source_propagator,
+)
 from bayesnu.transport.xsec import SecretInteraction, sigma_matrix
 
 __all__ = [
@@ -32,6 +43,7 @@ __all__ = [
     "NUFIT_2022_IO",
     "NUFIT_2022_NO",
     "OscillationParameters",
+    "PAPER_SOURCES",
     "PropagationResult",
     "Propagator",
     "SecretInteraction",
@@ -45,4 +57,5 @@ __all__ = [
     "propagated_numu_flux",
     "sfr_yuksel2008",
     "sigma_matrix",
+    "source_propagator",
 ]

@@ -44,11 +44,10 @@ class Cosmology:
         return C_KM_S / self.h0 * MPC_CM
 
     def column_length_cm(self, z_lo: float, z_hi: float, power: int = 2, nodes: int = 16) -> float:
-        """c * int_{z_lo}^{z_hi} (1+z)^(power) / ((1+z) H(z))... precisely
-        c * int (1+z)^power dz / ((1+z) H(z)) [cm] (Gauss-Legendre).
+        """c * int_{z_lo}^{z_hi} (1+z)^power dz / ((1+z) H(z)) [cm] (Gauss-Legendre).
 
-        With ``power=3`` it is the path length weighted by the relic density growth
-        n(z)/n0 = (1+z)^3, i.e. int n(z)/n0 c dt.
+        ``power=0`` gives the light-travel distance c int dt; ``power=3`` weights it with
+        the relic density growth n(z)/n0 = (1+z)^3 (column of relics per unit n0).
         """
         x, w = np.polynomial.legendre.leggauss(nodes)
         z = 0.5 * (z_hi - z_lo) * x + 0.5 * (z_hi + z_lo)

@@ -7,6 +7,8 @@
 * :class:`EigenPropagator` - constant density, Phi(tau) = V exp(-tau Lambda) V^-1 Phi(0)
   for the block upper-triangular A; any number of tau values at the cost of one
   matrix product; exact d/dtau = -A Phi.
+* :func:`etd_propagate` - number-conserving exponential step (option).
+* :func:`eigen_step` - exact step exp(-tau A) x with a rounding check (redshift steps).
 * :func:`redshift_propagate` - point source at redshift z, bin-shift scheme.
 * :func:`population_propagate` - diffuse flux of sources following the star-formation history.
 
@@ -320,8 +322,9 @@ class EigenPropagator:
     """Phi(tau) = exp(-tau A) Phi(0) from the eigen-decomposition of the block-triangular A.
 
     The eigenvalues are those of the 3x3 diagonal blocks; eigenvectors follow by
-    block back-substitution, so the set-up is O(N^3) with small constants. The
-    eigenvector matrix is factorised once (LU). ``ok`` is False when eigenvalues are
+    block back-substitution using the structure of the gains (separable SM kernel,
+    rank-one secret interactions); V^-1 x is a block back-substitution too. ``ok`` is
+    False when eigenvalues are
     complex or (near-)degenerate eigenvalues make V singular; in addition every
     evaluation returns a componentwise rounding-error estimate
     eps * (|V| |exp(-tau lam) c|), so callers can fall back to

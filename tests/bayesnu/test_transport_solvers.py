@@ -285,3 +285,20 @@ def test_eigen_conditioning_check_and_fallback():
     b = p.numu_flux(1e15, 2.5)
     ok = b > 1e-3 * b.max()
     assert np.allclose(a[ok], b[ok], rtol=1e-5)
+
+
+def test_paper_sources_and_redshift_derivatives():
+    from bayesnu.transport import source_propagator
+
+    grid = EnergyGrid(1e2, 1e8, 40)
+    modes = {n: source_propagator(n, grid).mode for n in ("NGC 1068", "TXS 0506+056", "PKS 1424+240")}
+    assert modes == {"NGC 1068": "distance", "TXS 0506+056": "redshift", "PKS 1424+240": "redshift"}
+    with pytest.raises(InputError):
+        source_propagator("Crab", grid)
+    p = source_propagator("PKS 1424+240", grid)
+    f, de, dg = p.numu_flux(3e12, 3.86, derivatives=True)
+    h = 3e12 * 1e-4
+    fd = (p.numu_flux(3e12 + h, 3.86) - p.numu_flux(3e12 - h, 3.86)) / (2 * h)
+    assert np.allclose(de, fd, rtol=1e-5, atol=1e-8 * np.abs(fd).max())
+    fd = (p.numu_flux(3e12, 3.86 + 1e-4) - p.numu_flux(3e12, 3.86 - 1e-4)) / 2e-4
+    assert np.allclose(dg, fd, rtol=1e-5, atol=1e-8 * np.abs(fd).max())
