@@ -53,25 +53,15 @@ class _Cache:
         return self.val
 
 
-_CACHES: dict[int, _Cache] = {}
-
-
-def _cache_for(prop: Propagator) -> _Cache:
-    c = _CACHES.get(id(prop))
-    if c is None or c.prop is not prop:
-        c = _Cache(prop)
-        _CACHES[id(prop)] = c
-    return c
-
-
 class NumuFluxGradOp(Op):
     """(p, gamma) -> (dF/dp, dF/dgamma), p = log10(eta) or eta; F the nu_mu flux (N,)."""
 
     __props__ = ("propagator", "log_eta")
 
-    def __init__(self, propagator: Propagator, log_eta: bool = True):
+    def __init__(self, propagator: Propagator, log_eta: bool = True, cache: _Cache | None = None):
         self.propagator = propagator
         self.log_eta = bool(log_eta)
+        self._cache = cache if cache is not None else _Cache(propagator)
 
     def make_node(self, p, gamma):
         p = _scalar_input(p, "eta")
@@ -82,7 +72,7 @@ class NumuFluxGradOp(Op):
     def perform(self, node, inputs, outputs):
         p, gamma = float(inputs[0]), float(inputs[1])
         eta = 10.0**p if self.log_eta else p
-        _, de, dg = _cache_for(self.propagator).get(eta, gamma)
+        _, de, dg = self._cache.get(eta, gamma)
         if self.log_eta:
             de = de * eta * _LN10
         outputs[0][0] = np.asarray(de, dtype=np.float64)
@@ -108,7 +98,8 @@ class NumuFluxOp(Op):
     def __init__(self, propagator: Propagator, log_eta: bool = True):
         self.propagator = propagator
         self.log_eta = bool(log_eta)
-        self._grad_op = NumuFluxGradOp(propagator, log_eta)
+        self._cache = _Cache(propagator)
+        self._grad_op = NumuFluxGradOp(propagator, log_eta, self._cache)
 
     def make_node(self, p, gamma):
         p = _scalar_input(p, "eta")
@@ -122,7 +113,7 @@ class NumuFluxOp(Op):
         if not np.isfinite(eta) or eta < 0 or not np.isfinite(gamma):
             outputs[0][0] = np.full(self.propagator.N, np.nan)
             return
-        c = _cache_for(self.propagator)
+        c = self._cache
         if c.key == (eta, gamma):
             outputs[0][0] = np.asarray(c.val[0], dtype=np.float64)
         else:
