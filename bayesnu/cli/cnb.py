@@ -66,7 +66,11 @@ def _propagate(args):
     if args.mode == "population":
         if args.zmax is None:
             raise InputError("--mode population needs --zmax", column="zmax")
+        if args.z is not None or args.d_eff_mpc is not None:
+            raise InputError("--mode population takes --zmax, not --z or --d-eff-mpc", column="mode")
         geo["zmax"] = args.zmax
+    elif args.zmax is not None:
+        raise InputError("--zmax needs --mode population", column="zmax")
     elif args.z is not None:
         if args.d_eff_mpc is not None:
             raise InputError("give either --d-eff-mpc or --z, not both", column="z")
