@@ -126,7 +126,8 @@ class Propagator:
         Redshift modes: sub-steps per redshift step, Richardson levels, and the step
         scheme: "eigen" (exact exponential per redshift step with fallback; default for
         ``z``), "be" (backward Euler as in paper 002 with Richardson extrapolation;
-        default for ``zmax``) or "etd" (number-conserving exponential step).
+        default for ``zmax``; "eigen" is also available there, exact per step but slower
+        on large grids) or "etd" (number-conserving exponential step).
     bins_per_step
         Population mode: energy bins shifted per redshift step (1 = paper 002's scheme).
     energy_correction
@@ -209,7 +210,7 @@ class Propagator:
         self.N = N
         self._eig = None
         self._proj = None
-        if self.mode == "redshift" and self.scheme == "eigen":
+        if self.mode in ("redshift", "population") and self.scheme == "eigen":
             self._eig = EigenPropagator(self.op)
         if self.mode == "distance" and method in ("auto", "eigen"):
             self._eig = EigenPropagator(self.op)
@@ -330,7 +331,7 @@ class Propagator:
         x, Q, (dxe, dxg, dQ) = population_propagate(
             self.op, x0, dx0, gamma, self.zmax, eta, self.n0, self.cosmology, floor=self.floor,
             substeps=self.substeps, levels=self.levels, derivatives=derivatives, scheme=self.scheme,
-            bins_per_step=self.bins_per_step)
+            bins_per_step=self.bins_per_step, eig=self._eig)
         out = x / Q
         if derivatives:
             return out, [dxe / Q, dxg / Q - x * dQ / Q**2]

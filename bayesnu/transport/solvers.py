@@ -606,7 +606,7 @@ def population_weights(zmax: float, dlog10: float, gamma: float, cosmo: Cosmolog
 def population_propagate(op: TransportOperator, spectrum: np.ndarray, dspectrum: np.ndarray,
                          gamma: float, zmax: float, eta: float, n0: float, cosmo: Cosmology,
                          floor=None, substeps: int = 1, levels: int = 2, derivatives: bool = False,
-                         scheme: str = "be", bins_per_step: int = 1):
+                         scheme: str = "be", bins_per_step: int = 1, eig: EigenPropagator | None = None):
     """Diffuse flux today from sources following the SFH (Yuksel et al. 2008) up to ``zmax``.
 
     ``spectrum`` (N, 3) is the per-mass-state source spectrum E^-gamma (bin averages,
@@ -637,11 +637,18 @@ def population_propagate(op: TransportOperator, spectrum: np.ndarray, dspectrum:
             continue
         tau = eta * n0 * cosmo.column_length_cm(z_lo[a], z_hi[a], power=3)
         tans = [(dxe, tau / eta), (dxg, 0.0)] if derivatives else []
-        if scheme == "etd":
-            x, tg = etd_propagate(op, x, tau, nsteps=substeps, floor=floor, tangents=tans)
-        else:
-            x, tg = implicit_propagate(op, x, tau, nsteps=substeps, levels=levels, floor=floor,
-                                       tangents=tans)
+        res = None
+        if scheme == "eigen" and eig is not None and eig.ok:
+            res = eigen_step(eig, x, tau, floor=floor, tangents=tans)
+            if res is None:
+                res = implicit_propagate(op, x, tau, nsteps=8 * substeps, levels=3, floor=floor,
+                                         tangents=tans)
+        elif scheme == "etd":
+            res = etd_propagate(op, x, tau, nsteps=substeps, floor=floor, tangents=tans)
+        if res is None:
+            res = implicit_propagate(op, x, tau, nsteps=substeps, levels=levels, floor=floor,
+                                     tangents=tans)
+        x, tg = res
         if derivatives:
             dxe, dxg = tg
     return x, Q, (dxe, dxg, dQ)
