@@ -617,3 +617,48 @@ def _fit_box(fd: FlareData, tseed: np.ndarray, core: np.ndarray, gammas, null: F
                            "ts": float(best_ts[k]), "ns": float(best_ns[k]),
                            "gamma": float(best_g[k])} for k in order[:keep_candidates]]
     return fit
+
+
+def profile_t0(fd: FlareData, t0_grid: np.ndarray, sigma_min: float = SIGMA_MIN,
+               sigma_max: float | None = None, start: FlareFit | None = None) -> np.ndarray:
+    """TS (with the marginalisation term) profiled over ns, gamma, sigma_t at fixed T0.
+
+    Each grid point is a bounded L-BFGS-B fit started from the best of the
+    previous grid point's solution, ``start`` and a few widths.
+
+    Returns
+    -------
+    ndarray (len(t0_grid), 4)
+        Columns ``ts, ns, gamma, sigma_t``.
+    """
+    T = fd.tmax - fd.tmin
+    ln10 = np.log(10.0)
+    if sigma_max is None:
+        sigma_max = 0.5 * fd.livetime
+    lo_s, hi_s = np.log10(sigma_min), np.log10(sigma_max)
+    out = np.empty((len(t0_grid), 4))
+    prev = None
+    for i, t0 in enumerate(np.asarray(t0_grid, dtype=np.float64)):
+
+        def f(p, t0=t0):
+            ns, g, ls = p
+            s = 10.0**ls
+            llr, gr = flare_loglr(fd, ns, g, t0, s, grad=True)
+            if not np.isfinite(llr):
+                return 1e30, np.zeros(3)
+            return -(llr - np.log(T / s)), -np.array([gr[0], gr[1], gr[3] * s * ln10 + ln10])
+
+        starts = [np.array([1.0, 2.5, np.clip(1.5, lo_s, hi_s)])]
+        if prev is not None:
+            starts.append(prev)
+        if start is not None and start.ns > 0:
+            starts.append(np.array([start.ns, start.gamma, np.log10(start.sigma_t)]))
+        best = None
+        for p0 in starts:
+            r = minimize(f, p0, jac=True, method="L-BFGS-B",
+                         bounds=[(0.0, max(fd.n, 1.0)), GAMMA_BOUNDS, (lo_s, hi_s)])
+            if best is None or r.fun < best.fun:
+                best = r
+        prev = best.x
+        out[i] = (-2.0 * best.fun, best.x[0], best.x[1], 10.0 ** best.x[2])
+    return out

@@ -91,18 +91,19 @@ def gauss_norm(t0, sigma, intervals: np.ndarray, grad: bool = False):
     sf = sigma.reshape(-1, 1)
     a = intervals[:, 0][None, :]
     b = intervals[:, 1][None, :]
-    za = (a - t0f) / sf
-    zb = (b - t0f) / sf
-    z = _interval_mass(za, zb).sum(axis=1).reshape(shape)
-    if not grad:
-        return z
-    pa = np.exp(-0.5 * za * za) * _INV_SQRT_2PI
-    pb = np.exp(-0.5 * zb * zb) * _INV_SQRT_2PI
-    dz_dt0 = ((pa - pb) / sf).sum(axis=1).reshape(shape)
-    # za * pa -> 0 for |za| -> inf; guard inf * 0
-    zapa = np.where(np.isfinite(za), za * pa, 0.0)
-    zbpb = np.where(np.isfinite(zb), zb * pb, 0.0)
-    dz_ds = ((zapa - zbpb) / sf).sum(axis=1).reshape(shape)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        za = (a - t0f) / sf
+        zb = (b - t0f) / sf
+        z = _interval_mass(za, zb).sum(axis=1).reshape(shape)
+        if not grad:
+            return z
+        pa = np.exp(-0.5 * za * za) * _INV_SQRT_2PI
+        pb = np.exp(-0.5 * zb * zb) * _INV_SQRT_2PI
+        dz_dt0 = ((pa - pb) / sf).sum(axis=1).reshape(shape)
+        # za * pa -> 0 for |za| -> inf; guard inf * 0
+        zapa = np.where(np.isfinite(za), za * pa, 0.0)
+        zbpb = np.where(np.isfinite(zb), zb * pb, 0.0)
+        dz_ds = ((zapa - zbpb) / sf).sum(axis=1).reshape(shape)
     return z, dz_dt0, dz_ds
 
 
