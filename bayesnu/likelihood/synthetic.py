@@ -110,7 +110,7 @@ def inject(rng: np.random.Generator, sample: EventSample, ra: float, dec: float,
     w = np.asarray(tw(sample, dec, gamma, te), dtype=np.float64)
     re = np.round(np.arange(0.0, 10.0 + 1e-9, 0.02), 10)
     r = response(sample, te, re, float(np.sin(np.radians(dec))))
-    joint = (w[:, None] * r).ravel()
+    joint = np.maximum((w[:, None] * r).ravel(), 0.0)
     joint = joint / joint.sum()
     k = rng.choice(joint.size, size=n_signal, p=joint)
     ir = k % (re.size - 1)

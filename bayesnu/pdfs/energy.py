@@ -136,8 +136,18 @@ class GammaSpline:
 
 
 def _reco_edges_for(log10e: np.ndarray, width: float = 0.1) -> np.ndarray:
-    lo = np.floor(np.min(log10e) / width) * width - width
-    hi = np.ceil(np.max(log10e) / width) * width + width
+    """``width``-wide bins over the data's range.
+
+    Releases that print log10 E with one decimal (IC86-2011) have values on a
+    0.1 grid; the edges are then put half-way between printed values so that a
+    printed value stands for its rounding interval (no half-bin shift between
+    data and the signal PDF).
+    """
+    x = np.asarray(log10e, dtype=np.float64)
+    quantised = bool(np.all(np.abs(x / width - np.round(x / width)) < 1e-6))
+    off = 0.5 * width if quantised else 0.0
+    lo = np.floor((np.min(x) - off) / width) * width + off - width
+    hi = np.ceil((np.max(x) - off) / width) * width + off + width
     return np.round(np.arange(lo, hi + 0.5 * width, width), 10)
 
 
@@ -238,13 +248,17 @@ class BackgroundEnergyPDF:
     log10e_edges
         Reco-energy bin edges; default 0.1-wide bins over the data's range.
     smooth
-        Gaussian smoothing widths in bins (sin dec, log10 E).
+        Gaussian smoothing widths in bins (sin dec, log10 E). Default: 0.5 band
+        in sin dec and ``1.5 * min(1, sqrt(1000 / events per band))`` bins in
+        energy -- light smoothing where the statistics are high, because
+        smoothing a steeply falling spectrum inflates its tail by about
+        ``exp((slope * width)^2 / 2)`` (a bias against signal).
     """
 
     def __init__(self, sindec: np.ndarray, log10e: np.ndarray,
                  sindec_edges: np.ndarray | None = None,
                  log10e_edges: np.ndarray | None = None,
-                 smooth: tuple[float, float] = (0.75, 1.5)) -> None:
+                 smooth: tuple[float, float] | None = None) -> None:
         sd = np.asarray(sindec, dtype=np.float64)
         le = np.asarray(log10e, dtype=np.float64)
         if sd.size < 2 or sd.shape != le.shape:
@@ -258,6 +272,9 @@ class BackgroundEnergyPDF:
         self.sindec_edges = np.asarray(sindec_edges, dtype=np.float64)
         self.reco_edges = np.asarray(log10e_edges, dtype=np.float64)
         h, _, _ = np.histogram2d(sd, le, bins=(self.sindec_edges, self.reco_edges))
+        if smooth is None:
+            per_band = max(1.0, sd.size / (self.sindec_edges.size - 1))
+            smooth = (0.5, 1.5 * min(1.0, float(np.sqrt(1000.0 / per_band))))
         if self.sindec_edges.size > 2:
             h = gaussian_filter(h, sigma=smooth, mode="nearest")
         else:

@@ -37,8 +37,8 @@ def test_ps_cli_errors_are_one_line(capsys):
 
 @pytest.mark.parametrize("data,source,ns,gamma,ts", [
     ("txs0506", "TXS 0506+056", 6.52, 1.00, 8.18),
-    ("ic40", "NGC 1068", 3.85, 2.96, 2.68),
-    ("ic86_2011", "NGC 1068", 6.78, 2.79, 1.68),
+    ("ic40", "NGC 1068", 3.33, 3.03, 2.18),
+    ("ic86_2011", "NGC 1068", 8.17, 2.82, 2.64),
 ])
 def test_golden_real_data_fits(data, source, ns, gamma, ts):
     r = fit(LikelihoodSetup(bd.load(data), resolve_source(source)))
