@@ -176,6 +176,107 @@ def _cmd_trials(args: argparse.Namespace) -> dict[str, Any]:
             "_text": "\n".join(text)}
 
 
+def _cmd_sensitivity(args: argparse.Namespace) -> dict[str, Any]:
+    from pathlib import Path
+
+    from bayesnu.flare.analysis import load_data
+    from bayesnu.inference.sensitivity import (
+        flare_sensitivity,
+        flares_for_diffuse,
+        plot_sensitivity,
+    )
+
+    ds = load_data(args.data)
+    sample = _one_sample(ds, args.sample)
+    seed = 1 if args.seed is None else int(args.seed)
+    sig = [float(x) for x in args.sigma_t.split(",")]
+    decs = [float(x) for x in args.dec.split(",")]
+    res = [flare_sensitivity(sample, d, sigma_t=sig, gamma=args.gamma, ra=args.ra,
+                             n_bg=args.n_bg, n_sig=args.n_sig, seed=seed,
+                             progress=progress_enabled(args)) for d in decs]
+    out = {"sample": sample.name, "gamma": args.gamma, "results": [r.as_dict() for r in res]}
+    for r, d in zip(res, out["results"]):
+        d["flares_for_diffuse_at_sensitivity"] = flares_for_diffuse(
+            r.fluence_sens, sample.uptime.livetime_s, r.gamma).tolist()
+    if args.out:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        out["plot"] = plot_sensitivity(res, Path(args.out) / "flare_sensitivity.png",
+                                       livetime_s=sample.uptime.livetime_s)
+    lines = [f"flare sensitivity of {sample.name}, E^-{args.gamma} (fluence E0^2 F at 100 TeV, "
+             "GeV cm^-2):"]
+    for r in res:
+        for k, s_ in enumerate(r.sigma_t):
+            lines.append(f"  dec {r.dec:+6.1f} sigma_t {s_:8.3g} d: ns90 {r.ns_sens[k]:6.2f} "
+                         f"F90 {r.fluence_sens[k]:.3g}  ns5s {r.ns_disc[k]:6.2f} "
+                         f"F5s {r.fluence_disc[k]:.3g}")
+    out["_text"] = "\n".join(lines)
+    return out
+
+
+def _bayes_inputs(args):
+    from bayesnu.flare.analysis import load_data, resolve_position
+
+    ds = load_data(args.data)
+    ra, dec, label = resolve_position(args.source, args.ra, args.dec, ds)
+    if args.sample:
+        samples = [ds[n] for n in args.sample]
+    else:
+        from bayesnu.flare.analysis import fit_dataset
+
+        best = fit_dataset(ds, ra, dec)["sample"]
+        samples = [ds[best]]
+    return ds, ra, dec, label, samples
+
+
+def _cmd_sample(args: argparse.Namespace) -> dict[str, Any]:
+    import warnings
+
+    from bayesnu.inference.sample import posterior_summary
+    from bayesnu.models.flare import flare_model, sample_flare
+
+    ds, ra, dec, label, samples = _bayes_inputs(args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        psm = flare_model(samples, ra, dec, sigma_min=args.sigma_min_prior,
+                          per_event=not args.potential)
+    idata = sample_flare(psm, chains=args.chains, draws=args.draws, tune=args.tune,
+                         seed=args.seed, progressbar=progress_enabled(args))
+    summ = posterior_summary(idata, ["ns", "gamma", "t0", "sigma_t"])
+    out = {"source": label, "samples": [s.name for s in samples], "posterior": summ,
+           "diagnostics_ok": bool(idata.attrs.get("diagnostics_ok", 0)),
+           "diagnostics_problems": idata.attrs.get("diagnostics_problems", ""),
+           "divergences": int(idata.attrs.get("divergences", 0)),
+           "wall_time_s": float(idata.attrs.get("wall_time_s", 0.0))}
+    if args.out:
+        idata.to_netcdf(args.out)
+        out["netcdf"] = args.out
+    lines = [f"flare posterior at {label} ({', '.join(out['samples'])}):"]
+    for k, v in summ.items():
+        lines.append(f"  {k:8s} median {v['median']:.4g}  90% [{v['eti'][0]:.4g}, "
+                     f"{v['eti'][1]:.4g}]  R-hat {v['rhat']:.3f}  ESS {v['ess_bulk']:.0f}")
+    lines.append(f"  diagnostics {'ok' if out['diagnostics_ok'] else 'WARN: ' + out['diagnostics_problems']}")
+    out["_text"] = "\n".join(lines)
+    return out
+
+
+def _cmd_evidence(args: argparse.Namespace) -> dict[str, Any]:
+    from bayesnu.models.flare import flare_evidence
+
+    ds, ra, dec, label, samples = _bayes_inputs(args)
+    ev = flare_evidence(samples, ra, dec, sigma_min=args.sigma_min_prior, n_live=args.n_live,
+                        seed=args.seed)
+    out = {"source": label, "samples": [s.name for s in samples],
+           **{k: float(v) for k, v in ev.items() if k.startswith("ln_b")},
+           "log_z_flare": ev["flare"].log_z, "log_z_steady": ev["steady"].log_z,
+           "posterior_flare": ev["flare"].posterior, "priors": ev["priors"]}
+    out["_text"] = (f"nautilus evidences at {label} ({', '.join(out['samples'])}):\n"
+                    f"  ln B(flare / background) = {out['ln_b_flare_vs_background']:.2f} +- "
+                    f"{out['ln_b_flare_vs_background_err']:.2f}\n"
+                    f"  ln B(flare / steady)     = {out['ln_b_flare_vs_steady']:.2f} +- "
+                    f"{out['ln_b_flare_vs_steady_err']:.2f}")
+    return out
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("flare", help="time-dependent (flare) search, paper 000")
     sub = p.add_subparsers(dest="flare_command", metavar="SUBCOMMAND")
@@ -210,3 +311,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_fit_opts(t)
     add_common(t)
     t.set_defaults(handler=_cmd_trials)
+
+    se = sub.add_parser("sensitivity", help="90%% sensitivity / 5 sigma discovery vs sigma_t")
+    se.add_argument("--data", required=True)
+    se.add_argument("--sample", action="append", default=None)
+    se.add_argument("--dec", default="60,-60", help="declination(s), deg, comma separated")
+    se.add_argument("--ra", type=float, default=180.0)
+    se.add_argument("--sigma-t", default="0.1,1,10,100", help="flare widths, days")
+    se.add_argument("--gamma", type=float, default=2.53)
+    se.add_argument("--n-bg", type=int, default=200, help="background trials")
+    se.add_argument("--n-sig", type=int, default=40, help="signal trials per ns point")
+    se.add_argument("--out", default=None, help="folder for the plot")
+    add_common(se)
+    se.set_defaults(handler=_cmd_sensitivity)
+
+    for nm, fn, hlp in (("sample", _cmd_sample, "NUTS posterior of the Bayesian flare model"),
+                        ("evidence", _cmd_evidence, "nautilus Bayes factors (flare vs "
+                         "background, flare vs steady)")):
+        b = sub.add_parser(nm, help=hlp)
+        _add_position(b)
+        b.add_argument("--sigma-min-prior", type=float, default=0.01,
+                       help="lower end of the log-uniform sigma_t prior, days")
+        if nm == "sample":
+            b.add_argument("--chains", type=int, default=4)
+            b.add_argument("--draws", type=int, default=1000)
+            b.add_argument("--tune", type=int, default=1000)
+            b.add_argument("--potential", action="store_true",
+                           help="scalar pm.Potential instead of per-event CustomDist (faster)")
+            b.add_argument("--out", default=None, help="write InferenceData (NetCDF)")
+        else:
+            b.add_argument("--n-live", type=int, default=500)
+        add_common(b)
+        b.set_defaults(handler=fn)

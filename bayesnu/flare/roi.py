@@ -194,3 +194,22 @@ class FlareSampleModel:
         ok = np.isfinite(lsp)
         return FlareData(t[ok], lsp[ok], le[:, ok], self.gamma_grid, self.sample.size,
                          self.intervals, idx[ok], self.unorm)
+
+    def event_sob(self, ra0: float, dec0: float, ev: EventSample) -> tuple[np.ndarray, np.ndarray]:
+        """log spatial S/B and log energy S/B table (n_gamma, n) of extra events ``ev``
+        (e.g. injected signal) for a source at ``(ra0, dec0)``, with this sample's
+        background PDFs."""
+        sd = ev.sindec
+        d1 = ev.dec * _DEG
+        d0 = dec0 * _DEG
+        h = np.sin(0.5 * (d1 - d0)) ** 2 + np.cos(d1) * np.cos(d0) * np.sin(
+            0.5 * (ev.ra - ra0) * _DEG) ** 2
+        psi = 2.0 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+        sig = ev.angerr * _DEG
+        s_sp = vmf_pdf(psi, sig) if self.spatial == "vmf" else gaussian_pdf(psi, sig)
+        with np.errstate(divide="ignore"):
+            lsp = np.log(s_sp) - np.log(self.bg_space(sd))
+        lsp = np.where(np.isfinite(lsp), lsp, -700.0)
+        cells = self.bg_energy.cell_index(sd, ev.log10e)
+        return lsp, self.energy_log_ratio(dec0)[:, cells]
+
