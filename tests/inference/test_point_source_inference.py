@@ -90,6 +90,14 @@ def test_sample_log_likelihood_and_diagnostics(psm, tmp_path):
         warnings.simplefilter("always")
         diagnose(idata, ["ns"], ess_min=1e9)
     assert any(issubclass(x.category, DiagnosticWarning) for x in w)
+    from bayesnu.inference.plots import overlay_plot, pair_plot, profile_plot, trace_plot
+
+    pr = profile(psm, "ns", n_points=15)
+    for fn, args in ((trace_plot, (idata, ["ns", "gamma"])), (pair_plot, (idata, ["ns", "gamma"])),
+                     (profile_plot, (pr,)), (overlay_plot, (idata, pr))):
+        path = tmp_path / f"{fn.__name__}.png"
+        fn(*args, path=path)
+        assert path.stat().st_size > 1000
     save_idata(idata, tmp_path / "post.nc")
     back = load_idata(tmp_path / "post.nc")
     np.testing.assert_allclose(back.posterior["ns"].values, idata.posterior["ns"].values)
