@@ -75,15 +75,39 @@ def _cmd_scan(args: argparse.Namespace) -> dict[str, Any]:
     res = scan_sky(sample, nside=args.nside, pdf=args.pdf, seed_threshold=args.seed_threshold,
                    sigma_min=args.sigma_min, progress=progress_enabled(args),
                    n_workers=args.workers)
+    if args.trials:
+        import healpy as hp
+        import numpy as np
+
+        from bayesnu.flare.scan import hottest_spots
+        from bayesnu.flare.trials import dec_band_edges
+        from bayesnu.inference.pvalues import BandEnsembles, pvalue_to_sigma
+
+        ens = BandEnsembles.from_campaigns(args.trials, dec_band_edges(args.dec_bands))
+        theta, _ = hp.pix2ang(res.nside, res.pixels)
+        pmap = np.full(hp.nside2npix(res.nside), np.nan)
+        pmap[res.pixels] = ens.pvalues(res.maps["ts"][res.pixels], 90.0 - np.degrees(theta))
+        res.pvalue_map = pmap
+        res.hottest = hottest_spots(res.nside, res.maps, res.pixels, pmap)
+        for h in res.hottest.values():
+            if h and np.isfinite(h.get("p_local", np.nan)):
+                h["p_local_sigma"] = float(pvalue_to_sigma(h["p_local"]))
+        res_trials = {"trials_dir": args.trials,
+                      "trials_per_band_min": int(min((t.size for t in ens.ts if t.size),
+                                                     default=0))}
+    else:
+        res_trials = {}
     files = write_scan(res, args.out)
     out = {"nside": args.nside, "n_pixels_fitted": int(res.n_fitted),
-           "seconds": res.seconds, "hottest": res.hottest, "files": files}
+           "seconds": res.seconds, "cpu_seconds": res.cpu_seconds, "hottest": res.hottest,
+           "files": files, **res_trials}
     lines = [f"flare scan of {sample.name} (nside {args.nside}, {res.n_fitted} pixels) "
              f"in {res.seconds:.0f} s"]
     for hemi, h in res.hottest.items():
         if h:
+            pl = f" p_local {h['p_local']:.3g}" if "p_local" in h else ""
             lines.append(f"  {hemi}: (ra {h['ra']:.2f}, dec {h['dec']:.2f}) TS {h['ts']:.2f} "
-                         f"ns {h['ns']:.1f} T0 {h['t0']:.1f} sigma_t {h['sigma_t']:.3g} d")
+                         f"ns {h['ns']:.1f} T0 {h['t0']:.1f} sigma_t {h['sigma_t']:.3g} d{pl}")
     lines.append(f"  maps and plot in {args.out}")
     out["_text"] = "\n".join(lines)
     return out
@@ -293,6 +317,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--nside", type=int, default=32)
     s.add_argument("--out", required=True, help="output folder (FITS maps, PNG, JSON)")
     s.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    s.add_argument("--trials", default=None,
+                   help="folder of `flare trials` band campaigns: local p-value map and "
+                        "hottest spots by p-value")
+    s.add_argument("--dec-bands", type=int, default=81)
     _add_fit_opts(s)
     add_common(s)
     s.set_defaults(handler=_cmd_scan)
