@@ -10,7 +10,8 @@ studies need, with every random step taking a numpy Generator:
 * :func:`synthetic_sample` -- an atmospheric-like background sample with an
   effective area and uptime;
 * :func:`inject` -- point-source signal events (power law folded with the
-  sample's true-energy weights and the response; directions scattered with a
+  sample's true-energy weights and the response; angular errors of data
+  events of the same energy and declination; directions scattered with a
   2-D Gaussian of each event's angular error).
 """
 
@@ -89,6 +90,34 @@ def synthetic_sample(rng: np.random.Generator, n: int = 20000, name: str = "SYN"
                        footprint=fp, meta={"source": "synthetic"})
 
 
+def _data_angerr(rng: np.random.Generator, sample: EventSample, dec: float,
+                 log10e: np.ndarray, d_sindec: float = 0.1, d_log10e: float = 0.1) -> np.ndarray:
+    """Angular errors of random data events of the same energy and declination.
+
+    For each signal energy, a data event is drawn uniformly among those within
+    ``d_sindec`` of the source's sin(dec) and ``d_log10e`` of the energy; when
+    none is there, among the 5 nearest in energy of that band (of the whole
+    sample if the band is empty). This keeps P(sigma | E, dec) of signal equal
+    to that of the data, as the likelihood assumes.
+    """
+    sd0 = np.sin(np.radians(dec))
+    band = np.flatnonzero(np.abs(sample.sindec - sd0) <= d_sindec)
+    if band.size < 5:
+        band = np.arange(sample.size)
+    order = band[np.argsort(sample.log10e[band], kind="stable")]
+    e = sample.log10e[order]
+    lo = np.searchsorted(e, log10e - d_log10e, side="left")
+    hi = np.searchsorted(e, log10e + d_log10e, side="right")
+    cnt = hi - lo
+    pick = lo + np.floor(rng.random(log10e.size) * np.maximum(cnt, 1)).astype(np.int64)
+    empty = cnt == 0
+    if empty.any():
+        c = np.clip(np.searchsorted(e, log10e[empty]), 0, e.size - 1)
+        k = np.clip(c + rng.integers(-2, 3, size=c.size), 0, e.size - 1)
+        pick[empty] = k
+    return sample.angerr[order[np.clip(pick, 0, e.size - 1)]]
+
+
 def inject(rng: np.random.Generator, sample: EventSample, ra: float, dec: float, n_signal: int,
            gamma: float, response: Callable, true_weights: Callable | None = None
            ) -> EventSample:
@@ -96,9 +125,9 @@ def inject(rng: np.random.Generator, sample: EventSample, ra: float, dec: float,
 
     True energies follow ``true_weights`` (expected events per true bin, default
     :func:`power_law_true_weights`); reco energies follow ``response``; each
-    event takes the angular error of a random data event of similar energy
-    (nearest of 20 random draws) and a direction drawn from the 2-D Gaussian
-    of that error around the source.
+    event takes the angular error of a random data event of the same energy and
+    declination (:func:`_data_angerr`) and a direction drawn from the 2-D
+    Gaussian of that error around the source.
     """
     if n_signal < 0:
         raise InputError("number of injected events must be >= 0", column="ns")
@@ -115,10 +144,7 @@ def inject(rng: np.random.Generator, sample: EventSample, ra: float, dec: float,
     k = rng.choice(joint.size, size=n_signal, p=joint)
     ir = k % (re.size - 1)
     log10e = re[ir] + rng.uniform(0.0, re[1] - re[0], n_signal)
-    # angular errors of data events with similar energy
-    cand = rng.integers(0, sample.size, size=(n_signal, 20))
-    best = np.argmin(np.abs(sample.log10e[cand] - log10e[:, None]), axis=1)
-    angerr = sample.angerr[cand[np.arange(n_signal), best]]
+    angerr = _data_angerr(rng, sample, dec, log10e)
     sig = np.radians(angerr)
     # small-angle Gaussian offsets in the tangent plane, mapped back to the sphere
     dx, dy = rng.normal(0.0, 1.0, (2, n_signal)) * sig
