@@ -74,6 +74,10 @@ def main() -> None:
     ap.add_argument("--ns-rec", default="10,20,40")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--check-nuts", action="store_true")
+    ap.add_argument("--injector", choices=("simulate", "data-angerr"), default="simulate",
+                    help="signal injector: bayesnu.simulate.inject (angular errors from its "
+                         "angular-error model) or bayesnu.likelihood.synthetic.inject (angular "
+                         "errors of data events of the same energy and declination)")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
 
@@ -86,12 +90,22 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     data = bd.load(args.data)
     models = prepare_injection(data)
-    res: dict = {"data": args.data, "seed": args.seed}
+    res: dict = {"data": args.data, "seed": args.seed, "injector": args.injector}
     t_start = time.perf_counter()
 
     def experiment(setup, src, ns, gamma):
         bg = data.with_samples([s.replace(ra=r) for s, r in
                                 zip(data.samples, setup.scramble_ra(rng))])
+        if args.injector == "data-angerr":
+            from bayesnu.likelihood.setup import default_response, default_true_weights
+            from bayesnu.likelihood.synthetic import inject as inject_data
+
+            if len(bg.samples) != 1:
+                raise SystemExit("--injector data-angerr supports one-sample data sets")
+            n = int(rng.poisson(ns))
+            ev = inject_data(rng, bg.samples[0], src.ra, src.dec, n, gamma, default_response,
+                             default_true_weights)
+            return setup.likelihood(events=[ev]), n
         ds, info = inject(rng, bg, src.ra, src.dec, gamma, ns=ns, models=models)
         return setup.likelihood(events=list(ds.samples)), int(sum(info["n_injected"].values())
                                                              if isinstance(info["n_injected"], dict)
@@ -128,7 +142,9 @@ def main() -> None:
     # 2. background TS vs Wilks
     src = Source("dec+20", 150.0, 20.0)
     setup = LikelihoodSetup(data, src)
-    tr = background_trials(setup, args.n_bkg, rng=rng)
+    if args.n_bkg <= 0:
+        args.n_bkg = 0
+    tr = background_trials(setup, max(args.n_bkg, 20), rng=rng)
     w = wilks_comparison(np.array(tr.ts))
     res["background"] = {"n": args.n_bkg, "seconds_per_trial": tr.seconds_per_trial, **w}
     print(f"background: {args.n_bkg} trials, eta (TS>0) {w['eta']:.3f} (Wilks 0.5), chi2 ndof of "
@@ -140,8 +156,10 @@ def main() -> None:
     ns_grid = np.linspace(0.0, 120.0, 241)
     g_grid = np.linspace(1.0, 4.0, 61)
     cov = {}
-    for label, draw in (("prior", lambda: (rng.uniform(0, 60), rng.uniform(1.5, 3.5))),
-                        ("fixed", lambda: (30.0, 2.0))):
+    cases = [] if args.n_cov <= 0 else [
+        ("prior", lambda: (rng.uniform(0, 60), rng.uniform(1.5, 3.5))),
+        ("fixed", lambda: (30.0, 2.0))]
+    for label, draw in cases:
         hits = {"ns_cred": 0, "g_cred": 0, "ns_wilks": 0, "g_wilks": 0}
         for _ in range(args.n_cov):
             ns_t, g_t = draw()
