@@ -219,7 +219,7 @@ def run_campaign(fn: Callable, n_trials: int, out_dir: str | os.PathLike, seed: 
             client, cluster = _client(scheduler, n_workers)
             try:
                 sargs = [a if isinstance(a, int | float | str | bool | type(None))
-                         else client.scatter(a, broadcast=True) for a in args]
+                         else client.scatter(a, broadcast=True, hash=False) for a in args]
                 futs = {client.submit(_run_chunk, fn, seed, k, chunk_size, sargs,
                                       key=f"chunk-{seed}-{k}-{out.name}", pure=False): k
                         for k in todo}
