@@ -47,9 +47,11 @@ def main() -> None:
     model = g["models"][name]
     bg = np.array([scrambled_fit(rng, model, ra, dec).ts for _ in range(a.trials)])
     p = float(local_pvalue(best.ts, bg))
+    bgb = np.array([scrambled_fit(rng, model, ra, dec, "box").ts for _ in range(a.trials)])
+    pb = float(local_pvalue(b["fits"][name].ts, bgb))
     print(f"best: {name}, Gaussian TS {best.ts:.2f}, local p = {p:.2g} "
-          f"({pvalue_to_sigma(p):.2f} sigma, {a.trials} trials); box TS "
-          f"{b['fits'][name].ts:.2f}")
+          f"({pvalue_to_sigma(p):.2f} sigma); box TS {b['fits'][name].ts:.2f}, local p = "
+          f"{pb:.2g} ({pvalue_to_sigma(pb):.2f} sigma) ({a.trials} trials each, {name} only)")
     if a.no_bayes:
         return
     from bayesnu.inference.sample import posterior_summary
