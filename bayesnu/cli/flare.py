@@ -9,6 +9,7 @@ Subcommands: ``fit`` (one position), ``scan`` (HEALPix all-sky scan),
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from bayesnu.cli._common import add_common, progress_enabled
@@ -97,6 +98,24 @@ def _cmd_scan(args: argparse.Namespace) -> dict[str, Any]:
                                                      default=0))}
     else:
         res_trials = {}
+    if args.scrambles and args.trials:
+        from bayesnu.flare.scan import sky_scramble_trials
+        from bayesnu.inference.campaign import run_campaign
+        from bayesnu.inference.pvalues import global_pvalue
+
+        seed = 1 if args.seed is None else int(args.seed)
+        camp = run_campaign(sky_scramble_trials, args.scrambles, f"{args.out}/scrambles",
+                            seed=seed, chunk_size=1,
+                            args=(sample, args.nside, args.trials, args.pdf, args.dec_bands),
+                            scheduler="serial" if args.workers <= 1 else "local",
+                            n_workers=args.workers, progress=progress_enabled(args),
+                            meta={"nside": args.nside, "pdf": args.pdf,
+                                  "trials": str(args.trials)}, desc="scrambled skies")
+        for hemi in ("north", "south"):
+            h = res.hottest.get(hemi)
+            if h and "p_local" in h:
+                h["p_global"] = global_pvalue(h["p_local"], camp[f"p_{hemi}"])
+                h["n_scrambled_skies"] = int(camp.n_trials)
     files = write_scan(res, args.out)
     out = {"nside": args.nside, "n_pixels_fitted": int(res.n_fitted),
            "seconds": res.seconds, "cpu_seconds": res.cpu_seconds, "hottest": res.hottest,
@@ -106,6 +125,7 @@ def _cmd_scan(args: argparse.Namespace) -> dict[str, Any]:
     for hemi, h in res.hottest.items():
         if h:
             pl = f" p_local {h['p_local']:.3g}" if "p_local" in h else ""
+            pl += f" p_global {h['p_global']:.2g}" if "p_global" in h else ""
             lines.append(f"  {hemi}: (ra {h['ra']:.2f}, dec {h['dec']:.2f}) TS {h['ts']:.2f} "
                          f"ns {h['ns']:.1f} T0 {h['t0']:.1f} sigma_t {h['sigma_t']:.3g} d{pl}")
     lines.append(f"  maps and plot in {args.out}")
@@ -316,11 +336,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--sample", action="append", default=None)
     s.add_argument("--nside", type=int, default=32)
     s.add_argument("--out", required=True, help="output folder (FITS maps, PNG, JSON)")
-    s.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    s.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="processes (default: all cores)")
     s.add_argument("--trials", default=None,
                    help="folder of `flare trials` band campaigns: local p-value map and "
                         "hottest spots by p-value")
     s.add_argument("--dec-bands", type=int, default=81)
+    s.add_argument("--scrambles", type=int, default=0,
+                   help="scrambled full-sky scans for the global p-values (needs --trials; "
+                        "resumable in OUT/scrambles)")
     _add_fit_opts(s)
     add_common(s)
     s.set_defaults(handler=_cmd_scan)

@@ -157,6 +157,12 @@ def scan_sky(sample: EventSample, nside: int = 32, pdf: str = "gauss",
 
     t_start = time.perf_counter()
     pix, ra, dec = pixel_grid(nside, pole_exclusion_deg)
+    fp = sample.footprint
+    inside = ((dec >= fp.dec_min) & (dec <= fp.dec_max) & (ra >= fp.ra_min) & (ra <= fp.ra_max))
+    if not np.any(inside):
+        raise InputError(f"no nside-{nside} pixel centre inside the footprint of {sample.name}",
+                         column="nside")
+    pix, ra, dec = pix[inside], ra[inside], dec[inside]
     kw = dict(pdf=pdf, seed_threshold=seed_threshold, sigma_min=sigma_min,
               ra_events=ra_events, time_events=time_events, **kwargs)
     n_chunks = max(1, n_workers * chunks_per_worker)
@@ -224,10 +230,10 @@ def write_scan(res: ScanResult, out_dir: str | os.PathLike, title: str | None = 
                  dtype=np.float64,
                  extra_header=[("SAMPLE", res.sample), ("FLAREPDF", res.pdf)])
     png = out / "flare_scan_ts.png"
-    fig = plt.figure(figsize=(10, 6))
     m = np.where(np.isfinite(res.maps["ts"]), res.maps["ts"], hp.UNSEEN)
-    hp.mollview(m, fig=fig.number, title=title or f"flare TS, {res.sample} (nside {res.nside})",
-                unit="TS", cmap="viridis")
+    hp.mollview(m, title=title or f"flare TS, {res.sample} (nside {res.nside})",
+                unit="TS", cmap="viridis", xsize=1200)
+    fig = plt.gcf()
     hp.graticule(dpar=30, dmer=60, alpha=0.4)
     for hemi, h in res.hottest.items():
         if h:
@@ -239,3 +245,37 @@ def write_scan(res: ScanResult, out_dir: str | os.PathLike, title: str | None = 
     js.write_text(json.dumps({"nside": res.nside, "sample": res.sample, "pdf": res.pdf,
                               "seconds": res.seconds, "hottest": res.hottest}, indent=2))
     return {"fits": str(fits), "png": str(png), "json": str(js)}
+
+
+def sky_scramble_trials(rng: np.random.Generator, n: int, sample: EventSample, nside: int,
+                        trials_dir: str, pdf: str = "gauss", n_bands: int = 81,
+                        pole_exclusion_deg: float = 10.0) -> dict[str, np.ndarray]:
+    """Campaign chunk: ``n`` RA- and time-scrambled full-sky scans, hottest local p per hemisphere.
+
+    Local p-values come from the band ensembles in ``trials_dir`` (``flare
+    trials`` output). The distribution of the returned ``p_north`` / ``p_south``
+    gives the global p-values (:func:`bayesnu.inference.pvalues.global_pvalue`).
+    """
+    import healpy as hp
+
+    from bayesnu.flare.trials import dec_band_edges
+    from bayesnu.inference.pvalues import BandEnsembles
+
+    ens = BandEnsembles.from_campaigns(trials_dir, dec_band_edges(n_bands))
+    fp = sample.footprint
+    out = {k: np.empty(n) for k in ("p_north", "p_south", "ts_north", "ts_south")}
+    for i in range(n):
+        ra_s = rng.uniform(max(fp.ra_min, 0.0), min(fp.ra_max, 360.0), sample.size)
+        t_s = sample.uptime.sample(rng, sample.size)
+        res = scan_sky(sample, nside=nside, pdf=pdf, pole_exclusion_deg=pole_exclusion_deg,
+                       ra_events=ra_s, time_events=t_s)
+        theta, _ = hp.pix2ang(nside, res.pixels)
+        dec = 90.0 - np.degrees(theta)
+        p = ens.pvalues(res.maps["ts"][res.pixels], dec)
+        for hemi, sel in (("north", dec > NORTH_SOUTH_SPLIT_DEG),
+                          ("south", dec < NORTH_SOUTH_SPLIT_DEG)):
+            ps = np.where(np.isfinite(p[sel]), p[sel], np.inf)
+            j = int(np.argmin(ps)) if ps.size else -1
+            out[f"p_{hemi}"][i] = ps[j] if j >= 0 else np.nan
+            out[f"ts_{hemi}"][i] = res.maps["ts"][res.pixels][sel][j] if j >= 0 else np.nan
+    return out
