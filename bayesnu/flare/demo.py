@@ -35,6 +35,10 @@ PUBLISHED = {
 }
 
 
+def _fmt(v: float) -> str:
+    return f"{v:.1f}" if abs(v) >= 1e4 else f"{v:.3g}"
+
+
 def _plots(out: Path, fd, fit_g, fit_b, t0_grid, prof, idata, sample_name: str) -> dict[str, str]:
     import matplotlib
 
@@ -209,8 +213,8 @@ def run_demo(out_dir: str | os.PathLike | None = None, seed: int = 1, n_trials: 
         p = summary["posterior"]
         lines += [
             f"  posterior (NUTS, {chains} chains x {draws}): "
-            + ", ".join(f"{k} {p[k]['median']:.3g} [{p[k]['eti'][0]:.3g}, {p[k]['eti'][1]:.3g}]"
-                        for k in ("ns", "gamma", "t0", "sigma_t")),
+            + ", ".join(f"{k} {_fmt(p[k]['median'])} [{_fmt(p[k]['eti'][0])}, "
+                        f"{_fmt(p[k]['eti'][1])}]" for k in ("ns", "gamma", "t0", "sigma_t")),
             f"    diagnostics: {'ok' if summary['diagnostics']['ok'] else 'WARN'} "
             f"{summary['diagnostics']['problems']}, divergences "
             f"{summary['diagnostics']['divergences']}",
