@@ -131,6 +131,8 @@ def evidence(target: Any, priors: Mapping | None = None, fixed: Mapping[str, flo
         return v if np.isfinite(v) else -1e300
 
     t0 = time.perf_counter()
+    if len(free) == 1:  # nautilus needs >= 2 dimensions: adaptive quadrature is exact here
+        return _evidence_1d(L, pri[free[0]], free[0], like_fn, prior_fn, fixed, log_l0, t0)
     runs, neffs, nlike = [], [], 0
     post_pts, post_w = None, None
     rng = np.random.default_rng(seed)
@@ -159,6 +161,31 @@ def evidence(target: Any, priors: Mapping | None = None, fixed: Mapping[str, flo
                           n_eff=float(np.mean(neffs)), posterior=summary,
                           priors={p: pri[p].to_dict() for p in free}, fixed=fixed,
                           log_l0=log_l0, wall_time_s=time.perf_counter() - t0, runs=runs)
+
+
+def _evidence_1d(L, prior, name, like_fn, prior_fn, fixed, log_l0, t0) -> EvidenceResult:
+    """ln Z = ln int_0^1 L(T(u)) du by adaptive quadrature (one free parameter)."""
+    from scipy.integrate import quad
+
+    u = np.linspace(0.0, 1.0, 2001)
+    ll = np.array([like_fn(prior_fn(np.array([x]))) for x in u])
+    m = float(np.max(ll))
+    upk = float(u[int(np.argmax(ll))])
+    f = lambda x: np.exp(like_fn(prior_fn(np.array([x]))) - m)  # noqa: E731
+    val, err = quad(f, 0.0, 1.0, points=[upk], limit=500, epsabs=0.0, epsrel=1e-9)
+    w = np.exp(ll - m)
+    x = np.array([prior_fn(np.array([v]))[0] for v in u])
+    w = w / w.sum()
+    mean = float(np.sum(w * x))
+    summary = {name: {"mean": mean, "sd": float(np.sqrt(np.sum(w * (x - mean) ** 2))),
+                      "q05": float(_weighted_quantile(x, w, 0.05)),
+                      "q50": float(_weighted_quantile(x, w, 0.5)),
+                      "q95": float(_weighted_quantile(x, w, 0.95))}}
+    log_z = m + float(np.log(val))
+    return EvidenceResult(log_z=log_z, log_z_err=float(err / val), ln_bf_vs_background=log_z,
+                          n_like=2001, n_eff=float(1.0 / np.sum(w ** 2)), posterior=summary,
+                          priors={name: prior.to_dict()}, fixed=fixed, log_l0=log_l0,
+                          wall_time_s=time.perf_counter() - t0, runs=[log_z])
 
 
 def bayes_factor(a: EvidenceResult, b: EvidenceResult) -> tuple[float, float]:
