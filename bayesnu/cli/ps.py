@@ -3,7 +3,9 @@
 Subcommands ``fit``, ``profile``, ``sample``, ``evidence``, ``trials`` share
 ``--data NAME|PATH`` (repeatable or comma separated: samples of all data sets
 are combined, ns split by acceptance) and ``--source NAME`` (repeatable:
-stacking with equal weights) or ``--ra DEG --dec DEG``.
+stacking with equal weights), ``--ra DEG --dec DEG``, or ``--catalog NAME
+[--weight-column COL] [--top N]`` (stacking of catalogue sources, flux weights
+from a column).
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ def _add_target(p: argparse.ArgumentParser) -> None:
                    help="source name (built-in table, e.g. 'TXS 0506+056'); repeat to stack")
     p.add_argument("--ra", type=float, default=None, help="source right ascension, deg")
     p.add_argument("--dec", type=float, default=None, help="source declination, deg")
+    p.add_argument("--catalog", default=None, metavar="NAME|PATH",
+                   help="stack the sources of a catalogue (e.g. 4lac) instead of --source")
+    p.add_argument("--weight-column", default=None, metavar="COL",
+                   help="catalogue column giving the stacking weights (default: equal)")
+    p.add_argument("--top", type=int, default=None, metavar="N",
+                   help="keep the N catalogue sources with the largest weights")
     p.add_argument("--spatial", choices=("gaussian", "vmf"), default="gaussian",
                    help="signal spatial PDF (default gaussian)")
     p.add_argument("--ns-max", type=float, default=None,
@@ -94,6 +102,31 @@ def _sources(args):
     from bayesnu.likelihood import Source
     from bayesnu.sources import resolve_source
 
+    if getattr(args, "catalog", None):
+        if args.source or args.ra is not None or args.dec is not None:
+            raise InputError("give --catalog or --source/--ra/--dec, not both", column="--catalog")
+        from bayesnu.data import CatalogTable, load
+        from bayesnu.sources import sources_from_catalog
+
+        cat = load(args.catalog)
+        if not isinstance(cat, CatalogTable) or "ra" not in cat.columns:
+            raise InputError(f"{args.catalog} is not a source catalogue with positions",
+                             column="--catalog")
+        if args.weight_column is not None and args.weight_column not in cat.columns:
+            raise InputError(f"no column {args.weight_column!r} in {args.catalog}",
+                             column="--weight-column")
+        mask = None
+        if args.weight_column is not None:
+            w = np.asarray(cat[args.weight_column], dtype=np.float64)
+            mask = np.isfinite(w) & (w >= 0)
+            if args.top is not None:
+                keep = np.argsort(np.where(mask, -w, np.inf), kind="stable")[:args.top]
+                mask = np.zeros(w.size, dtype=bool)
+                mask[keep] = True
+        elif args.top is not None:
+            mask = np.zeros(cat.n_rows, dtype=bool)
+            mask[:args.top] = True
+        return sources_from_catalog(cat, args.weight_column, mask=mask)
     if args.source and (args.ra is not None or args.dec is not None):
         raise InputError("give either --source or --ra/--dec, not both", column="--source")
     if args.source:
@@ -142,7 +175,7 @@ def run_fit(args) -> dict[str, Any]:
     out["ns_per_sample"] = {t.name: float(r.params["ns"] * F[k].sum())
                             for k, t in enumerate(L.terms)}
     out["_text"] = (f"ns = {out['ns']:.2f}  gamma = {out['gamma']:.2f}  TS = {out['ts']:.2f}\n"
-                    f"({desc['n_events']} events, {desc['n_roi_events']} near the source; "
+                    f"({desc['n_events']} events, {desc['n_roi_events']} near the source(s); "
                     f"fit {'converged' if r.success else 'NOT converged: ' + r.message})")
     return out
 

@@ -46,3 +46,13 @@ def test_golden_real_data_fits(data, source, ns, gamma, ts):
     assert r.ns == pytest.approx(ns, abs=0.5)
     assert r.gamma == pytest.approx(gamma, abs=0.15)
     assert r.ts == pytest.approx(ts, abs=0.3)
+
+
+def test_ps_fit_catalogue_stacking(capsys):
+    rc = main(["ps", "fit", "--data", "ic40", "--catalog", "4lac", "--weight-column",
+               "Energy_Flux100", "--top", "5", "--json"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["sources"]) == 5 and out["ts"] >= 0
+    assert main(["ps", "fit", "--data", "ic40", "--catalog", "4lac", "--weight-column",
+                 "NoSuchColumn"]) == 2
