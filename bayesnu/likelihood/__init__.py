@@ -5,6 +5,22 @@
   one or more (stacked) sources, with an optional temporal PDF.
 * :class:`LikelihoodSetup` -- builds kernels from a Dataset and sources (data,
   RA scrambles, injected events).
+
+Time-dependent likelihoods (flares)
+-----------------------------------
+Implement :class:`bayesnu.pdfs.temporal.TemporalPDF` (``param_names``,
+``signal(t, theta) -> (pdf, dpdf/dtheta)``, optionally ``in_support`` and
+``sample_weight``), create one instance per sample (its uptime), and build the
+kernel with ``setup.likelihood(temporal=[pdf_1, ..., pdf_K], times=...)``
+(``times`` optional, e.g. a time scramble). The kernel's parameter vector
+becomes ``(ns, gamma, *param_names)``; :class:`bayesnu.ops.LogLikeOp` /
+:class:`bayesnu.ops.PerEventLogLikeOp` take them as scalar inputs in that order
+and return gradients for all of them; ``bayesnu.models.pointsource.add_point_source``
+needs priors for the extra parameters (``priors={"t0": Prior(...), ...}``) and
+``bayesnu.inference.fit`` takes their bounds from uniform priors or ``bounds=``.
+The ROI keeps events by spatial x energy S/B > ``roi_eps``; a time PDF can
+raise an event's ratio by up to livetime / flare duration, so pass a
+correspondingly smaller ``roi_eps`` to :class:`LikelihoodSetup` for short flares.
 """
 
 from bayesnu.likelihood.kernel import MixtureLikelihood, SampleTerm
