@@ -158,7 +158,8 @@ def add_point_source(likelihood: MixtureLikelihood | LikelihoodSetup,
                      model: pm.Model | None = None,
                      priors: Mapping[str, Prior] | None = None,
                      params: Mapping[str, Any] | None = None,
-                     name: str = "", per_event: bool = True) -> PointSourceModel:
+                     name: str = "", per_event: bool = True,
+                     absolute: bool = False) -> PointSourceModel:
     """Add a point-source (or stacking / time-dependent) likelihood to a PyMC model.
 
     Parameters
@@ -178,6 +179,12 @@ def add_point_source(likelihood: MixtureLikelihood | LikelihoodSetup,
     per_event
         ``pm.CustomDist`` with per-event log-likelihood (default) or a scalar
         ``pm.Potential``.
+    absolute
+        Per-event entries are ``log(L_i / B_i)`` by default (the background
+        density cancels in every comparison on the same data, including PSIS-LOO
+        weights); ``True`` adds ``log B_i`` so that the entries are absolute
+        log densities (needs a LikelihoodSetup, or a kernel built with
+        ``constants=True``).
 
     Returns
     -------
@@ -186,7 +193,9 @@ def add_point_source(likelihood: MixtureLikelihood | LikelihoodSetup,
     setup = None
     if isinstance(likelihood, LikelihoodSetup):
         setup = likelihood
-        likelihood = setup.likelihood()
+        likelihood = setup.likelihood(constants=absolute)
+    elif absolute and any(t.log_bkg is None for t in likelihood.terms):
+        raise InputError("absolute=True needs a kernel built with constants=True")
     if model is None:
         try:
             model = pm.modelcontext(None)
@@ -212,7 +221,7 @@ def add_point_source(likelihood: MixtureLikelihood | LikelihoodSetup,
             tensors.append(v)
         lname = f"{name}events"
         if per_event:
-            op = PerEventLogLikeOp(likelihood)
+            op = PerEventLogLikeOp(likelihood, include_constants=absolute)
 
             def logp(value, *args):
                 # CustomDist broadcasts the (scalar) parameters to the observed

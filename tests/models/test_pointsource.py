@@ -61,3 +61,16 @@ def test_prior_overrides_params_and_potential(setup):
     with pytest.raises(InputError):
         Prior("halfflat", 0.0).transform(np.array([0.5]))
     np.testing.assert_allclose(Prior("loguniform", 1.0, 100.0).transform(np.array([0.5])), 10.0)
+
+
+def test_absolute_per_event_entries(setup):
+    rel = point_source_model(setup)
+    ab = point_source_model(setup, absolute=True)
+    L = ab.likelihood
+    vals_rel = rel.likelihood.per_event([5.0, 2.0])[0]
+    vals_abs = L.per_event([5.0, 2.0], include_constants=True)[0]
+    t = L.terms[0]
+    np.testing.assert_allclose(vals_abs[:-1] - vals_rel[:-1], t.log_bkg, rtol=1e-12)
+    assert vals_abs[-1] - vals_rel[-1] == pytest.approx(t.log_bkg_rest)
+    with pytest.raises(InputError):
+        add_point_source(rel.likelihood, model=pm.Model(), absolute=True)
