@@ -29,6 +29,8 @@ def _add_target(p: argparse.ArgumentParser) -> None:
                    help="source name (built-in table, e.g. 'TXS 0506+056'); repeat to stack")
     p.add_argument("--ra", type=float, default=None, help="source right ascension, deg")
     p.add_argument("--dec", type=float, default=None, help="source declination, deg")
+    p.add_argument("--samples", default=None, metavar="NAMES",
+                   help="comma-separated sample names to keep (e.g. IC86b,IC86c)")
     p.add_argument("--catalog", default=None, metavar="NAME|PATH",
                    help="stack the sources of a catalogue (e.g. 4lac) instead of --source")
     p.add_argument("--weight-column", default=None, metavar="COL",
@@ -142,6 +144,14 @@ def build(args) -> tuple[Any, Any, dict]:
     from bayesnu.models.pointsource import Prior, point_source_model
 
     samples, names = _datasets(args.data)
+    if getattr(args, "samples", None):
+        keep = [x.strip() for x in args.samples.split(",") if x.strip()]
+        have = [s.name for s in samples]
+        missing = [k for k in keep if k not in have]
+        if missing:
+            raise InputError(f"no sample(s) {', '.join(missing)}; have {', '.join(have)}",
+                             column="--samples")
+        samples = [s for s in samples if s.name in keep]
     sources = _sources(args)
     t0 = time.perf_counter()
     setup = LikelihoodSetup(samples, sources, spatial=args.spatial)
