@@ -33,14 +33,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pymc as pm
 
 from bayesnu.errors import InputError
 from bayesnu.likelihood import LikelihoodSetup, MixtureLikelihood
 from bayesnu.ops import LogLikeOp, PerEventLogLikeOp
+
+if TYPE_CHECKING:
+    import pymc as pm
 
 __all__ = ["Prior", "PointSourceModel", "add_point_source", "point_source_model",
            "default_priors", "ns_upper_bound"]
@@ -93,6 +95,8 @@ class Prior:
 
     def create(self, name: str):
         """The PyMC variable for this prior (inside a model context)."""
+        import pymc as pm
+
         if self.kind == "uniform":
             return pm.Uniform(name, lower=self.lower, upper=self.upper)
         if self.kind == "loguniform":
@@ -190,6 +194,8 @@ def add_point_source(likelihood: MixtureLikelihood | LikelihoodSetup,
     -------
     PointSourceModel
     """
+    import pymc as pm
+
     setup = None
     if isinstance(likelihood, LikelihoodSetup):
         setup = likelihood
@@ -241,4 +247,6 @@ def add_point_source(likelihood: MixtureLikelihood | LikelihoodSetup,
 def point_source_model(likelihood: MixtureLikelihood | LikelihoodSetup,
                        priors: Mapping[str, Prior] | None = None, **kwargs) -> PointSourceModel:
     """A new ``pm.Model`` holding only the point-source likelihood (convenience)."""
+    import pymc as pm
+
     return add_point_source(likelihood, model=pm.Model(), priors=priors, **kwargs)

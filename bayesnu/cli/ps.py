@@ -138,10 +138,16 @@ def _sources(args):
     return [Source(f"RA{args.ra:.2f}_Dec{args.dec:+.2f}", args.ra, args.dec)]
 
 
-def build(args) -> tuple[Any, Any, dict]:
-    """(LikelihoodSetup, PointSourceModel, description) from the common options."""
+def build(args, model: bool = True) -> tuple[Any, Any, dict]:
+    """(LikelihoodSetup, PointSourceModel, description) from the common options.
+
+    With ``model=False`` no PyMC model is built (fits, profiles, trials and
+    evidences only need the kernel and the priors; this skips importing PyMC).
+    """
+    from types import SimpleNamespace
+
     from bayesnu.likelihood import LikelihoodSetup
-    from bayesnu.models.pointsource import Prior, point_source_model
+    from bayesnu.models.pointsource import Prior, default_priors, point_source_model
 
     samples, names = _datasets(args.data)
     if getattr(args, "samples", None):
@@ -160,7 +166,13 @@ def build(args) -> tuple[Any, Any, dict]:
         if not args.ns_max > 0:
             raise InputError("--ns-max must be > 0", column="--ns-max")
         priors = {"ns": Prior("uniform", 0.0, float(args.ns_max))}
-    psm = point_source_model(setup, priors=priors)
+    if model:
+        psm = point_source_model(setup, priors=priors)
+    else:
+        lik = setup.likelihood()
+        pri = default_priors(lik)
+        pri.update(priors or {})
+        psm = SimpleNamespace(likelihood=lik, priors=pri)
     L = psm.likelihood
     desc = {"data": names, "samples": [s.name for s in samples],
             "n_events": L.n_total, "n_roi_events": L.n_roi,
@@ -173,7 +185,7 @@ def build(args) -> tuple[Any, Any, dict]:
 def run_fit(args) -> dict[str, Any]:
     from bayesnu.inference import fit
 
-    setup, psm, desc = build(args)
+    setup, psm, desc = build(args, model=False)
     t0 = time.perf_counter()
     r = fit(psm)
     out = {"ns": r.params["ns"], "gamma": r.params["gamma"], "ts": r.ts,
@@ -194,7 +206,7 @@ def run_profile(args) -> dict[str, Any]:
     from bayesnu.inference import profile
     from bayesnu.inference.plots import profile_plot
 
-    _, psm, desc = build(args)
+    _, psm, desc = build(args, model=False)
     pr = profile(psm, args.param, n_points=args.points)
     out = {"param": pr.param, "values": pr.values, "delta_ts": pr.delta_ts, "ts": pr.ts,
            "best": pr.best["params"], "best_ts": pr.best["ts"],
@@ -243,7 +255,7 @@ def run_sample(args) -> dict[str, Any]:
 def run_evidence(args) -> dict[str, Any]:
     from bayesnu.inference import bayes_factor, evidence
 
-    _, psm, desc = build(args)
+    _, psm, desc = build(args, model=False)
     ev = evidence(psm, n_live=args.n_live, seed=args.seed)
     out = {"log_z": ev.log_z, "log_z_err": ev.log_z_err,
            "ln_bayes_factor_vs_background": ev.ln_bf_vs_background,
@@ -262,7 +274,7 @@ def run_evidence(args) -> dict[str, Any]:
 def run_trials(args) -> dict[str, Any]:
     from bayesnu.inference import background_trials, fit
 
-    setup, psm, desc = build(args)
+    setup, psm, desc = build(args, model=False)
     if args.n < 1:
         raise InputError("--n must be >= 1", column="--n")
     data_fit = fit(psm)
