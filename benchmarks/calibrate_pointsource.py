@@ -66,7 +66,8 @@ def grid_intervals(L, ns_grid, g_grid, cl=0.9):
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default="ic86_2011")
+    ap.add_argument("--data", default="ic86_2011",
+                    help="bundled data set(s), comma-separated to combine samples")
     ap.add_argument("--n-rec", type=int, default=40)
     ap.add_argument("--n-cov", type=int, default=200)
     ap.add_argument("--n-bkg", type=int, default=2000)
@@ -88,7 +89,8 @@ def main() -> None:
     from bayesnu.simulate import inject, prepare_injection
 
     rng = np.random.default_rng(args.seed)
-    data = bd.load(args.data)
+    parts = [bd.load(x.strip()) for x in args.data.split(",")]
+    data = parts[0].with_samples([smp for d in parts for smp in d.samples])
     models = prepare_injection(data)
     res: dict = {"data": args.data, "seed": args.seed, "injector": args.injector}
     t_start = time.perf_counter()
