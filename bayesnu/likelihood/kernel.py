@@ -9,8 +9,10 @@ with
 
 * ``Z_i = T_i(theta) * sum_j F_kj(gamma, theta) X_ij(gamma)`` -- the event's
   signal-over-background ratio, ``X_ij = s_ij exp(e_ij(gamma))`` for source j
-  (spatial ratio ``s_ij`` constant, energy log-ratio ``e_ij`` a cubic spline in
-  gamma), ``T_i`` the optional time ratio;
+  with a gamma-independent factor ``s_ij`` and a cubic spline ``e_ij`` in gamma
+  (:class:`~bayesnu.likelihood.LikelihoodSetup` uses ``s_ij = S_spatial / (B_spatial
+  B_energy)`` and ``e_ij = log S_energy(gamma)``, so the splines have one column
+  per source and reco-energy bin); ``T_i`` the optional time ratio;
 * ``F_kj = W_j a_kj(gamma) g_k(theta) / sum_{k'j'} W_j' a_k'j'(gamma) g_k'(theta)``
   -- the expected share of the total ``ns`` that source j contributes to
   sample k (``W_j`` fixed source weights, ``a_kj`` the acceptance of sample k at
@@ -60,11 +62,12 @@ class SampleTerm:
     source : ndarray of int, (n_pair,)
         Source index of each pair.
     spatial : ndarray, (n_pair,)
-        Spatial signal-over-background ratio s_ij.
+        gamma-independent factor s_ij of each pair's signal-over-background ratio.
     cells : ndarray of int, (n_pair,)
-        Column of :attr:`energy` (log energy ratio spline) of each pair.
+        Column of :attr:`energy` of each pair.
     energy : GammaSpline
-        Log energy ratio splines (one column per source x energy cell).
+        Splines in gamma of the gamma-dependent log factor (e.g. the log signal
+        energy density per source x reco bin).
     times : ndarray or None
         ROI event times (MJD) when a temporal PDF is used.
     temporal : TemporalPDF or None

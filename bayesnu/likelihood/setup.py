@@ -28,6 +28,7 @@ from bayesnu.pdfs.energy import (
     BackgroundEnergyPDF,
     GammaSpline,
     SignalEnergyPDF,
+    power_law_bin_integrals,
 )
 from bayesnu.pdfs.spatial import BackgroundSpatialPDF, gaussian_pdf, vmf_pdf
 from bayesnu.pdfs.temporal import TemporalPDF
@@ -101,7 +102,10 @@ class SampleSetup:
         Detector-response hooks (defaults: :mod:`bayesnu.detector`):
         ``response(sample, true_edges, reco_edges, sindec) -> (n_true, n_reco)``
         and ``true_weights(sample, dec, gamma, true_edges) -> (n_true,)`` in
-        events per unit flux normalisation at 100 TeV.
+        events per unit flux normalisation at 100 TeV; its effective area must be
+        constant inside each true-energy bin (the bins used here refine the
+        release's area bins, so both bundled hooks qualify): it is called once
+        at gamma = 0 and scaled by the exact power-law bin integrals.
     roi_eps
         An (event, source) pair enters the sum when its largest possible
         signal-over-background ratio (over gamma) exceeds ``roi_eps``; the
@@ -132,24 +136,43 @@ class SampleSetup:
         bkg = background_sample if background_sample is not None else sample
         self.bkg_spatial = BackgroundSpatialPDF(bkg.sindec, bkg.footprint)
         self.bkg_energy = BackgroundEnergyPDF(bkg.sindec, bkg.log10e)
+        # the default response is piecewise constant in sin(dec) (calibration bands):
+        # compute its matrix once per band, not once per source
+        band_of = None
+        if response is None:
+            from bayesnu.detector.energy import energy_response
+
+            band_of = energy_response(sample).band
         response = response or default_response
+        matrices: dict = {}
         true_weights = true_weights or default_true_weights
         te = _true_edges(sample)
         re = self.bkg_energy.reco_edges
-        nb, nr = self.bkg_energy.n_bands, self.bkg_energy.n_reco
-        n_cells = nb * nr
+        nr = self.bkg_energy.n_reco
         J = len(self.sources)
-        logr = np.empty((self.gamma_grid.size, J * n_cells))
+        # log signal density per (source, reco bin); the background energy density
+        # (per sin-dec band and reco bin) does not depend on gamma and is folded into
+        # each event's constant factor, so the splines have J * n_reco columns only
+        logs = np.empty((self.gamma_grid.size, J * nr))
         log_acc = np.empty((self.gamma_grid.size, J))
-        logb = np.log(self.bkg_energy.table).ravel()
+        # the hooks' effective area is constant inside each true bin (the bins
+        # refine the release's own area bins), so w(gamma) = [T A]_t * int_t (E/E0)^-gamma dE:
+        # one call at gamma = 0 gives [T A]_t for every gamma of the grid
+        plaw = power_law_bin_integrals(te, self.gamma_grid, E0_GEV)  # (n_g, n_true)
+        widths_gev = power_law_bin_integrals(te, 0.0, E0_GEV)[0]
         for j, src in enumerate(self.sources):
-            w = np.array([true_weights(sample, src.dec, g, te) for g in self.gamma_grid])
+            ta = np.asarray(true_weights(sample, src.dec, 0.0, te), dtype=np.float64) / widths_gev
+            w = ta[None, :] * plaw
             acc = w.sum(axis=1)
             if np.any(acc <= 0):
                 raise InputError(f"sample {sample.name} has no effective area at the declination "
                                  f"of {src.name} ({src.dec:.2f} deg)")
             log_acc[:, j] = np.log(acc)
-            r = response(sample, te, re, float(np.sin(np.radians(src.dec))))
+            sdj = float(np.sin(np.radians(src.dec)))
+            key = int(band_of(sdj)) if band_of is not None else sdj
+            if key not in matrices:
+                matrices[key] = response(sample, te, re, sdj)
+            r = matrices[key]
             dist = w @ r
             norm = dist.sum(axis=1, keepdims=True)
             if np.any(norm <= 0):
@@ -157,12 +180,12 @@ class SampleSetup:
                                  f"reco-energy range at {src.name}")
             table = dist / norm / np.diff(re)[None, :]
             sig = SignalEnergyPDF(re, table, self.gamma_grid)
-            lr = np.log(np.maximum(np.broadcast_to(sig.table[:, None, :], (
-                self.gamma_grid.size, nb, nr)).reshape(self.gamma_grid.size, n_cells), 1e-300))
-            logr[:, j * n_cells:(j + 1) * n_cells] = np.maximum(lr - logb[None, :], -700.0)
-        self.n_cells = n_cells
-        self.energy = GammaSpline(self.gamma_grid, logr)
-        self.max_log_ratio = logr.max(axis=0)
+            logs[:, j * nr:(j + 1) * nr] = np.maximum(np.log(np.maximum(sig.table, 1e-300)),
+                                                      -700.0)
+        self.n_reco = nr
+        self.energy = GammaSpline(self.gamma_grid, logs)
+        self.max_log_signal = logs.max(axis=0)
+        self.log_bkg_energy = np.log(self.bkg_energy.table).ravel()
         self.log_acc = log_acc
         self.true_edges = te
         # per-event caches of the sample's own events (RA scrambles keep dec and energy)
@@ -189,17 +212,20 @@ class SampleSetup:
         sd = ev.sindec
         sigma = np.maximum(ev.angerr, self.angerr_floor) * (np.pi / 180.0)
         cells = self.bkg_energy.cell_index(sd, ev.log10e)
+        reco = cells % self.n_reco
         bsp = np.maximum(self.bkg_spatial(sd), 1e-300)
+        lbe = self.log_bkg_energy[cells]
         dec_r = np.radians(ev.dec)
-        c = {"cells": cells, "bsp": bsp, "sigma": sigma,
-             "logb": np.log(bsp) + np.log(self.bkg_energy.table.ravel()[cells]), "cand": []}
+        c = {"cells": cells, "bsp": bsp, "sigma": sigma, "logb": np.log(bsp) + lbe, "cand": []}
         for j, src in enumerate(self.sources):
             ddec = np.abs(dec_r - np.radians(src.dec))
-            col = j * self.n_cells + cells
-            bound = self._spatial_pdf(ddec, sigma) / bsp * np.exp(self.max_log_ratio[col])
+            col = j * self.n_reco + reco
+            maxlr = self.max_log_signal[col] - lbe
+            bound = self._spatial_pdf(ddec, sigma) / bsp * np.exp(maxlr)
             idx = np.flatnonzero(bound > self.roi_eps)
             c["cand"].append({
                 "idx": idx, "col": col[idx], "sigma": sigma[idx], "bsp": bsp[idx],
+                "maxlr": maxlr[idx], "be": np.exp(lbe[idx]),
                 "sdd2": np.sin(0.5 * (dec_r[idx] - np.radians(src.dec))) ** 2,
                 "cc": np.cos(dec_r[idx]) * np.cos(np.radians(src.dec)),
             })
@@ -240,10 +266,12 @@ class SampleSetup:
             h = cj["sdd2"] + cj["cc"] * sdr * sdr
             psi = 2.0 * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
             ratio = self._spatial_pdf(psi, cj["sigma"]) / cj["bsp"]
-            keep = np.flatnonzero(ratio * np.exp(self.max_log_ratio[cj["col"]]) > self.roi_eps)
+            keep = np.flatnonzero(ratio * np.exp(cj["maxlr"]) > self.roi_eps)
             ev_idx.append(cj["idx"][keep])
             src_idx.append(np.full(keep.size, j, dtype=np.int64))
-            sp_ratio.append(ratio[keep])
+            # spatial ratio / background energy density: the kernel multiplies by the
+            # signal energy density exp(spline)
+            sp_ratio.append(ratio[keep] / cj["be"][keep])
             cells.append(cj["col"][keep])
         if len(ev_idx) == 1:  # already sorted and unique
             roi = ev_idx[0]
