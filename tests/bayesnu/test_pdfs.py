@@ -131,3 +131,27 @@ def test_uniform_uptime_temporal_pdf():
     r, dr = tp.ratio(t, np.array([]))
     np.testing.assert_allclose(r, [1.0, 0.0, 1.0])
     assert dr.shape == (0, 3)
+
+
+def test_energy_ratio_spline_matches_tables(rng):
+    from bayesnu.pdfs import EnergyRatioSpline
+
+    sd = rng.uniform(-1, 1, 20000)
+    le = 2.3 + rng.exponential(0.4, 20000)
+    b = BackgroundEnergyPDF(sd, le)
+    re = b.reco_edges
+    te = np.arange(2.0, 8.01, 0.1)
+    c = 0.5 * (te[1:] + te[:-1])
+    aeff = 1e4 * np.minimum(10 ** (1.5 * (c - 4)), 30)
+    resp = lognormal_response(-0.3, 0.3)(None, te, re, 0.0)
+    grid = np.linspace(1, 4, 31)
+    sig = SignalEnergyPDF.from_response(te, aeff, resp, re, grid)
+    ers = EnergyRatioSpline(sig, b)
+    cells = b.cell_index(np.array([0.1, -0.5]), np.array([3.0, 4.2]))
+    v, d = ers(grid[10], cells)
+    ref = np.log(sig.table[10][cells % b.n_reco]) - np.log(b.table.ravel()[cells])
+    np.testing.assert_allclose(v, ref, rtol=1e-10)
+    h = 1e-6
+    vp, _ = ers(2.2 + h, cells)
+    vm, _ = ers(2.2 - h, cells)
+    np.testing.assert_allclose(ers(2.2, cells)[1], (vp - vm) / (2 * h), rtol=1e-5)
