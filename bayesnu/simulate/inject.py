@@ -15,7 +15,10 @@ Each signal event gets
 2. a reconstructed log10 E from the sample's :class:`~bayesnu.detector.EnergyResponse`
    (or the cascade response);
 3. an angular error from the sample's :class:`~bayesnu.detector.AngularErrorModel`
-   given its log10 E_reco and sin(dec);
+   given its log10 E_reco and sin(dec): for real samples the error of a random data
+   event of the same declination (+-0.05 in sin dec) and energy (+-0.1 dex, or the
+   10 nearest), so signal and background share P(angerr | E, dec) as the standard
+   point-source likelihood assumes (the parametric model for simulated cascades);
 4. a reconstructed direction: the source direction smeared by the PSF
    (von Mises-Fisher with sigma = angular error); events falling outside the sample's
    footprint are dropped (they would not be in the release);
@@ -159,7 +162,13 @@ def response_for(sample: EventSample):
 
 
 def angular_model_for(sample: EventSample) -> AngularErrorModel:
-    """Angular-error model of ``sample``: empirical from its events, parametric for cascades."""
+    """Angular-error model of ``sample``.
+
+    Simulated cascades: the cascade detector's parametric model. Samples with >= 50
+    events: the local empirical model (:meth:`AngularErrorModel.from_sample`, data events
+    near the same sin dec and log10 E_reco). Smaller samples: log-normal around the
+    sample median.
+    """
     if sample.meta.get("detector") == "cascade":
         from bayesnu.detector.cascade import _cascade_angerr_median
 

@@ -226,6 +226,27 @@ def test_angular_error_model_reproduces_data(ic40):
     assert np.all(sim >= ic40.angerr.min())
 
 
+def test_angular_error_model_local_high_energy_tail(ic40):
+    """Local model: conditional medians follow the data where equal-population cells cannot."""
+    m = D.AngularErrorModel.from_sample(ic40)
+    assert m.meta["kind"] == "local"
+    rng = np.random.default_rng(5)
+    band = np.abs(ic40.sindec - 0.5) < 0.05
+    for lo in (3.0, 3.4, 3.8):
+        sel = band & (ic40.log10e >= lo) & (ic40.log10e < lo + 0.2)
+        if sel.sum() < 60:
+            continue
+        sim = m.sample(rng, rng.choice(ic40.log10e[sel], 4000), 0.5)
+        assert stats.ks_2samp(sim, ic40.angerr[sel]).pvalue > 1e-3, lo
+    # sparse corner: k_min nearest events, never an empty window
+    x = m.sample(rng, np.full(100, 9.0), 0.99)
+    assert np.all(np.isfinite(x)) and np.all(x >= ic40.angerr.min())
+    cells = D.AngularErrorModel.from_sample(ic40, method="cells")
+    assert cells.meta["kind"] == "empirical"
+    with pytest.raises(InputError):
+        D.AngularErrorModel.from_sample(ic40, method="nope")
+
+
 @pytest.mark.parametrize("sigma", [0.5, 3.0])
 def test_psf_small_sigma_is_2d_gaussian(sigma):
     rng = np.random.default_rng(3)
