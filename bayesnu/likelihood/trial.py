@@ -246,8 +246,11 @@ def _roi(ra, ra_src, dmax, sdd2, cc, sigma, bsp, emaxlr, be, col, ks, kind, eps,
     for k in range(K):
         n_roi[k] = 0
     for i in range(ra.size):
-        d = ra[i] - ra_src
-        d -= 360.0 * np.floor((d + 180.0) / 360.0)
+        d = ra[i] - ra_src  # in (-360, 360): wrap to [-180, 180)
+        if d >= 180.0:
+            d -= 360.0
+        elif d < -180.0:
+            d += 360.0
         if abs(d) >= dmax[i]:
             continue
         sdr = np.sin(0.5 * d * (np.pi / 180.0))
@@ -288,7 +291,7 @@ def _check(likelihood: MixtureLikelihood) -> None:
         raise InputError("the fast fit needs ns_min = 0")
 
 
-def fast_fit(likelihood: MixtureLikelihood, gamma_step: float = 0.1, gamma_tol: float = 1e-5,
+def fast_fit(likelihood: MixtureLikelihood, gamma_step: float = 0.2, gamma_tol: float = 1e-5,
              bounds: tuple[float, float, float, float] | None = None
              ) -> tuple[float, float, float, int]:
     """Maximum of a one-source, time-independent likelihood over (ns, gamma).
@@ -337,7 +340,7 @@ class TrialKernel:
     ``fast_fit(setup.scrambled(rng))`` see the same scramble.
     """
 
-    def __init__(self, setup: LikelihoodSetup, gamma_step: float = 0.1,
+    def __init__(self, setup: LikelihoodSetup, gamma_step: float = 0.2,
                  gamma_tol: float = 1e-5) -> None:
         if len(setup.sources) != 1:
             raise InputError("TrialKernel handles one source; use background_trials for stacking")
