@@ -195,7 +195,7 @@ def flare_sensitivity(sample: EventSample, dec: float, sigma_t=(0.1, 1.0, 10.0, 
     med = float(np.median(bg))
     t5 = threshold_5sigma(bg)
     grid = np.asarray(ns_grid if ns_grid is not None else
-                      [0.5, 1, 2, 3, 4, 6, 8, 11, 15, 20, 27, 36], dtype=np.float64)
+                      [0.5, 1, 2, 3, 4, 6, 8, 11, 15, 20, 27, 36, 48, 64, 85], dtype=np.float64)
     sig = np.atleast_1d(np.asarray(sigma_t, dtype=np.float64))
     ns_s, ns_d = np.full(sig.size, np.nan), np.full(sig.size, np.nan)
     fr_s, fr_d = {}, {}
