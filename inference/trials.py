@@ -91,9 +91,12 @@ def background_trials(setup: LikelihoodSetup, n_trials: int,
     ts, ns, gam = [], [], []
     kernel = None
     if fast and len(setup.sources) == 1 and setup.ns_min == 0.0:
-        from bayesnu.likelihood.trial import TrialKernel
-
-        kernel = TrialKernel(setup)
+        try:
+            from bayesnu.likelihood.trial import TrialKernel
+        except ImportError:  # numba missing: the general path gives the same trials
+            TrialKernel = None
+        if TrialKernel is not None:
+            kernel = TrialKernel(setup)
     t0 = time.perf_counter()
     for _ in it:
         if kernel is not None:
