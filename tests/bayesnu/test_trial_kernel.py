@@ -5,11 +5,12 @@ injected signal."""
 import numpy as np
 import pytest
 from bayesnu.inference import background_trials, fit
+from bayesnu.inference.fit import default_bounds
 
 import bayesnu.data as bd
 from bayesnu.errors import InputError
 from bayesnu.likelihood import LikelihoodSetup, Source
-from bayesnu.likelihood.trial import TrialKernel, fast_fit
+from bayesnu.likelihood.trial import TrialKernel, fast_fit, fit_bounds
 from bayesnu.simulate import inject
 from bayesnu.sources import resolve_source
 
@@ -97,3 +98,10 @@ def test_background_trials_use_fast_path_and_reject_stacking(ic86):
     two = LikelihoodSetup(ic86, [TXS, Source("other", 80.0, 8.0)])
     with pytest.raises(InputError):
         TrialKernel(two)
+
+
+def test_fit_bounds_match_inference_defaults(ic86):
+    for data in (ic86, bd.load("txs0506")):
+        L = LikelihoodSetup(data, TXS).likelihood()
+        (n0, n1), (g0, g1) = default_bounds(L)
+        assert fit_bounds(L) == pytest.approx((n0, n1, g0, g1), rel=1e-12)
