@@ -105,3 +105,10 @@ def test_fit_bounds_match_inference_defaults(ic86):
         L = LikelihoodSetup(data, TXS).likelihood()
         (n0, n1), (g0, g1) = default_bounds(L)
         assert fit_bounds(L) == pytest.approx((n0, n1, g0, g1), rel=1e-12)
+
+
+@pytest.mark.parametrize("src", [Source("ra-wrap", 0.4, 30.0), Source("high-dec", 200.0, 84.0),
+                                 Source("south", 359.7, -45.0)])
+def test_scrambles_match_general_fit_edge_positions(ic86, src):
+    """RA wrap-around at 0/360 deg, a candidate band reaching the pole, the southern sky."""
+    _compare(LikelihoodSetup(ic86, src), range(3), n_starts=3)
