@@ -132,6 +132,13 @@ class CascadeEnergyResponse:
 
     Same interface as :class:`bayesnu.detector.EnergyResponse` (``matrix``, ``sample``);
     the response does not depend on declination (``sindec`` is accepted and ignored).
+
+    ``reco_range`` (log10 GeV, optional): the sample's cut on the reconstructed energy.
+    When set, :meth:`matrix` and :meth:`sample` give the response *given selection*,
+    ``P(reco | true, lo <= reco <= hi)`` (renormalised per true energy; the sample's
+    effective area already holds the cut, as for :class:`EnergyResponse` thresholds), so
+    the rows sum to 1 over all reconstructed energies. Without it (the default, used by
+    :class:`CascadeDetector` to compute that acceptance) the response is unconditioned.
     """
 
     name: str = "cascade"
@@ -139,10 +146,18 @@ class CascadeEnergyResponse:
     shifts: tuple[float, ...] = (-0.03, -0.6)
     widths: tuple[float, ...] = (0.12, 0.30)
     meta: dict[str, Any] = field(default_factory=dict)
+    reco_range: tuple[float, float] | None = None
+
+    def _cdf(self, r: np.ndarray, x: np.ndarray) -> np.ndarray:
+        out = np.zeros(np.broadcast(r, x).shape)
+        for w, s, g in zip(self.weights, self.shifts, self.widths):
+            out += w * 0.5 * (1.0 + erf((r - x - s) / (np.sqrt(2.0) * g)))
+        return out / sum(self.weights)
 
     def matrix(self, log10e_true_edges: np.ndarray, log10e_reco_edges: np.ndarray,
                sindec: float = 0.0, n_sub: int = 8) -> np.ndarray:
-        """P(reco bin | true bin), true bins averaged uniformly in log10 E (rows sum <= 1)."""
+        """P(reco bin | true bin), true bins averaged uniformly in log10 E (rows sum <= 1;
+        given selection when ``reco_range`` is set)."""
         te = np.asarray(log10e_true_edges, dtype=np.float64)
         re = np.asarray(log10e_reco_edges, dtype=np.float64)
         for nm, e in (("log10e_true_edges", te), ("log10e_reco_edges", re)):
@@ -150,18 +165,36 @@ class CascadeEnergyResponse:
                 raise InputError(f"{nm} must be increasing with >= 2 entries", column=nm)
         u = (np.arange(n_sub) + 0.5) / n_sub
         x = te[:-1, None] + np.diff(te)[:, None] * u[None, :]  # (n_true, n_sub)
-        out = np.zeros((te.size - 1, re.size - 1))
-        for w, s, g in zip(self.weights, self.shifts, self.widths):
-            z = (re[None, None, :] - x[..., None] - s) / (np.sqrt(2.0) * g)
-            cdf = 0.5 * (1.0 + erf(z))
-            out += w * np.diff(cdf, axis=-1).mean(axis=1)
-        return out
+        if self.reco_range is None:
+            return np.diff(self._cdf(re[None, None, :], x[..., None]), axis=-1).mean(axis=1)
+        lo, hi = (float(v) for v in self.reco_range)
+        p = np.diff(self._cdf(np.clip(re, lo, hi)[None, None, :], x[..., None]), axis=-1)
+        acc = self._cdf(np.array(hi), x) - self._cdf(np.array(lo), x)  # (n_true, n_sub)
+        p = np.divide(p, acc[..., None], out=np.zeros_like(p), where=acc[..., None] > 1e-300)
+        return p.mean(axis=1)
 
     def sample(self, rng: np.random.Generator, log10e_true: np.ndarray,
                sindec: np.ndarray | float = 0.0) -> np.ndarray:
+        """Draw log10 E_reco per true log10 E (inside ``reco_range`` when set: rejection)."""
         x = np.atleast_1d(np.asarray(log10e_true, dtype=np.float64))
-        comp = rng.choice(len(self.weights), size=x.size, p=np.asarray(self.weights) / sum(self.weights))
-        return x + np.asarray(self.shifts)[comp] + np.asarray(self.widths)[comp] * rng.standard_normal(x.size)
+        p = np.asarray(self.weights) / sum(self.weights)
+
+        def draw(xx: np.ndarray) -> np.ndarray:
+            comp = rng.choice(len(self.weights), size=xx.size, p=p)
+            return xx + np.asarray(self.shifts)[comp] + np.asarray(self.widths)[comp] * \
+                rng.standard_normal(xx.size)
+
+        r = draw(x)
+        if self.reco_range is None:
+            return r
+        lo, hi = (float(v) for v in self.reco_range)
+        bad = (r < lo) | (r > hi)
+        for _ in range(200):
+            if not bad.any():
+                break
+            r[bad] = draw(x[bad])
+            bad = (r < lo) | (r > hi)
+        return np.clip(r, lo, hi)
 
 
 def _median_resolution_deg(log10e_reco: np.ndarray) -> np.ndarray:

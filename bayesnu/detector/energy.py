@@ -344,7 +344,10 @@ def energy_response(sample_or_name: Any) -> EnergyResponse:
     """Calibrated :class:`EnergyResponse` for a sample (EventSample or its name).
 
     Simulated cascade samples (``meta["detector"] == "cascade"`` or name ``"cascade"``)
-    get the :class:`bayesnu.detector.cascade.CascadeEnergyResponse` (same interface).
+    get the :class:`bayesnu.detector.cascade.CascadeEnergyResponse` (same interface),
+    conditioned on the sample's reco-energy cut. Every response returned here is
+    P(reco | true, selected): its rows sum to 1 over all reconstructed energies, so a
+    signal energy PDF must be normalised by the total (not the in-range) signal.
 
     Calibrations are stored per sample in ``resources/energy_calibration.json``
     (computed by :func:`bayesnu.detector.calibration.calibrate_energy_response`; see
@@ -355,9 +358,10 @@ def energy_response(sample_or_name: Any) -> EnergyResponse:
     meta = getattr(sample_or_name, "meta", None) or {}
     name = getattr(sample_or_name, "name", sample_or_name)
     if meta.get("detector") == "cascade" or (isinstance(name, str) and name.lower() == "cascade"):
-        from bayesnu.detector.cascade import CascadeEnergyResponse
+        from bayesnu.detector.cascade import PAPER000, CascadeEnergyResponse
 
-        return CascadeEnergyResponse()
+        rr = meta.get("log10e_reco_range", PAPER000["log10e_reco_range"])
+        return CascadeEnergyResponse(reco_range=(float(rr[0]), float(rr[1])))
     if not isinstance(name, str):
         raise InputError(f"energy_response needs a sample or a sample name, got {type(name).__name__}")
     c = _calibrations()

@@ -174,10 +174,15 @@ class SampleSetup:
                 matrices[key] = response(sample, te, re, sdj)
             r = matrices[key]
             dist = w @ r
-            norm = dist.sum(axis=1, keepdims=True)
-            if np.any(norm <= 0):
+            if np.any(dist.sum(axis=1) <= 0):
                 raise InputError(f"sample {sample.name}: signal energy PDF vanishes inside the "
                                  f"reco-energy range at {src.name}")
+            # normalise by the *total* signal: the response rows are P(reco | true,
+            # selected) and sum to 1 over all reco energies; the table's reco range is
+            # only the span of the observed events, not a cut (normalising inside it
+            # inflated hard spectra by 1 / P(reco inside | gamma), e.g. 2x at gamma 1
+            # in the TXS release's IC86c box)
+            norm = w.sum(axis=1, keepdims=True)
             table = dist / norm / np.diff(re)[None, :]
             sig = SignalEnergyPDF(re, table, self.gamma_grid)
             logs[:, j * nr:(j + 1) * nr] = np.maximum(np.log(np.maximum(sig.table, 1e-300)),

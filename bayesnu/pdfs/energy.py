@@ -187,8 +187,10 @@ class SignalEnergyPDF:
         aeff_cm2
             Effective area (cm^2) per true bin at the source declination, (n_true,).
         response
-            Migration matrix, shape (n_true, n_reco): probability that an event
-            of true bin t has its reco energy in reco bin r.
+            Migration matrix, shape (n_true, n_reco): probability that a selected
+            event of true bin t has its reco energy in reco bin r. Its rows must sum
+            to 1 over *all* reco energies (probability outside ``log10e_reco_edges``
+            is dropped from the table, not renormalised into it).
         log10e_reco_edges
             Reco bin edges, shape (n_reco + 1,).
         gamma_grid
@@ -204,10 +206,12 @@ class SignalEnergyPDF:
         phi = power_law_bin_integrals(te, gamma_grid)  # (n_g, n_true)
         w = phi * a[None, :]
         dist = w @ r  # (n_g, n_reco) expected counts per reco bin
-        norm = dist.sum(axis=1, keepdims=True)
-        if np.any(norm <= 0):
+        if np.any(dist.sum(axis=1) <= 0):
             raise InputError("signal energy PDF is zero everywhere (no effective area "
                              "inside the reco-energy range at this declination)")
+        # normalised by the total signal (response rows = P(reco | true, selected) sum to
+        # 1 over all reco energies): the reco edges span the observed events, not a cut
+        norm = w.sum(axis=1, keepdims=True)
         table = dist / norm / np.diff(re)[None, :]
         return cls(re, table, gamma_grid)
 

@@ -151,11 +151,17 @@ def sample_true_energies(rng: np.random.Generator, sample: EventSample, dec_deg:
 
 
 def response_for(sample: EventSample):
-    """Energy response used for ``sample`` (cascade response for simulated cascades)."""
-    if sample.meta.get("detector") == "cascade":
-        from bayesnu.detector.cascade import CascadeEnergyResponse
+    """Energy response used for ``sample`` (cascade response for simulated cascades).
 
-        return CascadeEnergyResponse()
+    The response is P(reco | true, selected): for simulated cascades it is conditioned
+    on the sample's reco-energy cut (``meta["log10e_reco_range"]``), since the cascade
+    effective area already holds that cut.
+    """
+    if sample.meta.get("detector") == "cascade":
+        from bayesnu.detector.cascade import PAPER000, CascadeEnergyResponse
+
+        rr = sample.meta.get("log10e_reco_range", PAPER000["log10e_reco_range"])
+        return CascadeEnergyResponse(reco_range=(float(rr[0]), float(rr[1])))
     from bayesnu.detector.energy import energy_response
 
     return energy_response(sample)

@@ -331,6 +331,19 @@ def test_cascade_sample_uses_cascade_response():
     m = r.matrix(np.array([4.0, 4.1]), np.arange(2.0, 6.01, 0.05), 0.0)
     assert m.sum() == pytest.approx(1.0, abs=1e-6)
     assert D.angular_error_model(s).meta["kind"] == "parametric"
+    # given selection: a true energy near the 500 GeV cut keeps all its probability
+    # inside the cut (the cascade area already holds the acceptance)
+    lo, hi = s.meta["log10e_reco_range"]
+    assert r.reco_range == pytest.approx((lo, hi))
+    te = np.array([2.6, 2.7])
+    m = r.matrix(te, np.arange(1.0, 8.01, 0.05), 0.0)
+    assert m.sum() == pytest.approx(1.0, abs=1e-9)
+    c = 0.5 * (np.arange(1.0, 8.01, 0.05)[1:] + np.arange(1.0, 8.01, 0.05)[:-1])
+    assert m[0, c < lo - 0.05].sum() == 0.0
+    raw = D.CascadeEnergyResponse().matrix(te, np.array([lo, hi]))[0, 0]
+    assert raw < 0.6  # unconditioned: much of it below the cut
+    x = r.sample(rng, np.full(2000, 2.65))
+    assert np.all((x >= lo) & (x <= hi))
 
 
 def test_interp_dec_is_continuous_and_matches_bin_centres(ic40):

@@ -54,7 +54,7 @@ def direct_loglike(setup, ns, gamma, spatial="gaussian"):
         re = st.bkg_energy.reco_edges
         w = power_law_true_weights(s, SRC.dec, g, st.true_edges)
         dist = w @ RESP(s, st.true_edges, re, np.sin(np.radians(SRC.dec)))
-        pe = dist / dist.sum() / np.diff(re)
+        pe = dist / w.sum() / np.diff(re)  # normalised over all reco energies
         j = np.clip(np.searchsorted(re, s.log10e, side="right") - 1, 0, pe.size - 1)
         S = ssp * pe[j]
         B = bsp * st.bkg_energy(s.sindec, s.log10e)

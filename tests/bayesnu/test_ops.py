@@ -73,8 +73,10 @@ def test_verify_grad_per_event_op(lik):
     rng = np.random.default_rng(1)
     verify_grad(lambda n, g: PerEventLogLikeOp(L)(n, g)[0], [np.array(6.0), np.array(2.4)],
                 rng=rng, abs_tol=1e-5, rel_tol=1e-5)
+    # absolute densities: the out-of-ROI entry is ~1.2e4, so verify_grad's one-sided
+    # differences (eps 1e-7) carry ~1e-16 * 1.2e4 / 1e-7 ~ 1e-5 rounding noise
     verify_grad(lambda n, g: PerEventLogLikeOp(L, True)(n, g)[0],
-                [np.array(6.0), np.array(2.4)], rng=rng, abs_tol=1e-5, rel_tol=1e-5)
+                [np.array(6.0), np.array(2.4)], rng=rng, abs_tol=1e-4, rel_tol=1e-4)
 
 
 def test_verify_grad_temporal_parameters(tlik):
