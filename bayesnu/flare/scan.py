@@ -121,8 +121,10 @@ def hottest_spots(nside: int, maps: dict[str, np.ndarray], pixels: np.ndarray,
             out[hemi] = None
             continue
         if pvalue_map is not None:
+            # smallest p-value; ties (p-values saturate at 1/(n+1)) broken by the largest TS
             key = np.where(np.isfinite(pvalue_map[px]), pvalue_map[px], np.inf)
-            j = int(np.argmin(key))
+            ts = np.where(np.isfinite(maps["ts"][px]), maps["ts"][px], -np.inf)
+            j = int(np.lexsort((-ts, key))[0])
         else:
             key = np.where(np.isfinite(maps["ts"][px]), maps["ts"][px], -np.inf)
             j = int(np.argmax(key))
