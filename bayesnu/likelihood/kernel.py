@@ -237,10 +237,13 @@ class MixtureLikelihood:
                     dlg[:, k, 0] = dg / g if g > 0 else 0.0
             la = la + lg
         mx = np.max(la)
-        v = np.exp(la - mx)
-        F = v / v.sum()
-        dF = F * (dla - np.sum(F * dla))
-        dFt = F[None] * (dlg - np.sum(F[None] * dlg, axis=(1, 2), keepdims=True))
+        # mx = -inf when no sample has exposure to the signal (a flare entirely
+        # outside every uptime): F is NaN and evaluate() turns that into -inf.
+        with np.errstate(invalid="ignore"):
+            v = np.exp(la - mx)
+            F = v / v.sum()
+            dF = F * (dla - np.sum(F * dla))
+            dFt = F[None] * (dlg - np.sum(F[None] * dlg, axis=(1, 2), keepdims=True))
         return F, dF, dFt
 
     # ----------------------------------------------------------------- core
