@@ -255,9 +255,14 @@ def test_cli_text_and_list(capsys):
     assert len(d["bundled"]) == 9 and d["total_mb"] <= 15
 
 
-def test_demo_json(capsys):
+def test_demo_json(capsys, tmp_path):
+    # the frequentist part of the main job (the full demo with NUTS and nautilus
+    # takes minutes and is exercised by the README's first command)
     with warnings.catch_warnings():
-        d = _cli_json(["demo", "--json"], capsys)
+        d = _cli_json(["demo", "--quick", "--trials", "20", "--seed", "1", "--quiet",
+                       "--out", str(tmp_path), "--json"], capsys)
+    assert 56900 < d["gauss"]["t0"] < 57100 and d["gauss"]["ts"] > 5
+    assert (tmp_path / "summary.txt").exists()
     assert d["data_sets"]["txs0506"]["n_rows"] == 1257
     assert len(d["data_sets"]["txs0506"]["samples"]) == 6
 
