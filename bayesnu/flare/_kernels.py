@@ -21,52 +21,9 @@ def profile_ns_csr(x, ptr, n_other, n_total, max_iter=60, tol=1e-8):  # pragma: 
     for r in range(nrow):
         a0 = ptr[r]
         a1 = ptr[r + 1]
-        no = n_other[r]
-        # gradient at ns = 0
-        g0 = -no / N
-        hi = N * (1.0 - 1e-9)
-        nbig = 0.0
-        for k in range(a0, a1):
-            xm1 = x[k] - 1.0
-            g0 += xm1 / N
-            if xm1 < 0.0:
-                lim = -N / xm1 * (1.0 - 1e-9)
-                if lim < hi:
-                    hi = lim
-            else:
-                nbig += 1.0
-        if g0 <= 0.0:
-            ns_out[r] = 0.0
-            llr_out[r] = 0.0
-            continue
-        lo = 0.0
-        ns = min(max(nbig, 1.0), 0.5 * hi)
-        for _ in range(max_iter):
-            g = -no / (N - ns)
-            h = -no / (N - ns) ** 2
-            a = ns / N
-            for k in range(a0, a1):
-                xm1 = x[k] - 1.0
-                q = xm1 / (1.0 + a * xm1)
-                g += q / N
-                h -= q * q / (N * N)
-            if g > 0.0:
-                lo = ns
-            else:
-                hi = ns
-            new = ns - g / h if h < 0.0 else 0.5 * (lo + hi)
-            if not (new > lo and new < hi):
-                new = 0.5 * (lo + hi)
-            done = abs(new - ns) < tol * max(1.0, ns)
-            ns = new
-            if done:
-                break
-        a = ns / N
-        s = no * np.log1p(-a)
-        for k in range(a0, a1):
-            s += np.log1p(a * (x[k] - 1.0))
+        ns, llr = _newton_row(x[a0:a1], a1 - a0, n_other[r], N, max_iter, tol)
         ns_out[r] = ns
-        llr_out[r] = s
+        llr_out[r] = llr
     return ns_out, llr_out
 
 
