@@ -65,6 +65,25 @@ def _solve3(M, r):
     return x
 
 
+@numba.njit(cache=True, inline="always")
+def _gain(n, i, a, C, S, u, acc_si, sub_gain, prev):
+    """Regeneration into bin ``n``, state ``i``, from the bins above it.
+
+    ``S`` holds the running sums over higher bins of the scattered flux per
+    (state, target), ``acc_si`` the secret-interaction kernel sum and ``prev``
+    the solution one bin up (its sub-diagonal gain).
+    """
+    g = 0.0
+    for p in range(3):
+        for j in range(3):
+            g += a[n, p] * C[j, i, p] * S[j, p]
+    g += u[i] * acc_si
+    if n + 1 < prev.shape[0]:
+        for j in range(3):
+            g += sub_gain[n, i, j] * prev[n + 1, j]
+    return g
+
+
 @numba.njit(cache=True)
 def _implicit_kernel(B, h, loss, diag_gain, sub_gain, C, a, b, u, R, has_si, floor, mask_in, use_mask):
     """Solve (I + h A) Y = B for Y (N, 3); return Y and the mask of floored entries."""
@@ -81,14 +100,7 @@ def _implicit_kernel(B, h, loss, diag_gain, sub_gain, C, a, b, u, R, has_si, flo
             for m in range(n + 1, N):
                 acc_si += R[n, m] * uy[m]
         for i in range(3):
-            g = 0.0
-            for p in range(3):
-                for j in range(3):
-                    g += a[n, p] * C[j, i, p] * S[j, p]
-            g += u[i] * acc_si
-            if n + 1 < N:
-                for j in range(3):
-                    g += sub_gain[n, i, j] * Y[n + 1, j]
+            g = _gain(n, i, a, C, S, u, acc_si, sub_gain, Y)
             rhs[i] = B[n, i] + h * g
             for j in range(3):
                 M[i, j] = -h * diag_gain[n, i, j]
@@ -209,14 +221,7 @@ def _etd_kernel(X0, E, P1, P2, h, src_x, src_m, loss, sub_gain, C, a, b, u, R, h
             for m in range(n + 1, N):
                 acc += R[n, m] * uy[m]
         for i in range(3):
-            gi = 0.0
-            for p in range(3):
-                for j in range(3):
-                    gi += a[n, p] * C[j, i, p] * S[j, p]
-            gi += u[i] * acc
-            if n + 1 < N:
-                for j in range(3):
-                    gi += sub_gain[n, i, j] * M[n + 1, j]
+            gi = _gain(n, i, a, C, S, u, acc, sub_gain, M)
             g[i] = gi
             G[n, i] = gi
         for i in range(3):
