@@ -11,45 +11,7 @@ import numpy as np
 from scipy.integrate import simpson
 
 from bayesnu.transport import EnergyGrid, Propagator, SecretInteraction, sigma_matrix
-from bayesnu.transport.xsec import sm_kernel_coefficients
-
-
-def brute_force(masses, U, w0, gamma, tau, edges, sub=4, nsteps=200):
-    """Point values on a fine log grid, trapezoid regeneration integral, RK4 in tau."""
-    nb = edges.size - 1
-    E = np.geomspace(edges[0], edges[-1], nb * sub + 1)
-    M = E.size
-    lam = sigma_matrix(E, masses, U).sum(axis=1).T
-    C = sm_kernel_coefficients(masses)
-    h = np.log(E[1] / E[0])
-    X = E[:, None] / E[None, :]
-    wt = h * E[None, :] * np.triu(np.ones((M, M)))
-    wt[np.arange(M), np.arange(M)] *= 0.5
-    wt[:, -1] *= 0.5
-    wt[-1, -1] = 0.0
-    P = np.stack([np.ones_like(X), X, X**2], axis=-1) * wt[..., None]
-    G = np.einsum("kmp,jip->kimj", P, C).reshape(3 * M, 3 * M)
-    L = lam.reshape(-1)
-    x = ((E**-gamma)[:, None] * w0[None]).reshape(-1)
-    x0 = x.copy()
-    dt = tau / nsteps
-    for _ in range(nsteps):
-        k1 = -L * x + G @ x
-        y = x + dt / 2 * k1
-        k2 = -L * y + G @ y
-        y = x + dt / 2 * k2
-        k3 = -L * y + G @ y
-        y = x + dt * k3
-        k4 = -L * y + G @ y
-        x = x + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-    ws = np.array([1.0, 4.0, 2.0, 4.0, 1.0])
-
-    def binavg(v):
-        v = v.reshape(M, 3)
-        return np.array([(ws[:, None] * v[n * sub:n * sub + 5] * E[n * sub:n * sub + 5, None]).sum(0)
-                         for n in range(nb)])
-
-    return binavg(x) / binavg(x0)
+from bayesnu.transport.reference import brute_force_ratio
 
 
 def pairavg(r, grid):
@@ -95,7 +57,8 @@ def main() -> None:
     gb = EnergyGrid(1e2, 1e7, 188)
     p = Propagator(gb, d_eff_mpc=14.0, m_lightest=0.034)
     eta = 1e15
-    ref = brute_force(p.masses, p.U, p.weights, 3.15, eta * p.n0 * p.d_cm, gb.edges)
+    ref = brute_force_ratio(p.masses, p.U, p.weights, 3.15, eta * p.n0 * p.d_cm, gb.edges,
+                            nsteps=200)
     r = p.solve(eta, 3.15).ratio_mass.T
     for thr in (0.5, 0.1):
         ok = r > thr

@@ -9,8 +9,8 @@ from bayesnu.errors import InputError
 from bayesnu.transport import Cosmology, EnergyGrid, Propagator, SecretInteraction, sigma_matrix
 from bayesnu.transport.cosmology import sfr_yuksel2008
 from bayesnu.transport.operator import build_operator, power_law_bin_average
+from bayesnu.transport.reference import brute_force_ratio
 from bayesnu.transport.solvers import implicit_solve, population_weights, redshift_propagate
-from bayesnu.transport.xsec import sm_kernel_coefficients
 
 try:  # a loaded machine thrashes with multi-threaded BLAS on these small matrices
     from threadpoolctl import threadpool_limits
@@ -86,54 +86,13 @@ def test_bin_convergence_away_from_resonances():
     assert np.max(np.abs(r1.ratio_mass[ok] / ratio2[ok] - 1)) < 0.01
 
 
-def _brute_force(masses, U, w0, gamma, tau, edges, sub=4, nsteps=100):
-    """Independent reference: point values on a fine log grid (``sub`` intervals per bin),
-    regeneration integral by the trapezoid rule in ln E', classical RK4 in tau, Simpson
-    bin averages. Uses only the pointwise cross sections."""
-    nb = edges.size - 1
-    E = np.geomspace(edges[0], edges[-1], nb * sub + 1)
-    M = E.size
-    lam = sigma_matrix(E, masses, U).sum(axis=1).T
-    C = sm_kernel_coefficients(masses)
-    h = np.log(E[1] / E[0])
-    X = E[:, None] / E[None, :]
-    wt = h * E[None, :] * np.triu(np.ones((M, M)))
-    wt[np.arange(M), np.arange(M)] *= 0.5
-    wt[:, -1] *= 0.5
-    wt[-1, -1] = 0.0
-    P = np.stack([np.ones_like(X), X, X**2], axis=-1) * wt[..., None]
-    G = np.einsum("kmp,jip->kimj", P, C).reshape(3 * M, 3 * M)
-    L = lam.reshape(-1)
-    x = ((E**-gamma)[:, None] * w0[None]).reshape(-1)
-    x0 = x.copy()
-    dt = tau / nsteps
-
-    def f(y):
-        return -L * y + G @ y
-
-    for _ in range(nsteps):
-        k1 = f(x)
-        k2 = f(x + dt / 2 * k1)
-        k3 = f(x + dt / 2 * k2)
-        k4 = f(x + dt * k3)
-        x = x + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-    ws = np.array([1.0, 4.0, 2.0, 4.0, 1.0])
-
-    def binavg(y):
-        y = y.reshape(M, 3)
-        return np.array([(ws[:, None] * y[n * sub:n * sub + 5] * E[n * sub:n * sub + 5, None]).sum(0)
-                         for n in range(nb)])
-
-    return binavg(x) / binavg(x0)
-
-
 def test_sm_matches_brute_force():
     errs = []
     with _one_thread():
         for nb in (40, 80):
             p = Propagator(EnergyGrid(1e2, 1e6, nb), d_eff_mpc=14.0)
             eta = 3e15
-            ref = _brute_force(p.masses, p.U, p.weights, 2.5, eta * p.n0 * p.d_cm, p.grid.edges)
+            ref = brute_force_ratio(p.masses, p.U, p.weights, 2.5, eta * p.n0 * p.d_cm, p.grid.edges)
             r = p.solve(eta, 2.5).ratio_mass.T
             ok = r > 0.1
             errs.append(np.max(np.abs(r[ok] / ref[ok] - 1)))
