@@ -31,7 +31,7 @@ from bayesnu.data.core import EventSample
 from bayesnu.errors import InputError
 
 __all__ = ["ScanResult", "scan_pixels", "scan_sky", "write_scan", "hottest_spots",
-           "NORTH_SOUTH_SPLIT_DEG"]
+           "sky_scramble_trials", "scan_pvalues", "NORTH_SOUTH_SPLIT_DEG"]
 
 NORTH_SOUTH_SPLIT_DEG = -5.0
 FIELDS = ("ts", "ns", "gamma", "t0", "sigma_t")
@@ -108,8 +108,16 @@ class ScanResult:
 
 
 def hottest_spots(nside: int, maps: dict[str, np.ndarray], pixels: np.ndarray,
-                  pvalue_map: np.ndarray | None = None) -> dict[str, dict[str, float] | None]:
-    """Hottest pixel of the North (dec > -5 deg) and South: largest TS or smallest p-value."""
+                  pvalue_map: np.ndarray | None = None,
+                  extrapolated_map: np.ndarray | None = None
+                  ) -> dict[str, dict[str, float] | None]:
+    """Hottest pixel of the North (dec > -5 deg) and South: largest TS or smallest p-value.
+
+    With ``pvalue_map`` (full HEALPix map of local p-values) the pixel with the
+    smallest finite p-value wins (ties broken by the largest TS) and its
+    ``p_local`` is reported; ``extrapolated_map`` (boolean map) adds
+    ``p_local_extrapolated``.
+    """
     import healpy as hp
 
     theta, phi = hp.pix2ang(nside, pixels)
@@ -120,19 +128,20 @@ def hottest_spots(nside: int, maps: dict[str, np.ndarray], pixels: np.ndarray,
         if px.size == 0:
             out[hemi] = None
             continue
+        ts = np.where(np.isfinite(maps["ts"][px]), maps["ts"][px], -np.inf)
         if pvalue_map is not None:
-            # smallest p-value; ties (p-values saturate at 1/(n+1)) broken by the largest TS
+            # smallest p-value; ties (empirical p-values saturate) broken by the largest TS
             key = np.where(np.isfinite(pvalue_map[px]), pvalue_map[px], np.inf)
-            ts = np.where(np.isfinite(maps["ts"][px]), maps["ts"][px], -np.inf)
             j = int(np.lexsort((-ts, key))[0])
         else:
-            key = np.where(np.isfinite(maps["ts"][px]), maps["ts"][px], -np.inf)
-            j = int(np.argmax(key))
+            j = int(np.argmax(ts))
         p = int(px[j])
         h = {"pixel": p, "ra": float(np.degrees(phi[sel][j])), "dec": float(dec[sel][j])}
         h.update({f: float(maps[f][p]) for f in FIELDS})
         if pvalue_map is not None:
             h["p_local"] = float(pvalue_map[p])
+            if extrapolated_map is not None:
+                h["p_local_extrapolated"] = bool(extrapolated_map[p])
         out[hemi] = h
     return out
 
@@ -250,34 +259,126 @@ def write_scan(res: ScanResult, out_dir: str | os.PathLike, title: str | None = 
 
 
 def sky_scramble_trials(rng: np.random.Generator, n: int, sample: EventSample, nside: int,
-                        trials_dir: str, pdf: str = "gauss", n_bands: int = 81,
-                        pole_exclusion_deg: float = 10.0) -> dict[str, np.ndarray]:
-    """Campaign chunk: ``n`` RA- and time-scrambled full-sky scans, hottest local p per hemisphere.
+                        pdf: str = "gauss", pole_exclusion_deg: float = 10.0,
+                        seed_threshold: float = 1.0, sigma_min: float | None = None
+                        ) -> dict[str, np.ndarray]:
+    """Campaign chunk: ``n`` RA- and time-scrambled full-sky scans, full TS maps kept.
 
-    Local p-values come from the band ensembles in ``trials_dir`` (``flare
-    trials`` output). The distribution of the returned ``p_north`` / ``p_south``
-    gives the global p-values (:func:`bayesnu.inference.pvalues.global_pvalue`).
+    Every event's RA is drawn uniformly in the footprint and its time from the
+    uptime, then :func:`scan_sky` fits every pixel (serially, in this process).
+
+    Returns
+    -------
+    dict
+        ``ts`` (n, n_pix) float32: TS of the scanned pixels of each sky;
+        ``pixels`` (n, n_pix) int32: their HEALPix (RING) indices (the same in
+        every row); ``nside`` (n,); ``ts_north`` / ``ts_south`` (n,): the
+        hemisphere's largest TS. Pooled band ensembles and global p-values are
+        built from these afterwards (:func:`scan_pvalues`).
     """
-    import healpy as hp
-
-    from bayesnu.flare.trials import dec_band_edges
-    from bayesnu.inference.pvalues import BandEnsembles
-
-    ens = BandEnsembles.from_campaigns(trials_dir, dec_band_edges(n_bands))
     fp = sample.footprint
-    out = {k: np.empty(n) for k in ("p_north", "p_south", "ts_north", "ts_south")}
+    out: dict[str, np.ndarray] = {"nside": np.full(n, nside, dtype=np.int32),
+                                  "ts_north": np.full(n, np.nan), "ts_south": np.full(n, np.nan)}
+    rows_ts, rows_pix = [], []
     for i in range(n):
         ra_s = rng.uniform(max(fp.ra_min, 0.0), min(fp.ra_max, 360.0), sample.size)
         t_s = sample.uptime.sample(rng, sample.size)
         res = scan_sky(sample, nside=nside, pdf=pdf, pole_exclusion_deg=pole_exclusion_deg,
+                       seed_threshold=seed_threshold, sigma_min=sigma_min,
                        ra_events=ra_s, time_events=t_s)
-        theta, _ = hp.pix2ang(nside, res.pixels)
-        dec = 90.0 - np.degrees(theta)
-        p = ens.pvalues(res.maps["ts"][res.pixels], dec)
-        for hemi, sel in (("north", dec > NORTH_SOUTH_SPLIT_DEG),
-                          ("south", dec < NORTH_SOUTH_SPLIT_DEG)):
-            ps = np.where(np.isfinite(p[sel]), p[sel], np.inf)
-            j = int(np.argmin(ps)) if ps.size else -1
-            out[f"p_{hemi}"][i] = ps[j] if j >= 0 else np.nan
-            out[f"ts_{hemi}"][i] = res.maps["ts"][res.pixels][sel][j] if j >= 0 else np.nan
+        rows_ts.append(res.maps["ts"][res.pixels].astype(np.float32))
+        rows_pix.append(res.pixels.astype(np.int32))
+        for hemi, h in res.hottest.items():
+            if h is not None:
+                out[f"ts_{hemi}"][i] = h["ts"]
+    out["ts"] = np.stack(rows_ts)
+    out["pixels"] = np.stack(rows_pix)
     return out
+
+
+def scan_pvalues(res: ScanResult, sky_ts: np.ndarray | None = None,
+                 sky_pixels: np.ndarray | None = None, band=None, n_bands: int = 81,
+                 min_count: int = 20, tail_fraction: float = 0.05, min_tail: int = 50,
+                 progress: bool = False) -> dict[str, Any]:
+    """Local p-value map, hottest spots by p-value and global p-values of a scan.
+
+    Parameters
+    ----------
+    res : ScanResult
+        The observed scan; its ``pvalue_map`` and ``hottest`` are replaced.
+    sky_ts, sky_pixels : ndarray (K, n_pix), optional
+        Scrambled-sky TS maps and pixel indices (:func:`sky_scramble_trials`
+        campaign, ``load_campaign(dir).data["ts"]`` / ``["pixels"]``). Their
+        pixels must be the observed scan's.
+    band : BandEnsembles, optional
+        Dedicated band trials (``bayesnu flare trials``).
+    n_bands : int
+        Declination bands (2 deg wide for 81 over [-80, 80] deg).
+    min_count, tail_fraction, min_tail :
+        Empirical range and exponential tail (:func:`bayesnu.inference.pvalues.tail_pvalue`).
+
+    Returns
+    -------
+    dict
+        ``hemispheres``: per hemisphere the hottest pixel (ra, dec, ts, ns,
+        gamma, t0, sigma_t, p_local, p_local_extrapolated, n_band_trials,
+        n_ensemble and, with K >= 2 skies, p_global_empirical, p_global_neff,
+        p_global_neff_interval, n_eff, n_eff_interval, neff_ks_pvalue,
+        n_scrambled_skies); ``p_scrambled_min``: the leave-one-sky-out
+        hemisphere minima of the skies; ``extrapolated_map``; ``ensembles``.
+    """
+    import healpy as hp
+
+    from bayesnu.flare.trials import dec_band_edges
+    from bayesnu.inference.pvalues import PooledEnsembles, global_pvalues, pvalue_to_sigma
+
+    edges = dec_band_edges(n_bands)
+    theta, _ = hp.pix2ang(res.nside, res.pixels)
+    dec = 90.0 - np.degrees(theta)
+    k_sky = 0
+    if sky_ts is not None:
+        sky_ts = np.asarray(sky_ts, dtype=np.float64)
+        sky_pixels = np.asarray(sky_pixels)
+        if sky_ts.ndim != 2 or sky_pixels.shape != sky_ts.shape:
+            raise InputError("scrambled-sky TS maps must be (n_skies, n_pixels) with matching "
+                             "pixel indices", column="ts")
+        if sky_ts.shape[0] and not (np.all(sky_pixels == sky_pixels[0])
+                                    and np.array_equal(sky_pixels[0], res.pixels)):
+            raise InputError("scrambled skies were scanned on other pixels than the observed "
+                             "scan (nside, footprint or pole exclusion differ)", column="pixels")
+        k_sky = sky_ts.shape[0]
+    if band is None and k_sky == 0:
+        raise InputError("local p-values need band trials (--trials) or scrambled skies "
+                         "(--scrambles)", column="trials")
+    ens = PooledEnsembles.build(edges, band, sky_ts if k_sky else None, dec if k_sky else None,
+                                min_count=min_count, tail_fraction=tail_fraction,
+                                min_tail=min_tail)
+    p, extra, _ = ens.pvalues(res.maps["ts"][res.pixels], dec)
+    npix = hp.nside2npix(res.nside)
+    pmap = np.full(npix, np.nan)
+    pmap[res.pixels] = p
+    emap = np.zeros(npix, dtype=bool)
+    emap[res.pixels] = extra
+    res.pvalue_map = pmap
+    res.hottest = hottest_spots(res.nside, res.maps, res.pixels, pmap, emap)
+    minima = ens.sky_minima(progress=progress) if k_sky >= 2 else None
+    for hemi, h in res.hottest.items():
+        if not h:
+            continue
+        b = int(ens.band_of(np.array(h["dec"])))
+        h["n_band_trials"] = ens.n_band_trials(b)
+        h["n_ensemble"] = ens.n_ensemble(b)
+        h["n_scrambled_skies"] = k_sky
+        if not np.isfinite(h["p_local"]):
+            continue
+        h["p_local_sigma"] = float(pvalue_to_sigma(h["p_local"]))
+        if minima is not None and np.any(np.isfinite(minima[hemi])):
+            g = global_pvalues(h["p_local"], minima[hemi])
+            h.update(g)
+            h["p_global_sigma"] = float(pvalue_to_sigma(g["p_global_neff"]))
+    return {"hemispheres": res.hottest,
+            "p_scrambled_min": ({k: v.tolist() for k, v in minima.items()}
+                                if minima is not None else None),
+            "n_pixels_without_ensemble": int(np.sum(~np.isfinite(p))),
+            "n_pixels_extrapolated": int(np.sum(extra)),
+            "extrapolated_map": emap, "ensembles": ens}
