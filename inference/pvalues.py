@@ -408,7 +408,13 @@ class PooledEnsembles:
             raise InputError(f"{len(self.band_ts)} band ensembles for {nb} bands", column="ts")
         self.band_ts = [np.asarray(t, dtype=np.float64)[np.isfinite(t)] for t in self.band_ts]
         self.sky_dec = np.asarray(self.sky_dec, dtype=np.float64).ravel()
-        self.sky_ts = np.asarray(self.sky_ts, dtype=np.float64).reshape(-1, self.sky_dec.size)
+        sky = np.asarray(self.sky_ts, dtype=np.float64)
+        if sky.size == 0:
+            sky = np.empty((0, self.sky_dec.size))
+        if sky.ndim != 2 or sky.shape[1] != self.sky_dec.size:
+            raise InputError(f"scrambled-sky TS maps of shape {sky.shape} for "
+                             f"{self.sky_dec.size} pixel declinations", column="ts")
+        self.sky_ts = sky
         band = _band_of(self.edges, self.sky_dec)
         self._cols = [np.flatnonzero(band == b) for b in range(nb)]
 
