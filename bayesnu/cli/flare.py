@@ -68,6 +68,8 @@ def _cmd_scan(args: argparse.Namespace) -> dict[str, Any]:
     import json
     from pathlib import Path
 
+    import numpy as np
+
     from bayesnu.flare.analysis import load_data
     from bayesnu.flare.scan import scan_sky, write_scan
 
@@ -141,10 +143,11 @@ def _cmd_scan(args: argparse.Namespace) -> dict[str, Any]:
                 files["global_png"] = plot_global_pvalues(
                     panels, Path(args.out) / "flare_scan_global_p.png",
                     title=f"{sample.name}, nside {args.nside}: hottest p of scrambled skies")
+        extra["p_scrambled_min"] = pv["p_scrambled_min"]
         pjs = Path(args.out) / "pvalues.json"
-        pjs.write_text(json.dumps(to_jsonable({"hottest": res.hottest,
-                                               "p_scrambled_min": pv["p_scrambled_min"],
-                                               **extra}), indent=2))
+        ext = np.flatnonzero(pv["extrapolated_map"])
+        pjs.write_text(json.dumps(to_jsonable({"nside": args.nside, "hottest": res.hottest,
+                                               "extrapolated_pixels": ext, **extra}), indent=2))
         files["pvalues_json"] = str(pjs)
     files.update(write_scan(res, args.out))
     out = {"nside": args.nside, "sample": sample.name, "n_pixels_fitted": int(res.n_fitted),
@@ -170,6 +173,9 @@ def _cmd_scan(args: argparse.Namespace) -> dict[str, Any]:
                          f"(N_eff {h['n_eff']:.3g} [{nlo:.3g}, {nhi:.3g}], KS p "
                          f"{h['neff_ks_pvalue']:.2f}); empirical {h['p_global_empirical']:.3g} "
                          f"from {h['n_scrambled_skies']} skies")
+    if args.scrambles == 1:
+        out["note"] = "global p-values need at least 2 scrambled skies"
+        lines.append(f"  {out['note']}")
     lines.append(f"  maps and plots in {args.out}")
     out["_text"] = "\n".join(lines)
     return out
