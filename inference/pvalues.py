@@ -556,7 +556,7 @@ def plot_global_pvalues(panels: dict[str, dict[str, Any]], path: str | os.PathLi
         ax.set_xlabel("hottest local p-value of the hemisphere")
         ax.set_ylabel("P(min p <= x)")
         ax.set_title(hemi)
-        ax.legend(fontsize=8, loc="upper left")
+        ax.legend(fontsize=8, loc="lower right")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
