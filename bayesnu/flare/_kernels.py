@@ -45,7 +45,13 @@ def _newton_row(x, m, no, N, max_iter=60, tol=1e-8):  # pragma: no cover - jit
     if g0 <= 0.0:
         return 0.0, 0.0
     lo = 0.0
-    ns = min(max(nbig, 1.0), 0.5 * hi)
+    # start from the Newton step at ns = 0 (close to the root for small ns/N)
+    h0 = no
+    for k in range(m):
+        h0 += (x[k] - 1.0) ** 2
+    ns = g0 * N * N / h0 if h0 > 0.0 else max(nbig, 1.0)
+    if not (ns > 0.0 and ns < hi):
+        ns = min(max(nbig, 1.0), 0.5 * hi)
     for _ in range(max_iter):
         g = -no / (N - ns)
         h = -no / (N - ns) ** 2
@@ -97,7 +103,12 @@ def _newton_split(x, m, no, s1, s2, ms, N, max_iter=60, tol=1e-8):  # pragma: no
     if g0 <= 0.0:
         return 0.0, 0.0
     lo = 0.0
-    ns = min(max(nbig, 1.0), 0.5 * hi)
+    h0 = no + s2
+    for k in range(m):
+        h0 += (x[k] - 1.0) ** 2
+    ns = g0 * N * N / h0 if h0 > 0.0 else max(nbig, 1.0)
+    if not (ns > 0.0 and ns < hi):
+        ns = min(max(nbig, 1.0), 0.5 * hi)
     for _ in range(max_iter):
         a = ns / N
         g = -no / (N - ns) + (s1 - a * s2) / N

@@ -33,8 +33,9 @@ Search strategy (the T0 likelihood is multimodal):
    consecutive seeds (``T0`` = mean, ``sigma_t`` = standard deviation);
 3. every candidate is ranked by its TS with ``ns`` profiled (vectorised Newton)
    at a few fixed spectral indices;
-4. the best ``n_local`` distinct candidates are refined by bounded L-BFGS-B on
-   ``(ns, gamma, T0, log10 sigma_t)`` with the analytic gradient.
+4. the best ``n_local`` distinct candidates are refined by a compiled projected
+   BFGS on ``(gamma, T0, log10 sigma_t)`` with ns profiled and the analytic
+   gradient (:mod:`bayesnu.flare._refine`); the best is re-evaluated exactly.
 
 The box variant profiles the edges over pairs of seed times (the likelihood is
 piecewise constant in the edges between events) and fits ``ns`` and ``gamma``
@@ -112,8 +113,7 @@ class FlareData:
         if self.index is None:
             self.index = np.arange(n)
         if self.gamma_grid.size >= 2:
-            self._spline = CubicSpline(self.gamma_grid, self.log_sob_energy, axis=0,
-                                       bc_type="natural")
+            self._spline = cardinal_spline(self.gamma_grid)
 
     @property
     def n(self) -> int:
@@ -138,14 +138,17 @@ class FlareData:
         return float(np.sum(self.intervals[:, 1] - self.intervals[:, 0]))
 
     def log_sob_energy_at(self, gamma: float, grad: bool = False):
-        """log energy S/B at ``gamma`` (cubic spline in gamma, continuous derivative)."""
+        """log energy S/B at ``gamma`` (natural cubic spline in gamma, continuous derivative)."""
         if self._spline is None:
             e = self.log_sob_energy[0]
             return (e, np.zeros_like(e)) if grad else e
+        from bayesnu.flare._refine import spline_weights
+
         g = float(np.clip(gamma, self.gamma_grid[0], self.gamma_grid[-1]))
-        v = self._spline(g)
+        w, dw = spline_weights(g, self.gamma_grid, self._spline)
+        v = w @ self.log_sob_energy
         if grad:
-            return v, self._spline(g, 1)
+            return v, dw @ self.log_sob_energy
         return v
 
     def log_sob_se(self, gamma: float) -> np.ndarray:
@@ -197,6 +200,25 @@ class FlareFit:
             d["weights"] = {int(i): float(w) for i, w in zip(self.weight_index, self.weights)
                             if w > 1e-3}
         return d
+
+
+_CARDINAL: dict[tuple, np.ndarray] = {}
+
+
+def cardinal_spline(knots: np.ndarray) -> np.ndarray:
+    """Polynomial coefficients ``(4, n_knots - 1, n_knots)`` of the natural cubic
+    splines through the unit vectors on ``knots`` (cached per knot set).
+
+    The natural cubic spline through values ``y_j`` is ``sum_j y_j B_j(gamma)``;
+    :func:`bayesnu.flare._refine.spline_weights` evaluates the ``B_j``.
+    """
+    key = tuple(np.round(np.asarray(knots, dtype=np.float64), 12))
+    c = _CARDINAL.get(key)
+    if c is None:
+        k = np.asarray(knots, dtype=np.float64)
+        c = np.ascontiguousarray(CubicSpline(k, np.eye(k.size), axis=0, bc_type="natural").c)
+        _CARDINAL[key] = c
+    return c
 
 
 def ts_penalty(duration, tmin: float, tmax: float):
@@ -340,8 +362,10 @@ def profile_ns_segments(x: np.ndarray, row: np.ndarray, n_rows: int, n_other: np
 
 
 def _candidates(ts_seed: np.ndarray, sigma_min: float, sigma_max: float,
-                max_run: int = 4) -> tuple[np.ndarray, np.ndarray]:
-    """Multi-scale candidate flares (T0, sigma_t) from seed event times."""
+                max_run: int = 4, span: tuple[float, float] | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Multi-scale candidate flares (T0, sigma_t) from seed event times, plus a grid of
+    wide flares over ``span`` (first and last live time) if given."""
     t = np.sort(ts_seed)
     s = t.size
     t0s = [t]
@@ -360,7 +384,22 @@ def _candidates(ts_seed: np.ndarray, sigma_min: float, sigma_max: float,
         sig.append(win.std(axis=1))
     t0 = np.concatenate(t0s)
     sg = np.clip(np.concatenate(sig), sigma_min, sigma_max)
-    # a short candidate around every seed at a few widths helps single-event clusters
+    if span is not None:
+        # wide flares need not be centred on seeds (e.g. a flare rising at the end of
+        # the live time): above span/64 the candidates are a grid instead, widths
+        # span/64 * 2^j and centres one width apart, the live-time ends included
+        lo_t, hi_t = span
+        wmin = (hi_t - lo_t) / 64.0
+        keep = sg <= wmin
+        t0s, sig = [t0[keep]], [sg[keep]]
+        w = wmin
+        while w <= max(sigma_max, wmin):
+            c = np.linspace(lo_t, hi_t, int(np.ceil((hi_t - lo_t) / w)) + 1)
+            t0s.append(c)
+            sig.append(np.full(c.size, w))
+            w *= 2.0
+        t0 = np.concatenate(t0s)
+        sg = np.clip(np.concatenate(sig), sigma_min, sigma_max)
     return t0, sg
 
 
@@ -396,28 +435,30 @@ def _rank_gauss(fd: FlareData, t0: np.ndarray, sg: np.ndarray, gammas, core: np.
     return best_ts, best_ns, best_g
 
 
-def _local_gauss(fd: FlareData, ns0, g0, t00, s00, sigma_min, sigma_max):
-    T = fd.tmax - fd.tmin
-    ln10 = np.log(10.0)
+def _local_gauss(fd: FlareData, g0: float, t00: float, s00: float, sigma_min: float,
+                 sigma_max: float, exact: bool = False) -> tuple[float, float, float, float, float]:
+    """Refine one candidate: compiled projected BFGS on (gamma, T0, log10 sigma_t) with ns
+    profiled (:func:`bayesnu.flare._refine.refine_gauss`). Returns ns, gamma, T0, sigma_t
+    and the TS. Unless ``exact``, the uptime mass of wide flares comes from the
+    gap-bridging ladder (the caller polishes the best optimum with ``exact=True``)."""
+    from bayesnu.flare._refine import refine_gauss
 
-    def f(p):
-        ns, g, t0, ls = p
-        s = 10.0**ls
-        llr, gr = flare_loglr(fd, ns, g, t0, s, grad=True)
-        if not np.isfinite(llr):
-            return 1e30, np.zeros(4)
-        val = -(llr - np.log(T / s))
-        grad = -np.array([gr[0], gr[1], gr[2], gr[3] * s * ln10 + ln10])
-        return val, grad
-
-    bounds = [(0.0, max(fd.n * 1.0, 1.0)), GAMMA_BOUNDS, (fd.tmin, fd.tmax),
-              (np.log10(sigma_min), np.log10(sigma_max))]
-    p0 = np.array([min(max(ns0, 0.5), bounds[0][1]), np.clip(g0, 1.0, 4.0),
-                   np.clip(t00, fd.tmin, fd.tmax), np.log10(np.clip(s00, sigma_min, sigma_max))])
-    res = minimize(f, p0, jac=True, method="L-BFGS-B", bounds=bounds,
-                   options={"maxiter": 300, "ftol": 1e-12, "gtol": 1e-8})
-    ns, g, t0, ls = res.x
-    return ns, g, t0, 10.0**ls, -2.0 * res.fun, bool(res.success or res.status == 2)
+    if fd.unorm is None:
+        fd.unorm = UptimeNorm(fd.intervals)
+    edges, ptr, gaps = fd.unorm.flat
+    if fd._spline is None:  # one tabulated gamma: constant in gamma
+        knots, coef = np.array(GAMMA_BOUNDS), cardinal_spline(np.array(GAMMA_BOUNDS))
+        etab = np.ascontiguousarray(np.vstack([fd.log_sob_energy[0]] * 2))
+    else:
+        knots, coef, etab = fd.gamma_grid, fd._spline, np.ascontiguousarray(fd.log_sob_energy)
+    lo = np.array([GAMMA_BOUNDS[0], fd.tmin, np.log10(sigma_min)])
+    hi = np.array([GAMMA_BOUNDS[1], fd.tmax, np.log10(sigma_max)])
+    ns, g, t0, s, ts, _ = refine_gauss(
+        float(np.clip(g0, *GAMMA_BOUNDS)), float(np.clip(t00, fd.tmin, fd.tmax)),
+        float(np.clip(s00, sigma_min, sigma_max)), lo, hi, fd.t, fd.log_sob_space, etab,
+        knots, coef, edges, ptr, gaps, float(fd.n_total), fd.livetime, fd.tmax - fd.tmin,
+        200, 1e-6, 1e-11, np.inf if exact else 100.0)  # positional: numba's fast dispatch
+    return ns, g, t0, s, ts
 
 
 def _event_weights(x: np.ndarray, ns: float, n_total: int) -> np.ndarray:
@@ -494,7 +535,7 @@ def fit_flare(fd: FlareData, pdf: str = "gauss", seed_threshold: float = 1.0,
         return _fit_box(fd, fd.t[idx_seed], core, rank_gammas, null, keep_candidates)
 
     t0c, sgc = _candidates(fd.t[idx_seed], max(sigma_min, 1e-6 * live) if sigma_min < 1e-6
-                           else sigma_min, sigma_max)
+                           else sigma_min, sigma_max, span=(fd.tmin, fd.tmax))
     # single-seed candidates with tiny sigma: keep the true bound for them
     ts_c, ns_c, g_c = _rank_gauss(fd, t0c, sgc, rank_gammas, core)
     order = np.argsort(ts_c)[::-1]
@@ -505,25 +546,46 @@ def fit_flare(fd: FlareData, pdf: str = "gauss", seed_threshold: float = 1.0,
         if all(abs(t0c[j] - t0c[k]) > 0.5 * max(sgc[j], sgc[k]) or
                abs(np.log(sgc[j] / sgc[k])) > 0.7 for k in picked):
             picked.append(int(j))
+    # and the best of each width class (short / medium / long against the live time),
+    # so that a few strong wide candidates cannot crowd out every short flare
+    wclass = np.digitize(sgc, [live / 300.0, live / 30.0])
+    for c in range(3):
+        inc = np.flatnonzero((wclass[order] == c) & np.isfinite(ts_c[order]))
+        if inc.size and int(order[inc[0]]) not in picked:
+            picked.append(int(order[inc[0]]))
+    # refine the picked candidates; rank the optima by their exact TS (exact uptime
+    # mass, ns re-profiled)
+    from bayesnu.flare._kernels import _newton_row
+
+    def exact_ts(ns, g, t0, s):
+        if not ns > 0:
+            return None
+        with np.errstate(divide="ignore"):
+            lt = gauss_logsob_grid(fd.t, np.array([t0]), np.array([s]), fd.intervals)[0]
+        if not np.all(np.isfinite(lt)):  # no live time under the flare: no support
+            return None
+        x = np.exp(np.minimum(fd.log_sob_space + fd.log_sob_energy_at(g) + lt, 700.0))
+        ns, llr = _newton_row(x, fd.n, float(fd.n_total - fd.n), float(fd.n_total), 60, 1e-10)
+        ts = 2.0 * llr + float(ts_penalty(s, fd.tmin, fd.tmax))
+        return (ns, g, t0, s, ts, llr, x) if np.isfinite(ts) and ns > 0 else None
+
     best = None
     for j in picked:
-        r = _local_gauss(fd, ns_c[j], g_c[j], t0c[j], sgc[j], sigma_min, sigma_max)
-        if best is None or r[4] > best[4]:
+        r = exact_ts(*_local_gauss(fd, g_c[j], t0c[j], sgc[j], sigma_min, sigma_max)[:4])
+        if r is not None and (best is None or r[4] > best[4]):
             best = r
-    ns, g, t0, s, ts, ok = best
-    if ts <= null.ts or ns <= 0:
+    if best is not None:  # polish the best optimum with the exact uptime mass
+        r = exact_ts(*_local_gauss(fd, best[1], best[2], best[3], sigma_min, sigma_max,
+                                   exact=True)[:4])
+        if r is not None and r[4] > best[4]:
+            best = r
+    if best is None or not best[4] > null.ts:
         null.n_candidates = int(t0c.size)
         return null
-    llr = flare_loglr(fd, ns, g, t0, s)
-    if not np.isfinite(llr):
-        null.n_candidates = int(t0c.size)
-        return null
-    le = fd.log_sob_energy_at(g)
-    lt = gauss_logsob_grid(fd.t, np.array([t0]), np.array([s]), fd.intervals)[0]
-    x = np.exp(np.minimum(fd.log_sob_space + le + lt, 700.0))
+    ns, g, t0, s, ts, llr, x = best
     fit = FlareFit(ns=float(ns), gamma=float(g), t0=float(t0), sigma_t=float(s), ts=float(ts),
                    loglr=float(llr), pdf="gauss", n_roi=fd.n, n_seeds=int(idx_seed.size),
-                   n_candidates=int(t0c.size), success=ok,
+                   n_candidates=int(t0c.size), success=True,
                    weights=_event_weights(x, ns, fd.n_total), weight_index=fd.index)
     if keep_candidates:
         fit.candidates = [{"t0": float(t0c[j]), "sigma_t": float(sgc[j]), "ts": float(ts_c[j]),

@@ -296,6 +296,7 @@ class UptimeNorm:
         self.window = window
         self.gap_ratio = gap_ratio
         self.max_edges = max_edges
+        self._flat = None
         self.levels = []
         gap = 0.0
         iv = np.asarray(intervals, dtype=np.float64)
@@ -309,36 +310,23 @@ class UptimeNorm:
             gap = 1e-3 if gap == 0.0 else gap * 4.0
 
     def __call__(self, t0: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+        from bayesnu.flare._refine import unorm_many
+
         t0 = np.atleast_1d(np.asarray(t0, dtype=np.float64))
         sigma = np.atleast_1d(np.asarray(sigma, dtype=np.float64))
-        out = np.empty(t0.size)
-        # level per candidate: the finest whose edges within the window are few enough,
-        # but never bridging gaps longer than sigma / gap_ratio
-        todo = np.ones(t0.size, dtype=bool)
-        for li, (gap, m, edges, signs) in enumerate(self.levels):
-            if not np.any(todo):
-                break
-            last = li == len(self.levels) - 1
-            ok_gap = gap <= sigma / self.gap_ratio
-            lo = np.searchsorted(edges, t0 - self.window * sigma, side="left")
-            hi = np.searchsorted(edges, t0 + self.window * sigma, side="right")
-            nxt_ok = (self.levels[li + 1][0] <= sigma / self.gap_ratio) if not last else \
-                np.zeros(t0.size, dtype=bool)
-            use = todo & (ok_gap | (li == 0)) & ((hi - lo <= self.max_edges) | ~nxt_ok | last)
-            if not np.any(use):
-                continue
-            idx = np.flatnonzero(use)
-            ln = hi[idx] - lo[idx]
-            row = np.repeat(np.arange(idx.size), ln)
-            start = np.repeat(np.cumsum(ln) - ln, ln)
-            e_idx = np.arange(int(ln.sum())) - start + np.repeat(lo[idx], ln)
-            z = (edges[e_idx] - t0[idx][row]) / sigma[idx][row]
-            s = signs[e_idx]
-            term = np.where(z < 0, s * ndtr(z), -s * ndtr(-z))
-            inside = _inside(m, t0[idx]).astype(np.float64)
-            out[idx] = np.bincount(row, term, minlength=idx.size) + inside
-            todo[idx] = False
-        return np.maximum(out, 1e-300)
+        t0, sigma = np.broadcast_arrays(t0, sigma)
+        return unorm_many(np.ascontiguousarray(t0.ravel()), np.ascontiguousarray(sigma.ravel()),
+                          *self.flat, self.window, self.gap_ratio, self.max_edges)
+
+    @property
+    def flat(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The ladder as ``(edges, ptr, gaps)`` arrays for the compiled kernels."""
+        if self._flat is None:
+            edges = np.concatenate([lv[2] for lv in self.levels])
+            ptr = np.concatenate([[0], np.cumsum([lv[2].size for lv in self.levels])])
+            gaps = np.array([lv[0] for lv in self.levels], dtype=np.float64)
+            self._flat = (np.ascontiguousarray(edges), ptr.astype(np.int64), gaps)
+        return self._flat
 
 
 # --------------------------------------------------------------------------
