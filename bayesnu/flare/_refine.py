@@ -189,7 +189,7 @@ def refine_gauss(gamma0, t00, sig0, lo, hi, t, lss, etab, knots, coef, edges, pt
     n_eval = 1
     yn = np.empty(3)
     fails = 0
-    for it in range(max_iter):
+    for _ in range(max_iter):
         # free variables: not pinned at a bound by the gradient
         pg = g.copy()
         for k in range(3):
