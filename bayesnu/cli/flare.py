@@ -71,7 +71,7 @@ def _cmd_scan(args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
 
     from bayesnu.flare.analysis import load_data
-    from bayesnu.flare.scan import scan_sky, write_scan
+    from bayesnu.flare.scan import cached_scan, kernel_fingerprint, write_scan
 
     if args.scrambles < 0:
         raise InputError(f"--scrambles must be >= 0, got {args.scrambles}", column="scrambles")
@@ -89,10 +89,12 @@ def _cmd_scan(args: argparse.Namespace) -> dict[str, Any]:
         if not any(t.size for t in band.ts):
             raise InputError("no band trials found (expected band_XX campaign folders)",
                              path=args.trials)
-    res = scan_sky(sample, nside=args.nside, pdf=args.pdf, seed_threshold=args.seed_threshold,
-                   sigma_min=args.sigma_min, progress=progress_enabled(args),
-                   n_workers=args.workers)
-    extra: dict[str, Any] = {}
+    key = {"data": ds.name, "sample": sample.name, "nside": args.nside, "pdf": args.pdf,
+           "seed_threshold": args.seed_threshold, "sigma_min": args.sigma_min}
+    res, reused = cached_scan(sample, args.out, key, nside=args.nside, pdf=args.pdf,
+                              seed_threshold=args.seed_threshold, sigma_min=args.sigma_min,
+                              progress=progress_enabled(args), n_workers=args.workers)
+    extra: dict[str, Any] = {"observed_scan_reused": reused}
     files: dict[str, str] = {}
     if band is not None or args.scrambles:
         from bayesnu.flare.scan import scan_pvalues
@@ -106,7 +108,8 @@ def _cmd_scan(args: argparse.Namespace) -> dict[str, Any]:
             sched = args.scheduler or ("serial" if args.workers <= 1 else "local")
             meta = {"content": "scrambled-sky TS maps", "data": ds.name, "sample": sample.name,
                     "nside": args.nside, "pdf": args.pdf, "pole_exclusion_deg": 10.0,
-                    "seed_threshold": args.seed_threshold, "sigma_min": args.sigma_min}
+                    "seed_threshold": args.seed_threshold, "sigma_min": args.sigma_min,
+                    "flare_code": kernel_fingerprint()}
             camp = run_campaign(sky_scramble_trials, args.scrambles, Path(args.out) / "scrambles",
                                 seed=seed, chunk_size=1,
                                 args=(sample, args.nside, args.pdf, 10.0, args.seed_threshold,

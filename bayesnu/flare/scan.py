@@ -31,7 +31,8 @@ from bayesnu.data.core import EventSample
 from bayesnu.errors import InputError
 
 __all__ = ["ScanResult", "scan_pixels", "scan_sky", "write_scan", "hottest_spots",
-           "sky_scramble_trials", "scan_pvalues", "NORTH_SOUTH_SPLIT_DEG"]
+           "sky_scramble_trials", "scan_pvalues", "cached_scan", "kernel_fingerprint",
+           "sample_fingerprint", "NORTH_SOUTH_SPLIT_DEG"]
 
 NORTH_SOUTH_SPLIT_DEG = -5.0
 FIELDS = ("ts", "ns", "gamma", "t0", "sigma_t")
@@ -382,3 +383,71 @@ def scan_pvalues(res: ScanResult, sky_ts: np.ndarray | None = None,
             "n_pixels_without_ensemble": int(np.sum(~np.isfinite(p))),
             "n_pixels_extrapolated": int(np.sum(extra)),
             "extrapolated_map": emap, "ensembles": ens}
+
+
+#: modules whose code determines a flare fit (their hash keys cached scans and campaigns)
+_KERNEL_MODULES = ("search", "_refine", "_kernels", "roi", "temporal", "scan")
+
+
+def kernel_fingerprint() -> str:
+    """Short hash of the flare-fit code: cached scans and scrambled skies computed by
+    other code are not reused."""
+    import hashlib
+
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for m in _KERNEL_MODULES:
+        h.update((here / f"{m}.py").read_bytes())
+    return h.hexdigest()[:16]
+
+
+def sample_fingerprint(sample: EventSample) -> str:
+    """Short hash of a sample's event columns and uptime."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for a in (sample.ra, sample.dec, sample.time, sample.log10e, sample.angerr):
+        h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
+    if sample.uptime is not None:
+        h.update(np.ascontiguousarray(sample.uptime.intervals, dtype=np.float64).tobytes())
+    return h.hexdigest()[:16]
+
+
+def cached_scan(sample: EventSample, out_dir: str | os.PathLike, key: dict[str, Any],
+                **scan_kwargs: Any) -> tuple[ScanResult, bool]:
+    """:func:`scan_sky` with its maps kept in ``out_dir/observed_scan.npz``.
+
+    The cache is reused only when ``key`` (the scan settings), the sample's
+    fingerprint and the flare-code fingerprint all match; otherwise the scan
+    runs and the cache is (atomically) replaced. Returns ``(result, reused)``.
+    """
+    import healpy as hp
+
+    out = Path(out_dir)
+    path = out / "observed_scan.npz"
+    full = json.dumps({**key, "sample_hash": sample_fingerprint(sample),
+                       "code": kernel_fingerprint()}, sort_keys=True, default=str)
+    if path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if str(z["key"]) == full:
+                    nside = int(z["nside"])
+                    maps = {f: np.full(hp.nside2npix(nside), np.nan) for f in FIELDS}
+                    pix = z["pixels"]
+                    for f in FIELDS:
+                        maps[f][pix] = z[f]
+                    res = ScanResult(nside=nside, maps=maps, pixels=pix,
+                                     seconds=float(z["seconds"]), sample=str(z["sample"]),
+                                     pdf=str(z["pdf"]), cpu_seconds=float(z["cpu_seconds"]))
+                    res.hottest = hottest_spots(nside, maps, pix)
+                    return res, True
+        except (OSError, KeyError, ValueError):
+            pass  # unreadable or old cache: rescan
+    res = scan_sky(sample, **scan_kwargs)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / "observed_scan.tmp.npz"
+    np.savez(tmp, key=np.array(full), nside=res.nside, pixels=res.pixels,
+             seconds=res.seconds, cpu_seconds=res.cpu_seconds, sample=np.array(res.sample),
+             pdf=np.array(res.pdf), **{f: res.maps[f][res.pixels] for f in FIELDS})
+    os.replace(tmp, path)
+    return res, False
