@@ -386,7 +386,7 @@ def scan_pvalues(res: ScanResult, sky_ts: np.ndarray | None = None,
 
 
 #: modules whose code determines a flare fit (their hash keys cached scans and campaigns)
-_KERNEL_MODULES = ("search", "_refine", "_kernels", "roi", "temporal", "scan")
+_KERNEL_MODULES = ("search", "_refine", "_kernels", "roi", "temporal")
 
 
 def kernel_fingerprint() -> str:
