@@ -252,7 +252,11 @@ def sample_flare(psm: PointSourceModel, fit=None, chains: int = 4, draws: int = 
     cands += [c for c in fit.candidates if "t0" in c]
     if mode is not None:
         psm = restrict_to_mode(psm, mode)
-        inside = [c for c in cands if _in_box(c, mode)]
+        # candidates inside the box, away from its T0 edges (a start on the edge of a
+        # truncated prior is far out in the unconstrained coordinates)
+        lo, hi = mode["t0"]
+        inner = (lo + 0.05 * (hi - lo), hi - 0.05 * (hi - lo))
+        inside = [c for c in cands if _in_box(c, mode) and inner[0] <= c["t0"] <= inner[1]]
         cands = inside or [dict(mode["start"])]
     starts = candidate_starts(psm, _distinct_candidates(cands, chains), chains)
     t0 = time.perf_counter()

@@ -2,9 +2,9 @@
 
 Runs on the bundled IceCube TXS 0506+056 data release (no download): Gaussian
 and box flare fits per sample with their TS, a local p-value from scrambled
-background trials, the TS profile in T0, a short NUTS posterior with its
-diagnostics and nautilus Bayes factors (flare vs background, flare vs steady
-source). Writes ``summary.txt``, ``summary.json`` and PNG plots into an output
+background trials, the TS profile in T0, nautilus Bayes factors (flare vs
+background, flare vs steady source) and a short NUTS posterior per flare mode
+with its diagnostics and the mode's posterior weight. Writes ``summary.txt``, ``summary.json`` and PNG plots into an output
 folder (``--out``, default ``bayesnu_demo_<UTC time>``). A few minutes on 2 cores;
 ``--quick`` skips the Bayesian part.
 """
@@ -22,7 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description=__doc__.splitlines()[0])
     p.add_argument("--out", default=None, help="output folder (default bayesnu_demo_<time>)")
     p.add_argument("--trials", type=int, default=200, help="background trials for the p-value")
-    p.add_argument("--draws", type=int, default=300, help="NUTS draws per chain")
+    p.add_argument("--draws", type=int, default=2000, help="NUTS draws per chain and flare mode")
+    p.add_argument("--tune", type=int, default=800, help="NUTS tuning steps per chain")
+    p.add_argument("--cores", type=int, default=2, help="processes for the NUTS chains")
     p.add_argument("--quick", action="store_true", help="frequentist part only")
     add_common(p)
     p.set_defaults(handler=run)
@@ -32,8 +34,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from bayesnu.errors import InputError
     from bayesnu.flare.demo import run_demo
 
-    if args.trials < 1 or args.draws < 10:
-        raise InputError("need --trials >= 1 and --draws >= 10", column="trials")
+    if args.trials < 1:
+        raise InputError("need --trials >= 1", column="trials")
+    if args.draws < 10 or args.tune < 10 or args.cores < 1:
+        raise InputError("need --draws >= 10, --tune >= 10 and --cores >= 1", column="draws")
     seed = 1 if args.seed is None else int(args.seed)
     return run_demo(args.out, seed=seed, n_trials=args.trials, draws=args.draws,
-                    tune=args.draws, bayes=not args.quick, progress=progress_enabled(args))
+                    tune=args.tune, cores=args.cores, bayes=not args.quick,
+                    progress=progress_enabled(args))

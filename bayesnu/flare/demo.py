@@ -6,9 +6,14 @@
 1. frequentist: Gaussian and box flare fits at the source in every sample
    (the flare is found in IC86b, 2012-2015), the TS profile in T0, and a local
    p-value of the best Gaussian flare from RA/time-scrambled background trials;
-2. Bayesian: a short NUTS run of the flare model (chains started at distinct
-   candidate flares) with R-hat / ESS / divergences, and nautilus Bayes factors
-   flare vs background only and flare vs steady point source;
+2. Bayesian: nautilus Bayes factors flare vs background only and flare vs
+   steady point source (nautilus explores every mode of the flare posterior),
+   and a short NUTS run per flare mode (:func:`bayesnu.models.flare.sample_flare_modes`:
+   the posterior in (T0, sigma_t) has a broad flare mode, sharp spikes of short
+   flares on single events and a low-ns floor; NUTS samples each broad mode
+   within its box, started at the candidate flares inside it, with R-hat /
+   ESS / divergences, and the mode's posterior weight is the nautilus mass in
+   the box);
 3. report: ``summary.txt``, ``summary.json``, ``time_series.png`` (events
    near the source vs time, coloured by signal weight, with the fitted
    Gaussian and box), ``ts_profile_t0.png`` and ``corner.png``.
@@ -98,8 +103,8 @@ def _plots(out: Path, fd, fit_g, fit_b, t0_grid, prof, idata, sample_name: str) 
 
 
 def run_demo(out_dir: str | os.PathLike | None = None, seed: int = 1, n_trials: int = 200,
-             draws: int = 300, tune: int = 300, chains: int = 2, n_live: int = 200,
-             bayes: bool = True, progress: bool = False) -> dict[str, Any]:
+             draws: int = 2000, tune: int = 800, chains: int = 2, n_live: int = 200,
+             bayes: bool = True, progress: bool = False, cores: int = 2) -> dict[str, Any]:
     """Run the TXS 0506+056 flare demonstration and write its report.
 
     Parameters
@@ -111,7 +116,9 @@ def run_demo(out_dir: str | os.PathLike | None = None, seed: int = 1, n_trials: 
     n_trials
         Background trials for the local p-value.
     draws, tune, chains
-        NUTS settings of the short posterior run.
+        NUTS settings of the short posterior run (per flare mode).
+    cores
+        Processes running the NUTS chains in parallel.
     n_live
         nautilus live points.
     bayes
@@ -169,27 +176,47 @@ def run_demo(out_dir: str | os.PathLike | None = None, seed: int = 1, n_trials: 
         import logging
 
         from bayesnu.inference.sample import posterior_summary
-        from bayesnu.models.flare import flare_evidence, flare_model, sample_flare
+        from bayesnu.models.flare import flare_evidence, flare_model, sample_flare_modes
 
         logging.getLogger("pymc").setLevel(logging.ERROR)
         sample = ds[name]
-        t = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            psm = flare_model(sample, ra, dec, per_event=False)
-            idata = sample_flare(psm, fit=fit_g, chains=chains, draws=draws, tune=tune,
-                                 seed=seed, progressbar=progress)
-        timings["nuts_s"] = time.perf_counter() - t
-        summary["posterior"] = posterior_summary(idata, ["ns", "gamma", "t0", "sigma_t"])
-        summary["diagnostics"] = {"ok": bool(idata.attrs.get("diagnostics_ok", 0)),
-                                  "problems": idata.attrs.get("diagnostics_problems", ""),
-                                  "divergences": int(idata.attrs.get("divergences", 0)),
-                                  "chain_starts_t0": list(idata.attrs.get("chain_starts_t0", []))}
         t = time.perf_counter()
         ev = flare_evidence(sample, ra, dec, n_live=n_live, seed=seed)
         timings["evidence_s"] = time.perf_counter() - t
         summary["bayes_factors"] = {k: float(v) for k, v in ev.items() if k.startswith("ln_b")}
         summary["priors"] = ev["priors"]
+        t = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            psm = flare_model(sample, ra, dec, per_event=False)
+            res = sample_flare_modes(psm, fit=fit_g, chains=chains, draws=draws, tune=tune,
+                                     seed=seed, cores=cores, progressbar=progress,
+                                     nautilus=ev["flare_samples"])
+        timings["nuts_s"] = time.perf_counter() - t
+        modes = res["modes"]
+        idata = modes[0]["idata"]
+        names = ["ns", "gamma", "t0", "sigma_t"]
+        summary["posterior"] = posterior_summary(idata, names)
+        summary["modes"] = [{
+            "t0_range": list(m["t0"]), "sigma_t_range": list(m["sigma_t"]),
+            "seed_ts": m["ts"], "weight": m["weight"], "weight_err": m["weight_err"],
+            "prior_mass": m["prior_mass"],
+            "posterior": posterior_summary(m["idata"], names) if i else summary["posterior"],
+            "diagnostics": {k: m["diagnostics"][k] for k in
+                            ("rhat", "ess_bulk", "ess_tail", "divergences", "ok", "problems")},
+            "chain_starts_t0": list(m["idata"].attrs.get("chain_starts_t0", []))}
+            for i, m in enumerate(modes)]
+        summary["weight_rest"] = res["weight_rest"]
+        summary["posterior_all_modes_nautilus"] = res["nautilus_quantiles"]
+        summary["diagnostics"] = {
+            "ok": all(m["diagnostics"]["ok"] for m in modes),
+            "problems": "; ".join(f"mode {i}: {p}" for i, m in enumerate(modes)
+                                  for p in m["diagnostics"]["problems"]),
+            "divergences": int(sum(m["diagnostics"]["divergences"] for m in modes)),
+            "max_rhat": max(max(m["diagnostics"]["rhat"].values()) for m in modes),
+            "min_ess_bulk": min(min(m["diagnostics"]["ess_bulk"].values()) for m in modes),
+            "min_ess_tail": min(min(m["diagnostics"]["ess_tail"].values()) for m in modes),
+            "chain_starts_t0": list(idata.attrs.get("chain_starts_t0", []))}
     files = _plots(out, fd, fit_g, fit_b, t0_grid, prof, idata, name)
     timings["total_s"] = time.perf_counter() - t_all
     summary["timings"] = timings
@@ -210,17 +237,35 @@ def run_demo(out_dir: str | os.PathLike | None = None, seed: int = 1, n_trials: 
         f"{PUBLISHED['gauss_gamma']}",
     ]
     if bayes:
-        p = summary["posterior"]
+        dg = summary["diagnostics"]
+        lines.append(f"  ln B flare vs background = "
+                     f"{summary['bayes_factors']['ln_b_flare_vs_background']:.2f}, flare vs steady"
+                     f" = {summary['bayes_factors'].get('ln_b_flare_vs_steady', np.nan):.2f}"
+                     " (nautilus, all modes)")
+        for i, m in enumerate(summary["modes"]):
+            p = m["posterior"]
+            d = m["diagnostics"]
+            lines += [
+                f"  flare mode {i}: T0 in [{m['t0_range'][0]:.1f}, {m['t0_range'][1]:.1f}], "
+                f"sigma_t in [{_fmt(m['sigma_t_range'][0])}, {_fmt(m['sigma_t_range'][1])}] d, "
+                f"posterior weight {m['weight']:.3f} +- {m['weight_err']:.3f} (nautilus)",
+                f"    NUTS ({chains} chains x {draws}, {tune} tune): "
+                + ", ".join(f"{k} {_fmt(p[k]['median'])} [{_fmt(p[k]['eti'][0])}, "
+                            f"{_fmt(p[k]['eti'][1])}]" for k in ("ns", "gamma", "t0", "sigma_t")),
+                f"    diagnostics: {'ok' if d['ok'] else 'WARN ' + '; '.join(d['problems'])}: "
+                f"max R-hat {max(d['rhat'].values()):.3f}, min bulk ESS "
+                f"{min(d['ess_bulk'].values()):.0f}, min tail ESS "
+                f"{min(d['ess_tail'].values()):.0f}, divergences {d['divergences']}",
+            ]
+        q = summary["posterior_all_modes_nautilus"]
         lines += [
-            f"  posterior (NUTS, {chains} chains x {draws}): "
-            + ", ".join(f"{k} {_fmt(p[k]['median'])} [{_fmt(p[k]['eti'][0])}, "
-                        f"{_fmt(p[k]['eti'][1])}]" for k in ("ns", "gamma", "t0", "sigma_t")),
-            f"    diagnostics: {'ok' if summary['diagnostics']['ok'] else 'WARN'} "
-            f"{summary['diagnostics']['problems']}, divergences "
-            f"{summary['diagnostics']['divergences']}",
-            f"  ln B flare vs background = {summary['bayes_factors']['ln_b_flare_vs_background']:.2f}"
-            f", flare vs steady = {summary['bayes_factors'].get('ln_b_flare_vs_steady', np.nan):.2f}",
+            f"  rest (short-flare spikes on single events, low-ns floor): weight "
+            f"{summary['weight_rest']:.3f}; all modes (nautilus): "
+            + ", ".join(f"{k} {_fmt(q[k][1])} [{_fmt(q[k][0])}, {_fmt(q[k][2])}]"
+                        for k in ("ns", "gamma", "t0", "sigma_t")),
         ]
+        if not dg["ok"]:
+            lines.append("    (NUTS diagnostics failed; rerun with more --draws)")
     lines.append(f"  report and plots in {out} ({timings['total_s']:.0f} s)")
     text = "\n".join(lines)
     (out / "summary.txt").write_text(text + "\n")
