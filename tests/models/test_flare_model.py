@@ -7,7 +7,15 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 import pytest
-from bayesnu.models.flare import candidate_starts, flare_model, flare_priors, flare_setup
+from bayesnu.models.flare import (
+    candidate_starts,
+    flare_model,
+    flare_modes,
+    flare_priors,
+    flare_setup,
+    restrict_to_mode,
+    sample_flare_modes,
+)
 from pytensor.gradient import verify_grad
 
 from bayesnu.data import load
@@ -97,3 +105,90 @@ def test_priors_and_starts(ic86b, lik):
             point[key] = tr.forward(np.array(v), *psm.model[k].owner.inputs).eval() \
                 if tr is not None else v
         assert np.isfinite(fn(point))
+
+
+def test_cached_time_pdf_matches_parent(ic86b, lik):
+    tp = lik.terms[0].temporal
+    ref = GaussianFlarePDF(ic86b.uptime)
+    assert isinstance(tp, GaussianFlarePDF) and type(tp) is not GaussianFlarePDF
+    t = np.sort(ic86b.time[:200])
+    # alternate thetas so that the one-entry cache is both hit and refreshed
+    for th in ([57005.0, 60.0], [56500.0, 3.0], [56500.0, 3.0], [57005.0, 60.0], [56063.5, 400.0]):
+        th = np.array(th)
+        w, gw = tp.sample_weight(th)
+        w0, gw0 = ref.sample_weight(th)
+        assert w == w0 and np.array_equal(gw, gw0)
+        p, g = tp.signal(t, th)
+        p0, g0 = ref.signal(t, th)
+        assert np.array_equal(p, p0) and np.array_equal(g, g0)
+
+
+def _fake_fit(**kw):
+    from types import SimpleNamespace
+
+    base = dict(ns=10.0, gamma=2.2, t0=57000.0, sigma_t=50.0, ts=12.0, candidates=[])
+    base.update(kw)
+    return SimpleNamespace(**base)
+
+
+def test_flare_modes_boxes(ic86b, lik):
+    pri = flare_priors([ic86b], lik)
+    cands = [
+        {"t0": 57020.0, "sigma_t": 60.0, "ns": 9.0, "gamma": 2.1, "ts": 11.0},  # same mode
+        {"t0": 57010.0, "sigma_t": 0.5, "ns": 2.0, "gamma": 2.0, "ts": 10.0},  # spike inside
+        {"t0": 56300.0, "sigma_t": 20.0, "ns": 5.0, "gamma": 2.5, "ts": 9.0},  # second mode
+        {"t0": 56700.0, "sigma_t": 10.0, "ns": 4.0, "gamma": 2.5, "ts": 3.0},  # too weak
+    ]
+    modes = flare_modes(pri, _fake_fit(candidates=cands), delta_ts=4.0)
+    assert len(modes) == 2
+    m0, m1 = modes
+    assert m0["t0"] == pytest.approx((57000.0 - 150.0, min(57150.0, pri["t0"].upper)))
+    assert m0["sigma_t"] == pytest.approx((5.0, pri["sigma_t"].upper))
+    assert m1["t0"] == pytest.approx((56240.0, 56360.0)) and m1["sigma_t"][0] == 2.0
+    assert m1["t0"][1] < m0["t0"][0]  # disjoint
+    for m in modes:
+        assert 0 < m["prior_mass"] < 1
+    mass0 = ((m0["t0"][1] - m0["t0"][0]) / (pri["t0"].upper - pri["t0"].lower)
+             * np.log(m0["sigma_t"][1] / 5.0)
+             / np.log(pri["sigma_t"].upper / pri["sigma_t"].lower))
+    assert m0["prior_mass"] == pytest.approx(mass0)
+    # a second flare overlapping the first mode's T0 range is clipped, not overlapping
+    near = [{"t0": 57000.0 - 200.0, "sigma_t": 30.0, "ns": 5.0, "gamma": 2.0, "ts": 10.0}]
+    a, b = flare_modes(pri, _fake_fit(candidates=near))
+    assert b["t0"][1] == a["t0"][0] and b["t0"][0] == pytest.approx(56710.0)
+    assert flare_modes(pri, _fake_fit(ns=0.0)) == []
+    assert len(flare_modes(pri, _fake_fit(candidates=cands), max_modes=1)) == 1
+
+
+def test_restricted_model_and_mode_sampling(ic86b, lik):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        psm = flare_model(ic86b, RA, DEC, per_event=False)
+    fit = _fake_fit(ns=10.4, gamma=2.16, t0=57007.4, sigma_t=58.8, ts=10.6, candidates=[
+        {"t0": 57091.5, "sigma_t": 68.6, "ns": 6.2, "gamma": 1.75, "ts": 3.0}])
+    (mode,) = flare_modes(psm.priors, fit)
+    sub = restrict_to_mode(psm, mode)
+    assert sub.priors["t0"].lower == mode["t0"][0] and sub.priors["t0"].upper == mode["t0"][1]
+    assert sub.priors["sigma_t"].lower == mode["sigma_t"][0]
+    assert sub.priors["ns"] == psm.priors["ns"] and len(sub.model.potentials) == 1
+    assert sub.likelihood is psm.likelihood
+    # fake nautilus posterior: 3 of 4 equal-weight points inside the box
+    pts = np.array([[10.0, 2.2, 57000.0, 60.0], [9.0, 2.0, 57050.0, 80.0],
+                    [8.0, 2.5, 56990.0, 30.0], [2.0, 2.0, 57000.0, 0.5]])
+    naut = {"names": ["ns", "gamma", "t0", "sigma_t"], "points": pts,
+            "weights": np.full(4, 0.25), "n_eff": 4.0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = sample_flare_modes(psm, fit=fit, chains=2, draws=40, tune=40, seed=3,
+                                 nautilus=naut)
+    (m,) = res["modes"]
+    assert m["weight"] == pytest.approx(0.75) and res["weight_rest"] == pytest.approx(0.25)
+    assert m["weight_err"] == pytest.approx(np.sqrt(0.75 * 0.25 / 4))
+    post = m["idata"].posterior
+    assert post.sizes["chain"] == 2 and post.sizes["draw"] == 40
+    t0s = post["t0"].values
+    assert np.all((t0s >= mode["t0"][0]) & (t0s <= mode["t0"][1]))
+    assert np.all(post["sigma_t"].values >= mode["sigma_t"][0])
+    assert m["idata"].attrs["chain_starts_t0"] == pytest.approx([57007.4, 57091.5], abs=0.5)
+    assert set(m["diagnostics"]["rhat"]) == {"ns", "gamma", "t0", "sigma_t"}
+    assert res["nautilus_quantiles"]["t0"][1] == pytest.approx(57000.0, abs=10.0)
