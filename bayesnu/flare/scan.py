@@ -221,14 +221,35 @@ def scan_sky(sample: EventSample, nside: int = 32, pdf: str = "gauss",
     return out
 
 
-def write_scan(res: ScanResult, out_dir: str | os.PathLike, title: str | None = None
-               ) -> dict[str, str]:
-    """Write FITS maps, a Mollweide PNG of the TS map and ``hottest.json``."""
+def _mollweide(m: np.ndarray, path: Path, title: str, unit: str, hottest: dict,
+               cmap: str = "viridis") -> None:
     import healpy as hp
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    hp.mollview(np.where(np.isfinite(m), m, hp.UNSEEN), title=title, unit=unit, cmap=cmap,
+                xsize=1200)
+    fig = plt.gcf()
+    hp.graticule(dpar=30, dmer=60, alpha=0.4)
+    for hemi, h in hottest.items():
+        if h:
+            hp.projscatter(h["ra"], h["dec"], lonlat=True, marker="x", s=80,
+                           color="red" if hemi == "north" else "orange")
+    tmp = path.with_name(path.stem + ".tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def write_scan(res: ScanResult, out_dir: str | os.PathLike, title: str | None = None
+               ) -> dict[str, str]:
+    """Write FITS maps, Mollweide PNGs of the TS (and local p-value) map and ``hottest.json``.
+
+    Every file is written under a temporary name and renamed when complete.
+    """
+    import healpy as hp
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -238,25 +259,30 @@ def write_scan(res: ScanResult, out_dir: str | os.PathLike, title: str | None = 
     if res.pvalue_map is not None:
         cols.append(np.where(np.isfinite(res.pvalue_map), res.pvalue_map, hp.UNSEEN))
         names.append("p_local")
-    hp.write_map(str(fits), cols, column_names=[n.upper() for n in names], overwrite=True,
+    tmp = out / "flare_scan_maps.tmp.fits"
+    hp.write_map(str(tmp), cols, column_names=[n.upper() for n in names], overwrite=True,
                  dtype=np.float64,
                  extra_header=[("SAMPLE", res.sample), ("FLAREPDF", res.pdf)])
+    os.replace(tmp, fits)
+    files = {"fits": str(fits)}
     png = out / "flare_scan_ts.png"
-    m = np.where(np.isfinite(res.maps["ts"]), res.maps["ts"], hp.UNSEEN)
-    hp.mollview(m, title=title or f"flare TS, {res.sample} (nside {res.nside})",
-                unit="TS", cmap="viridis", xsize=1200)
-    fig = plt.gcf()
-    hp.graticule(dpar=30, dmer=60, alpha=0.4)
-    for hemi, h in res.hottest.items():
-        if h:
-            hp.projscatter(h["ra"], h["dec"], lonlat=True, marker="x", s=80,
-                           color="red" if hemi == "north" else "orange")
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
+    _mollweide(res.maps["ts"], png, title or f"flare TS, {res.sample} (nside {res.nside})",
+               "TS", res.hottest)
+    files["png"] = str(png)
+    if res.pvalue_map is not None:
+        ppng = out / "flare_scan_pvalue.png"
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mlp = -np.log10(res.pvalue_map)
+        _mollweide(mlp, ppng, f"local p-value, {res.sample} (nside {res.nside})",
+                   "-log10 p_local", res.hottest, cmap="magma")
+        files["pvalue_png"] = str(ppng)
     js = out / "hottest.json"
-    js.write_text(json.dumps({"nside": res.nside, "sample": res.sample, "pdf": res.pdf,
-                              "seconds": res.seconds, "hottest": res.hottest}, indent=2))
-    return {"fits": str(fits), "png": str(png), "json": str(js)}
+    tmpj = out / "hottest.tmp.json"
+    tmpj.write_text(json.dumps({"nside": res.nside, "sample": res.sample, "pdf": res.pdf,
+                                "seconds": res.seconds, "hottest": res.hottest}, indent=2))
+    os.replace(tmpj, js)
+    files["json"] = str(js)
+    return files
 
 
 def sky_scramble_trials(rng: np.random.Generator, n: int, sample: EventSample, nside: int,
