@@ -44,7 +44,8 @@ def _fmt(v: float) -> str:
     return f"{v:.1f}" if abs(v) >= 1e4 else f"{v:.3g}"
 
 
-def _plots(out: Path, fd, fit_g, fit_b, t0_grid, prof, idata, sample_name: str) -> dict[str, str]:
+def _plots(out: Path, fd, fit_g, fit_b, t0_grid, prof, idata, sample_name: str,
+           corner_title: str = "") -> dict[str, str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -96,6 +97,8 @@ def _plots(out: Path, fd, fit_g, fit_b, t0_grid, prof, idata, sample_name: str) 
         axes = az.plot_pair(idata, var_names=["ns", "gamma", "t0", "sigma_t"], kind="kde",
                             marginals=True, figsize=(8, 8))
         fig = np.atleast_2d(axes)[0, 0].get_figure()
+        if corner_title:
+            fig.suptitle(corner_title, fontsize=9)
         files["corner"] = str(out / "corner.png")
         fig.savefig(files["corner"], dpi=90)
         plt.close(fig)
@@ -217,7 +220,13 @@ def run_demo(out_dir: str | os.PathLike | None = None, seed: int = 1, n_trials: 
             "min_ess_bulk": min(min(m["diagnostics"]["ess_bulk"].values()) for m in modes),
             "min_ess_tail": min(min(m["diagnostics"]["ess_tail"].values()) for m in modes),
             "chain_starts_t0": list(idata.attrs.get("chain_starts_t0", []))}
-    files = _plots(out, fd, fit_g, fit_b, t0_grid, prof, idata, name)
+    title = ""
+    if bayes:
+        m0 = summary["modes"][0]
+        title = (f"NUTS posterior in flare mode 0: T0 {m0['t0_range'][0]:.0f}-"
+                 f"{m0['t0_range'][1]:.0f}, sigma_t >= {m0['sigma_t_range'][0]:.3g} d "
+                 f"(posterior weight {m0['weight']:.3f}, nautilus)")
+    files = _plots(out, fd, fit_g, fit_b, t0_grid, prof, idata, name, corner_title=title)
     timings["total_s"] = time.perf_counter() - t_all
     summary["timings"] = timings
     summary["files"] = files
