@@ -436,7 +436,9 @@ def sample_flare_modes(psm: PointSourceModel, fit=None, chains: int = 2, draws: 
         ``modes``: the :func:`flare_modes` dicts, each with ``idata`` and
         ``diagnostics`` (R-hat, bulk/tail ESS per parameter, divergences,
         ``ok``, ``problems``) and, with ``weights``, ``weight`` and
-        ``weight_err`` (binomial error of the nautilus mass); ``weight_rest``;
+        ``weight_err`` (binomial error of the nautilus mass given its effective
+        sample size; independent nautilus runs scatter by ~2-3 times more);
+        ``weight_rest``;
         ``nautilus_quantiles``: 5/50/95 % of every parameter over all modes.
     """
     from bayesnu.inference.diagnostics import diagnose

@@ -257,7 +257,8 @@ def run_demo(out_dir: str | os.PathLike | None = None, seed: int = 1, n_trials: 
             lines += [
                 f"  flare mode {i}: T0 in [{m['t0_range'][0]:.1f}, {m['t0_range'][1]:.1f}], "
                 f"sigma_t in [{_fmt(m['sigma_t_range'][0])}, {_fmt(m['sigma_t_range'][1])}] d, "
-                f"posterior weight {m['weight']:.3f} +- {m['weight_err']:.3f} (nautilus)",
+                f"posterior weight {m['weight']:.3f} +- {m['weight_err']:.3f} (nautilus mass in the box, "
+                "binomial error only)",
                 f"    NUTS ({chains} chains x {draws}, {tune} tune): "
                 + ", ".join(f"{k} {_fmt(p[k]['median'])} [{_fmt(p[k]['eti'][0])}, "
                             f"{_fmt(p[k]['eti'][1])}]" for k in ("ns", "gamma", "t0", "sigma_t")),
