@@ -192,3 +192,21 @@ def test_restricted_model_and_mode_sampling(ic86b, lik):
     assert m["idata"].attrs["chain_starts_t0"] == pytest.approx([57007.4, 57091.5], abs=0.5)
     assert set(m["diagnostics"]["rhat"]) == {"ns", "gamma", "t0", "sigma_t"}
     assert res["nautilus_quantiles"]["t0"][1] == pytest.approx(57000.0, abs=10.0)
+
+
+def test_flare_evidence_keeps_the_nautilus_posterior(ic86b, lik):
+    from bayesnu.inference.evidence import evidence
+    from bayesnu.models.flare import flare_evidence
+
+    ev = flare_evidence(ic86b, RA, DEC, n_live=60, seed=4, steady=False)
+    post = ev["flare_samples"]
+    x, w = post["points"], post["weights"]
+    assert post["names"] == ["ns", "gamma", "t0", "sigma_t"] and x.shape == (w.size, 4)
+    assert w.sum() == pytest.approx(1.0) and np.all(w >= 0)
+    pri = flare_priors([ic86b], lik)
+    for i, p in enumerate(post["names"]):
+        assert np.all((x[:, i] >= pri[p].lower) & (x[:, i] <= pri[p].upper))
+    # same seeding as the generic evidence(): the same ln Z
+    ref = evidence(lik, priors=pri, n_live=60, seed=4)
+    assert ev["ln_b_flare_vs_background"] == pytest.approx(ref.log_z, abs=1e-9)
+    assert ev["flare"].posterior["t0"]["q50"] == pytest.approx(ref.posterior["t0"]["q50"])
