@@ -323,6 +323,62 @@ def _bayes_inputs(args):
     return ds, ra, dec, label, samples
 
 
+def _sample_modes(args, psm, ds, ra, dec, label, samples) -> dict[str, Any]:
+    """``flare sample --modes``: per-mode NUTS with nautilus mode weights."""
+    import warnings
+
+    from bayesnu.flare.analysis import fit_dataset
+    from bayesnu.inference.sample import posterior_summary
+    from bayesnu.models.flare import flare_evidence, sample_flare_modes
+
+    if len(samples) != 1:
+        raise InputError("--modes works on one sample; choose it with --sample",
+                         column="sample")
+    sample = samples[0]
+    fit = fit_dataset(ds, ra, dec, pdf="gauss", samples=[sample.name],
+                      keep_candidates=20)["best"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ev = flare_evidence(sample, ra, dec, n_live=args.n_live, seed=args.seed,
+                            sigma_min=args.sigma_min_prior)
+        res = sample_flare_modes(psm, fit=fit, chains=args.chains, draws=args.draws,
+                                 tune=args.tune, seed=args.seed,
+                                 cores=max(1, min(args.chains, os.cpu_count() or 1)),
+                                 progressbar=progress_enabled(args),
+                                 nautilus=ev["flare_samples"])
+    modes = []
+    lines = [f"flare posterior at {label} ({sample.name}), per mode:"]
+    for m in res["modes"]:
+        summ = posterior_summary(m["idata"], ["ns", "gamma", "t0", "sigma_t"])
+        d = m["diagnostics"]
+        box = {k: v for k, v in m.items() if k not in ("idata", "diagnostics")}
+        modes.append({**to_jsonable(box), "posterior": summ,
+                      "diagnostics_ok": bool(d.get("ok")),
+                      "diagnostics_problems": d.get("problems", ""),
+                      "divergences": int(d.get("divergences", 0))})
+        w = m.get("weight")
+        lines.append(f"  mode T0 [{m['t0'][0]:.1f}, {m['t0'][1]:.1f}] MJD, sigma_t "
+                     f"[{m['sigma_t'][0]:.3g}, {m['sigma_t'][1]:.3g}] d"
+                     + (f", weight {w:.3f}" if w is not None else ""))
+        for k, v in summ.items():
+            lines.append(f"    {k:8s} median {v['median']:.6g}  90% [{v['eti'][0]:.6g}, "
+                         f"{v['eti'][1]:.6g}]  R-hat {v['rhat']:.3f}  ESS {v['ess_bulk']:.0f}")
+        lines.append("    diagnostics " + ("ok" if d.get("ok") else
+                                            "WARN: " + str(d.get("problems", ""))))
+    out = {"source": label, "samples": [sample.name], "modes": modes,
+           "weight_rest": res.get("weight_rest"),
+           "nautilus_quantiles": to_jsonable(res.get("nautilus_quantiles")),
+           "bayes_factors": {k: float(v) for k, v in ev.items() if k.startswith("ln_b")},
+           "diagnostics_ok": all(m["diagnostics_ok"] for m in modes)}
+    if res.get("weight_rest") is not None:
+        lines.append(f"  weight outside the modes {res['weight_rest']:.3f} (nautilus only)")
+    if args.out and res["modes"]:
+        res["modes"][0]["idata"].to_netcdf(args.out)
+        out["netcdf"] = args.out
+    out["_text"] = "\n".join(lines)
+    return out
+
+
 def _cmd_sample(args: argparse.Namespace) -> dict[str, Any]:
     import warnings
 
@@ -334,6 +390,8 @@ def _cmd_sample(args: argparse.Namespace) -> dict[str, Any]:
         warnings.simplefilter("ignore")
         psm = flare_model(samples, ra, dec, sigma_min=args.sigma_min_prior,
                           per_event=not args.potential)
+    if args.modes:
+        return _sample_modes(args, psm, ds, ra, dec, label, samples)
     idata = sample_flare(psm, chains=args.chains, draws=args.draws, tune=args.tune,
                          seed=args.seed, progressbar=progress_enabled(args))
     summ = posterior_summary(idata, ["ns", "gamma", "t0", "sigma_t"])
@@ -347,8 +405,8 @@ def _cmd_sample(args: argparse.Namespace) -> dict[str, Any]:
         out["netcdf"] = args.out
     lines = [f"flare posterior at {label} ({', '.join(out['samples'])}):"]
     for k, v in summ.items():
-        lines.append(f"  {k:8s} median {v['median']:.4g}  90% [{v['eti'][0]:.4g}, "
-                     f"{v['eti'][1]:.4g}]  R-hat {v['rhat']:.3f}  ESS {v['ess_bulk']:.0f}")
+        lines.append(f"  {k:8s} median {v['median']:.6g}  90% [{v['eti'][0]:.6g}, "
+                     f"{v['eti'][1]:.6g}]  R-hat {v['rhat']:.3f}  ESS {v['ess_bulk']:.0f}")
     lines.append(f"  diagnostics {'ok' if out['diagnostics_ok'] else 'WARN: ' + out['diagnostics_problems']}")
     out["_text"] = "\n".join(lines)
     return out
@@ -454,6 +512,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             b.add_argument("--potential", action="store_true",
                            help="scalar pm.Potential instead of per-event CustomDist (faster)")
             b.add_argument("--out", default=None, help="write InferenceData (NetCDF)")
+            b.add_argument("--modes", action="store_true",
+                           help="NUTS per flare mode (T0/sigma_t box around the candidate "
+                                "flares) with the modes' posterior weights from nautilus, "
+                                "instead of one run on the full multimodal posterior")
+            b.add_argument("--n-live", type=int, default=500,
+                           help="nautilus live points for the mode weights (--modes)")
         else:
             b.add_argument("--n-live", type=int, default=500)
         add_common(b)
