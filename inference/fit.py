@@ -39,7 +39,7 @@ def default_bounds(likelihood: MixtureLikelihood, priors: Mapping | None = None,
                    ) -> list[tuple[float, float]]:
     """Fit bounds per parameter: ns in [ns_min, ns_max], gamma in [1, 4] (within
     the spline grid), temporal parameters from their uniform priors or ``bounds``."""
-    from bayesnu.models.pointsource import ns_upper_bound
+    from bayesnu.likelihood.kernel import ns_upper_bound
 
     bounds = dict(bounds or {})
     priors = dict(priors or {})

@@ -39,6 +39,7 @@ import numpy as np
 
 from bayesnu.errors import InputError
 from bayesnu.likelihood import LikelihoodSetup, MixtureLikelihood
+from bayesnu.likelihood.kernel import ns_upper_bound
 from bayesnu.ops import LogLikeOp, PerEventLogLikeOp
 
 if TYPE_CHECKING:
@@ -110,23 +111,6 @@ class Prior:
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "lower": self.lower, "upper": self.upper}
-
-
-def ns_upper_bound(likelihood: MixtureLikelihood) -> float:
-    """Largest ns inside the likelihood's support for every gamma of the grid.
-
-    The mixture needs ``ns F_k(gamma) < N_k`` in every sample k; we take
-    0.999 of the smallest ``N_k / max_gamma F_k``.
-    """
-    lo, hi = likelihood.gamma_bounds
-    best = np.inf
-    for g in np.linspace(lo, hi, 31):
-        F, _, _ = likelihood.fractions(g, np.zeros(likelihood.n_theta))
-        Fk = F.sum(axis=1)
-        for k, t in enumerate(likelihood.terms):
-            if Fk[k] > 0:
-                best = min(best, t.n_total / Fk[k])
-    return float(0.999 * best)
 
 
 def default_priors(likelihood: MixtureLikelihood) -> dict[str, Prior]:

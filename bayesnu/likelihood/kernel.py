@@ -42,7 +42,7 @@ from bayesnu.errors import InputError
 from bayesnu.pdfs.energy import GammaSpline
 from bayesnu.pdfs.temporal import TemporalPDF
 
-__all__ = ["SampleTerm", "MixtureLikelihood"]
+__all__ = ["SampleTerm", "MixtureLikelihood", "ns_upper_bound"]
 
 
 @dataclass
@@ -453,3 +453,20 @@ class MixtureLikelihood:
             N = t.n_total
             out.append(ns / N * Z / (1.0 + ns / N * (Z - F[k].sum())))
         return out
+
+
+def ns_upper_bound(likelihood: MixtureLikelihood) -> float:
+    """Largest ns inside the likelihood's support for every gamma of the grid.
+
+    The mixture needs ``ns F_k(gamma) < N_k`` in every sample k; we take
+    0.999 of the smallest ``N_k / max_gamma F_k``.
+    """
+    lo, hi = likelihood.gamma_bounds
+    best = np.inf
+    for g in np.linspace(lo, hi, 31):
+        F, _, _ = likelihood.fractions(g, np.zeros(likelihood.n_theta))
+        Fk = F.sum(axis=1)
+        for k, t in enumerate(likelihood.terms):
+            if Fk[k] > 0:
+                best = min(best, t.n_total / Fk[k])
+    return float(0.999 * best)

@@ -278,19 +278,13 @@ def _roi(ra, ra_src, dmax, sdd2, cc, sigma, bsp, emaxlr, be, col, ks, kind, eps,
 def fit_bounds(likelihood: MixtureLikelihood) -> tuple[float, float, float, float]:
     """``(ns_lo, ns_hi, gamma_lo, gamma_hi)`` as in :func:`bayesnu.inference.fit`'s defaults.
 
-    ``ns_hi`` is :func:`bayesnu.models.pointsource.ns_upper_bound` (0.999 of the
-    smallest ``N_k / F_k(gamma)`` on 31 gammas), recomputed here so that the
-    trial path does not import PyTensor.
+    ``ns_hi`` is :func:`bayesnu.likelihood.kernel.ns_upper_bound` (0.999 of the
+    smallest ``N_k / F_k(gamma)`` on 31 gammas; no PyTensor import).
     """
+    from bayesnu.likelihood.kernel import ns_upper_bound
+
     glo, ghi = likelihood.gamma_bounds
-    best = np.inf
-    for g in np.linspace(glo, ghi, 31):
-        F, _, _ = likelihood.fractions(g, np.zeros(likelihood.n_theta))
-        Fk = F.sum(axis=1)
-        for k, t in enumerate(likelihood.terms):
-            if Fk[k] > 0:
-                best = min(best, t.n_total / Fk[k])
-    return likelihood.ns_min, float(0.999 * best), max(1.0, glo), min(4.0, ghi)
+    return likelihood.ns_min, ns_upper_bound(likelihood), max(1.0, glo), min(4.0, ghi)
 
 
 def _check(likelihood: MixtureLikelihood) -> None:
