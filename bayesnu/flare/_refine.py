@@ -112,7 +112,7 @@ def spline_weights(gamma, knots, coef):  # pragma: no cover - jit
 
 @numba.njit(cache=True, nogil=True)
 def _objective(y, s0, t, lss, etab, knots, coef, edges, ptr, gaps, n_total, live, tspan,
-               xbuf, grad, gap_ratio, cc, cur):  # pragma: no cover - jit
+               xbuf, gap_ratio, cc, cur):  # pragma: no cover - jit
     """Half the TS, negated, and its gradient in ``y = (gamma, T0/s0, log10 sigma)``.
 
     ``cc`` (4, n) caches each event's cubic in gamma on the knot interval ``cur[0]``.
@@ -144,8 +144,6 @@ def _objective(y, s0, t, lss, etab, knots, coef, edges, ptr, gaps, n_total, live
     N = float(n_total)
     ns, llr = _newton_row(xbuf, n, N - n, N, 60, 1e-10)
     f = -(llr - math.log(tspan / sig))
-    if not grad:
-        return f, 0.0, 0.0, 0.0, ns
     a = ns / N
     gg = 0.0
     gt = 0.0
@@ -182,7 +180,7 @@ def refine_gauss(gamma0, t00, sig0, lo, hi, t, lss, etab, knots, coef, edges, pt
     cc = np.empty((4, t.size))
     cur = np.full(1, -1, dtype=np.int64)
     f, g0, g1, g2, ns = _objective(y, s0, t, lss, etab, knots, coef, edges, ptr, gaps,
-                                   n_total, live, tspan, xbuf, True, gap_ratio, cc, cur)
+                                   n_total, live, tspan, xbuf, gap_ratio, cc, cur)
     g = np.array([g0, g1, g2])
     H = np.eye(3)
     first = True
@@ -226,8 +224,8 @@ def refine_gauss(gamma0, t00, sig0, lo, hi, t, lss, etab, knots, coef, edges, pt
                 alpha *= 0.3
                 continue
             fn, a0, a1, a2, nsn = _objective(yn, s0, t, lss, etab, knots, coef, edges, ptr,
-                                             gaps, n_total, live, tspan, xbuf, True,
-                                             gap_ratio, cc, cur)
+                                             gaps, n_total, live, tspan, xbuf, gap_ratio,
+                                             cc, cur)
             n_eval += 1
             if fn <= f + 1e-4 * dec:
                 gn = np.array([a0, a1, a2])

@@ -77,7 +77,7 @@ def _obj(fd, y, s0, exact=True):
     return _objective(np.asarray(y, dtype=float), s0, fd.t, fd.log_sob_space,
                       np.ascontiguousarray(fd.log_sob_energy), fd.gamma_grid,
                       cardinal_spline(fd.gamma_grid), edges, ptr, gaps, float(fd.n_total),
-                      fd.livetime, fd.tmax - fd.tmin, np.empty(fd.n), True,
+                      fd.livetime, fd.tmax - fd.tmin, np.empty(fd.n),
                       np.inf if exact else 100.0, cc, cur)
 
 
