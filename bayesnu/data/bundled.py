@@ -43,6 +43,8 @@ BUNDLED: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "3fgl": ("3fgl.npz", "Fermi-LAT 3FGL with 48 monthly light-curve bins (3,034)",
              ("3fgl", "3fgl_v16", "gll_psc_v16")),
     "5bzcat": ("5bzcat.npz", "Roma-BZCAT 5th edition (3,561)", ("5bzcat", "bzcat", "roma_bzcat")),
+    "blazar_groups": ("blazar_groups.csv", "TXS-like (32) and CFS (62) blazar lists with their "
+                      "4FGL names (94)", ("blazar_groups", "paper001_groups", "blazar-groups")),
 }
 
 _ALIAS = {a: k for k, (_, _, al) in BUNDLED.items() for a in (k,) + al}

@@ -52,6 +52,9 @@ CITE_4FGL_DR2 = ("J. Ballet et al. (Fermi-LAT Collaboration), 'Fermi Large Area 
 CITE_3FGL = ("Fermi-LAT Collaboration (F. Acero et al.), 'Fermi Large Area Telescope Third Source "
              "Catalog', ApJS 218 (2015) 23, arXiv:1501.02003")
 CITE_5BZCAT = ("E. Massaro et al., 'The 5th edition of the Roma-BZCAT', Ap&SS 357 (2015) 75")
+CITE_BLAZAR_GROUPS = ("Neutrino-blazar correlation study with infrared (WISE) and gamma-ray (Fermi) "
+                      "flaring light curves of blazars in IceCube alert regions: TXS-like "
+                      "(Table 4) and CFS (Table 5) blazar lists, neutrino counts (Table 6)")
 
 #: 4FGL epoch (2008-08-04) and yearly light-curve bin length (data README).
 FGL4_T0_MJD = 54682.66
@@ -369,3 +372,28 @@ def build_5bzcat(raw: dict[str, np.ndarray], source: str, name: str) -> CatalogT
                                          "dec_sexagesimal": raw["dec_sex"]},
                         meta={"source": source, "citation": CITE_5BZCAT,
                               "classes": dict(BZCAT_CLASSES)})
+
+
+# --------------------------------------------------------------------------- blazar groups
+
+def read_blazar_groups_raw(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Blazar group lists CSV (columns ``group, paper_name, fgl_name``) and ``lines``."""
+    cols, lines = read_csv_table(path, ("group", "paper_name", "fgl_name"))
+    cols["lines"] = lines
+    return cols
+
+
+def build_blazar_groups(raw: dict[str, np.ndarray], source: str, name: str) -> CatalogTable:
+    """Group membership table: ``group``, ``name`` (as published), ``fgl_name`` (4FGL, no space)."""
+    lines = raw.get("lines")
+    for c in ("group", "paper_name", "fgl_name"):
+        empty = np.char.str_len(raw[c].astype(str)) == 0
+        if empty.any():
+            r = int(np.flatnonzero(empty)[0])
+            raise InputError("empty field", path=source,
+                             line=None if lines is None else int(lines[r]), column=c)
+    return CatalogTable(name, "blazar_groups",
+                        {"group": raw["group"].astype(str), "name": raw["paper_name"].astype(str),
+                         "fgl_name": raw["fgl_name"].astype(str)},
+                        meta={"source": source, "citation": CITE_BLAZAR_GROUPS,
+                              "notes": ["positions: join fgl_name with the 4FGL-DR2 table"]})

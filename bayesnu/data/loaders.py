@@ -134,6 +134,8 @@ def _load_bundled(key: str) -> Dataset | CatalogTable:
         ds = _c.build_3fgl(_b.read_bundled_raw(key), src, key)
     elif key == "5bzcat":
         ds = _c.build_5bzcat(_b.read_bundled_raw(key), src, key)
+    elif key == "blazar_groups":  # a small CSV, stored as published
+        ds = _c.build_blazar_groups(_c.read_blazar_groups_raw(_b.bundled_path(key)), src, key)
     else:  # pragma: no cover
         raise InputError(f"unknown bundled data set '{key}'")
     return _meta_with(ds, bm)

@@ -13,7 +13,8 @@ from bayesnu.data.bundled import read_bundled_raw
 from bayesnu.errors import InputError
 
 COUNTS = {"ic40": 36900, "txs0506": 1257, "ic86_2011": 138322, "icecat1": 348, "4lac": 2863,
-          "4lac_dr2": 3131, "4fgl_dr2": 5788, "3fgl": 3034, "5bzcat": 3561}
+          "4lac_dr2": 3131, "4fgl_dr2": 5788, "3fgl": 3034, "5bzcat": 3561,
+          "blazar_groups": 94}
 
 
 @pytest.fixture(scope="module")
