@@ -1,74 +1,298 @@
-"""Plots: trace, pair/corner, TS profile, and posterior vs profile-likelihood overlay."""
+"""Plots, all in the one style of :mod:`bayesnu.inference.style`.
+
+* :func:`trace_plot` -- ArviZ trace (marginals and chains), labelled with units;
+* :func:`corner_plot` (alias :func:`pair_plot`) -- ArviZ KDE pair plot with
+  68% / 95% highest-density credible contours, units, readable ticks (times
+  as offsets from a round MJD) and optional reference values;
+* :func:`profile_plot` -- Delta TS profile of a
+  :class:`~bayesnu.inference.profile.ProfileResult` with the Wilks thresholds
+  (Delta TS = 1.00 / 2.71 / 3.84) drawn and labelled and the intervals shaded;
+* :func:`ts_curve_plot` -- the same for any TS curve on a grid (e.g. TS vs T0);
+* :func:`overlay_plot` -- posterior marginal against the normalised profile likelihood;
+* :func:`sky_map` -- HEALPix map in a Mollweide projection with an RA/Dec
+  graticule and labels, a colour bar with short tick labels and a legend
+  for markers;
+* :func:`flare_light_curve` -- events near a source against time, coloured by
+  signal weight, with fitted Gaussian / box flares and a reference window.
+
+Every function takes ``path`` (PNG written atomically when given) and returns
+the matplotlib figure (closed after saving).
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
-from scipy.stats import chi2
+from bayesnu.inference.style import (
+    COLORS,
+    CREDIBLE_LEVELS,
+    WILKS_LEVELS,
+    label,
+    mjd_reference,
+    save_figure,
+    short_number,
+    use_style,
+)
 
-__all__ = ["trace_plot", "pair_plot", "profile_plot", "overlay_plot"]
+__all__ = ["trace_plot", "corner_plot", "pair_plot", "profile_plot", "ts_curve_plot",
+           "overlay_plot", "sky_map", "flare_light_curve"]
+
+_TIME_PARAMS = ("t0", "t_start", "t_stop", "time")
 
 
-def _save(fig, path):
+def _finish(fig, path):
     if path is not None:
-        fig.savefig(os.fspath(path), dpi=110, bbox_inches="tight")
+        save_figure(fig, path, close=False)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
     return fig
+
+
+def _posterior_arrays(idata, var_names: Sequence[str] | None) -> dict[str, np.ndarray]:
+    post = idata.posterior if hasattr(idata, "posterior") else idata
+    names = list(var_names) if var_names is not None else [
+        v for v in post.data_vars if post[v].ndim == 2]
+    return {v: np.asarray(post[v].values, dtype=np.float64) for v in names}
 
 
 def trace_plot(idata, var_names: Sequence[str] | None = None, path=None):
-    """ArviZ trace plot (marginals and chains)."""
+    """ArviZ trace plot (marginal per chain and the chains' draws), with units.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        Posterior with dimensions (chain, draw).
+    var_names : sequence of str, optional
+        Variables to show (default: every scalar variable).
+    path : path, optional
+        PNG to write.
+    """
+    import arviz as az
+
+    with use_style():
+        arrs = _posterior_arrays(idata, var_names)
+        refs = {v: mjd_reference(a) for v, a in arrs.items() if v in _TIME_PARAMS}
+        data = {v: (a - refs[v] if v in refs else a) for v, a in arrs.items()}
+        axes = az.plot_trace(data, compact=True, figsize=(11, 2.6 * len(data)),
+                             backend_kwargs={"layout": "constrained"})
+        axes = np.atleast_2d(axes)
+        for (v, _), row in zip(data.items(), axes):
+            lab = label(v, refs.get(v))
+            row[0].set_title(f"{lab}: marginal per chain", fontsize=12)
+            row[0].set_xlabel(lab)
+            row[0].set_ylabel("density")
+            row[0].set_yticks([])
+            row[1].set_title(f"{lab}: draws", fontsize=12)
+            row[1].set_xlabel("draw")
+            row[1].set_ylabel(lab)
+        fig = axes[0, 0].figure
+        return _finish(fig, path)
+
+
+def corner_plot(idata, var_names: Sequence[str] | None = None, path=None, truths=None,
+                title: str | None = None, reference: Mapping[str, float] | None = None,
+                reference_label: str = "reference"):
+    """Corner plot: KDE marginals and 68% / 95% credible (HDI) contours, with units.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData or xarray.Dataset
+        Posterior draws (chain, draw).
+    var_names : sequence of str, optional
+        Variables (default: every scalar variable).
+    path : path, optional
+        PNG to write.
+    truths : dict, optional
+        Injected / true values (drawn as red lines), ``{name: value}``.
+    title : str, optional
+        Figure title.
+    reference : dict, optional
+        Published or reference values (drawn as grey dashed lines), ``{name: value}``.
+    reference_label : str
+        Legend text of the reference lines.
+
+    Notes
+    -----
+    Time parameters (``t0``...) are plotted as offsets from a round MJD so
+    that tick labels stay short; the axis label states the reference.
+    """
     import arviz as az
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator
 
-    axes = az.plot_trace(idata, var_names=var_names, compact=True)
-    fig = np.atleast_2d(axes)[0, 0].figure
-    fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
-    return fig
+    with use_style():
+        arrs = _posterior_arrays(idata, var_names)
+        names = list(arrs)
+        refs = {v: mjd_reference(a) for v, a in arrs.items() if v in _TIME_PARAMS}
+        data = {v: (a - refs[v] if v in refs else a) for v, a in arrs.items()}
+        n = len(names)
+        size = max(2.6 * n, 5.0)
+        hp = sorted(CREDIBLE_LEVELS, reverse=True)
+        axes = az.plot_pair(
+            data, kind="kde", marginals=True, figsize=(size, size),
+            kde_kwargs={"hdi_probs": hp, "contourf_kwargs": {"cmap": "Blues"},
+                        "contour_kwargs": {"colors": COLORS["data"], "linewidths": 1.2}},
+            marginal_kwargs={"plot_kwargs": {"color": COLORS["data"]}})
+        axes = np.atleast_2d(axes)
+        fig = axes[0, 0].figure
+
+        def shift(v, x):
+            return x - refs[v] if v in refs else x
+
+        for i in range(n):
+            for j in range(n):
+                ax = axes[i, j]
+                if j > i:
+                    continue
+                ax.xaxis.set_major_locator(MaxNLocator(4, prune="both"))
+                ax.tick_params(axis="x", labelrotation=35)
+                if i == j:
+                    ax.set_yticks([])
+                    ax.set_ylabel("")
+                else:
+                    ax.yaxis.set_major_locator(MaxNLocator(4, prune="both"))
+                ax.set_xlabel(label(names[j], refs.get(names[j])) if i == n - 1 else "")
+                if j == 0 and i > 0:
+                    ax.set_ylabel(label(names[i], refs.get(names[i])))
+                elif i != j:
+                    ax.set_ylabel("")
+                for vals, kw in ((truths, {"color": COLORS["fit"], "lw": 1.2}),
+                                 (reference, {"color": COLORS["reference"], "lw": 1.2,
+                                              "ls": "--"})):
+                    if not vals:
+                        continue
+                    if names[j] in vals and np.isfinite(vals[names[j]]):
+                        ax.axvline(shift(names[j], vals[names[j]]), **kw)
+                    if i != j and names[i] in vals and np.isfinite(vals[names[i]]):
+                        ax.axhline(shift(names[i], vals[names[i]]), **kw)
+        cmap = plt.get_cmap("Blues")
+        handles = [Patch(facecolor=cmap(0.75), edgecolor=COLORS["data"],
+                         label=f"{CREDIBLE_LEVELS[0]:.0%} credible region (HDI)"),
+                   Patch(facecolor=cmap(0.25), edgecolor=COLORS["data"],
+                         label=f"{CREDIBLE_LEVELS[1]:.0%} credible region (HDI)")]
+        if truths:
+            handles.append(Line2D([], [], color=COLORS["fit"], label="true value"))
+        if reference:
+            handles.append(Line2D([], [], color=COLORS["reference"], ls="--",
+                                  label=reference_label))
+        if n > 1:
+            axes[0, n - 1].legend(handles=handles, loc="upper right", fontsize=12)
+        else:
+            axes[0, 0].legend(handles=handles, fontsize=10)
+        if title:
+            fig.suptitle(title, fontsize=15)
+        return _finish(fig, path)
 
 
-def pair_plot(idata, var_names: Sequence[str] | None = None, path=None, truths=None):
-    """Corner-style pair plot (KDE + marginals) of the posterior."""
-    import arviz as az
+#: backwards-compatible name of :func:`corner_plot`
+pair_plot = corner_plot
+
+
+def _wilks_lines(ax, levels=WILKS_LEVELS, x_text=None):
+    colors = ("#2e86c1", "#e67e22", "#c0392b")
+    for (cl, thr), c in zip(levels, colors):
+        ax.axhline(thr, color=c, ls="--", lw=1.2)
+        ax.text(x_text if x_text is not None else 1.0, thr, f" {cl:.0%} (ΔTS = {thr:.2f})",
+                color=c, va="bottom", ha="right" if x_text is None else "left", fontsize=10.5,
+                transform=ax.get_yaxis_transform() if x_text is None else ax.transData)
+
+
+def _crossings(x, d, thr):
+    """Intervals of x where d <= thr around the minimum (linear interpolation)."""
+    from bayesnu.inference.profile import wilks_interval
+    from scipy.stats import chi2
+
+    cl = float(chi2.cdf(thr, 1))
+    lo, hi, _, _ = wilks_interval(x, d, cl)
+    return lo, hi
+
+
+def profile_plot(prof, path=None, cls: Sequence[float] | None = None, title: str | None = None):
+    """Delta TS profile with the Wilks thresholds (68% / 90% / 95%) and shaded intervals.
+
+    Parameters
+    ----------
+    prof : ProfileResult
+        From :func:`bayesnu.inference.profile`.
+    path : path, optional
+        PNG to write.
+    cls : sequence of float, optional
+        Confidence levels to draw (default 0.6827, 0.90, 0.95).
+    title : str, optional
+        Figure title.
+    """
+    x, d = np.asarray(prof.values, dtype=np.float64), np.asarray(prof.delta_ts, dtype=np.float64)
+    return ts_curve_plot(x, d, prof.param, path=path, delta=True, cls=cls, title=title)
+
+
+def ts_curve_plot(values, ts, param: str, path=None, delta: bool = False,
+                  cls: Sequence[float] | None = None, title: str | None = None,
+                  best: float | None = None, reference_span: tuple[float, float] | None = None,
+                  reference_label: str = "reference", offset_mjd: float | None = None):
+    """A TS curve on a grid as Delta TS, with Wilks thresholds and intervals labelled.
+
+    Parameters
+    ----------
+    values : array
+        Parameter grid (unit of ``param``; MJD for times).
+    ts : array
+        TS (``delta=False``) or Delta TS (``delta=True``) on the grid.
+    param : str
+        Parameter name (gives the axis label and unit).
+    path : path, optional
+        PNG to write.
+    cls : sequence of float, optional
+        Confidence levels (default: 68.27%, 90%, 95%).
+    best : float, optional
+        Best-fit value (vertical line).
+    reference_span : (float, float), optional
+        A published interval to shade (e.g. a flare window in MJD).
+    offset_mjd : float, optional
+        For times: plot ``value - offset_mjd`` (default: a round MJD if
+        ``param`` is a time).
+    """
     import matplotlib.pyplot as plt
+    from scipy.stats import chi2
 
-    axes = az.plot_pair(idata, var_names=var_names, kind="kde", marginals=True,
-                        reference_values=truths)
-    fig = np.atleast_2d(axes)[0, 0].figure
-    _save(fig, path)
-    plt.close(fig)
-    return fig
-
-
-def profile_plot(prof, path=None, cls: Sequence[float] = (0.68, 0.9)):
-    """Delta-TS profile with the Wilks thresholds and intervals."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    x, d = np.asarray(prof.values), np.asarray(prof.delta_ts)
-    ax.plot(x, d, "k-")
-    for cl, c in zip(cls, ("C0", "C1")):
-        thr = chi2.ppf(cl, 1)
-        ax.axhline(thr, color=c, ls="--", lw=1, label=f"{cl:.0%} (Wilks)")
-        key = f"{cl:g}"
-        if key in prof.intervals:
-            lo, hi = prof.intervals[key][:2]
-            ax.axvspan(lo, hi, color=c, alpha=0.12)
-    ax.set_xlabel(prof.param)
-    ax.set_ylabel(r"$\Delta$TS")
-    ax.set_ylim(0, max(6.0, min(np.nanmax(d), 20)))
-    ax.legend(frameon=False)
-    fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
-    return fig
+    x = np.asarray(values, dtype=np.float64)
+    t = np.asarray(ts, dtype=np.float64)
+    d = t if delta else np.nanmax(t) - t
+    levels = WILKS_LEVELS if cls is None else tuple((c, float(chi2.ppf(c, 1))) for c in cls)
+    if param in _TIME_PARAMS and offset_mjd is None:
+        offset_mjd = mjd_reference(x)
+    off = offset_mjd or 0.0
+    with use_style():
+        fig, ax = plt.subplots(figsize=(8, 4.6))
+        ax.plot(x - off, d, color=COLORS["data"], lw=2, label=r"$\Delta$TS profile")
+        _wilks_lines(ax, levels)
+        colors = ("#2e86c1", "#e67e22", "#c0392b")
+        for (_cl, thr), c in zip(levels[::-1], colors[::-1]):
+            if np.any(np.isfinite(d) & (d <= thr)):
+                lo, hi = _crossings(x, d, thr)
+                ax.axvspan(lo - off, hi - off, color=c, alpha=0.10, lw=0)
+        if best is not None and np.isfinite(best):
+            ax.axvline(best - off, color=COLORS["fit"], lw=1.4, label="best fit")
+        if reference_span is not None:
+            ax.axvspan(reference_span[0] - off, reference_span[1] - off, ymin=0, ymax=0.06,
+                       color=COLORS["reference"], alpha=0.6, label=reference_label)
+        ax.set_xlabel(label(param, offset_mjd if param in _TIME_PARAMS else None))
+        ax.set_ylabel(r"$\Delta$TS = TS$_{\rm max}$ $-$ TS" if not delta else r"$\Delta$TS")
+        top = float(np.nanmax(d)) if np.any(np.isfinite(d)) else 6.0
+        ax.set_ylim(0, max(6.0, min(top * 1.05, 25.0)))
+        ax.legend(loc="upper left")
+        if title:
+            ax.set_title(title)
+        fig.tight_layout()
+        return _finish(fig, path)
 
 
 def overlay_plot(idata, prof, var_name: str | None = None, path=None):
-    """Posterior marginal (histogram) against the normalised profile likelihood exp(-dTS/2)."""
+    """Posterior marginal (histogram) against the normalised profile likelihood exp(-Delta TS/2)."""
     import matplotlib.pyplot as plt
 
     v = var_name or prof.param
@@ -76,14 +300,169 @@ def overlay_plot(idata, prof, var_name: str | None = None, path=None):
     grid, d = np.asarray(prof.values), np.asarray(prof.delta_ts)
     like = np.exp(-0.5 * d)
     area = np.trapezoid(like, grid)
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.hist(x, bins=50, density=True, histtype="stepfilled", alpha=0.4, label="posterior")
-    if area > 0:
-        ax.plot(grid, like / area, "k-", label="profile likelihood (normalised)")
-    ax.set_xlabel(v)
-    ax.set_ylabel("density")
-    ax.legend(frameon=False)
-    fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
-    return fig
+    with use_style():
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        ax.hist(x, bins=50, density=True, histtype="stepfilled", alpha=0.45,
+                color=COLORS["band"], label="posterior (NUTS)")
+        if area > 0:
+            ax.plot(grid, like / area, color=COLORS["fit"],
+                    label=r"profile likelihood $e^{-\Delta TS/2}$ (normalised)")
+        ax.set_xlabel(label(v))
+        ax.set_ylabel(f"probability density (per {label(v).split('(')[-1].rstrip(')')})"
+                      if "(" in label(v) else "probability density")
+        ax.legend()
+        fig.tight_layout()
+        return _finish(fig, path)
+
+
+def _mollweide_x(ra_deg):
+    """Mollweide longitude (rad) with RA = 180 deg at the centre, RA increasing to the left."""
+    return np.radians(180.0 - np.asarray(ra_deg, dtype=np.float64))
+
+
+def sky_map(m: np.ndarray, path=None, title: str | None = None, unit: str = "",
+            markers: Sequence[Mapping[str, Any]] = (), log: bool = False, cmap: str = "viridis",
+            vmin: float | None = None, vmax: float | None = None, resolution_deg: float = 0.5,
+            cbar_label: str | None = None):
+    """HEALPix map (RING ordering, equatorial) in Mollweide with RA/Dec graticule and labels.
+
+    Parameters
+    ----------
+    m : array, shape (12 nside^2,)
+        Map values per pixel; NaN / ``healpy.UNSEEN`` pixels are left blank.
+    path : path, optional
+        PNG to write.
+    title : str, optional
+        Figure title.
+    unit : str
+        Quantity and unit for the colour bar (e.g. ``"TS"``).
+    markers : sequence of dict
+        ``{"ra": deg, "dec": deg, "label": str, "color": str, "marker": str}``
+        drawn and listed in the legend (e.g. the hottest spots).
+    log : bool
+        Colour scale in log10 of the value (for p-value maps); the colour
+        bar then reads ``log10(unit)``.
+    vmin, vmax : float, optional
+        Colour-scale limits (default: the finite range of the map).
+    resolution_deg : float
+        Grid step of the image in degrees.
+    """
+    import healpy as hp
+    import matplotlib.pyplot as plt
+    from matplotlib import patheffects
+    from matplotlib.ticker import FixedLocator, MaxNLocator
+
+    vals = np.asarray(m, dtype=np.float64).copy()
+    vals[vals == hp.UNSEEN] = np.nan
+    nside = hp.npix2nside(vals.size)
+    ra = np.arange(0.0, 360.0 + resolution_deg, resolution_deg)
+    dec = np.arange(-90.0, 90.0 + resolution_deg, resolution_deg)
+    RA, DEC = np.meshgrid(ra, dec)
+    img = vals[hp.ang2pix(nside, RA, DEC, lonlat=True)]
+    if log:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            img = np.where(img > 0, np.log10(img), np.nan)
+    with use_style():
+        fig = plt.figure(figsize=(11, 6.4))
+        ax = fig.add_subplot(111, projection="mollweide")
+        fin = img[np.isfinite(img)]
+        lo = vmin if vmin is not None else (float(fin.min()) if fin.size else 0.0)
+        hi = vmax if vmax is not None else (float(fin.max()) if fin.size else 1.0)
+        mesh = ax.pcolormesh(_mollweide_x(RA), np.radians(DEC), np.ma.masked_invalid(img),
+                             cmap=cmap, vmin=lo, vmax=hi, shading="auto", rasterized=True)
+        ax.grid(True, color="white", alpha=0.55, lw=0.7)
+        ras = np.arange(30, 360, 30)
+        ax.set_xticks(_mollweide_x(ras))
+        ax.set_xticklabels([f"{r:.0f}°" for r in ras], fontsize=10.5, color="black")
+        for tl in ax.get_xticklabels():
+            tl.set_path_effects([patheffects.withStroke(linewidth=3, foreground="white")])
+        decs = np.arange(-60, 90, 30)
+        ax.set_yticks(np.radians(decs))
+        ax.set_yticklabels([f"{d:+.0f}°" for d in decs], fontsize=11)
+        ax.set_xlabel("right ascension (deg, increasing to the left)")
+        ax.set_ylabel("declination (deg)")
+        for mk in markers:
+            ax.plot(_mollweide_x(mk["ra"]), np.radians(mk["dec"]), ls="none",
+                    marker=mk.get("marker", "x"), color=mk.get("color", "red"), ms=12, mew=2.5,
+                    label=mk.get("label", ""))
+        if markers:
+            ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.36), ncol=min(len(markers), 2),
+                      fontsize=11)
+        cb = fig.colorbar(mesh, ax=ax, orientation="horizontal", fraction=0.05, pad=0.1,
+                          aspect=40, shrink=0.75)
+        ticks = [t for t in MaxNLocator(6).tick_values(lo, hi) if lo <= t <= hi]
+        cb.ax.xaxis.set_major_locator(FixedLocator(ticks))
+        cb.ax.set_xticklabels([short_number(t) for t in ticks])
+        cb.set_label(cbar_label or (f"log10({unit})" if log else unit))
+        if title:
+            ax.set_title(title, pad=22)
+        return _finish(fig, path)
+
+
+def flare_light_curve(time_mjd: np.ndarray, log10_sob: np.ndarray, weight: np.ndarray,
+                      path=None, gauss: Mapping[str, float] | None = None,
+                      box: Mapping[str, float] | None = None,
+                      reference_span: tuple[float, float] | None = None,
+                      reference_label: str = "published window",
+                      title: str | None = None, live: tuple[float, float] | None = None):
+    """Events near a source vs time, coloured by signal weight, with the fitted flares.
+
+    Parameters
+    ----------
+    time_mjd, log10_sob, weight : array, shape (n_events,)
+        Event times (MJD), log10 of the spatial x energy signal-over-background
+        ratio, and the per-event signal weight of the fit (0-1).
+    gauss : dict, optional
+        ``{"t0": MJD, "sigma_t": days, "ns": events}`` of a Gaussian flare
+        (drawn as its rate in events/day on the right axis).
+    box : dict, optional
+        ``{"t_start": MJD, "t_stop": MJD, "ns": events}`` of a box flare.
+    reference_span : (float, float), optional
+        A published flare window (MJD) to shade.
+    live : (float, float), optional
+        Start and end of the live time (MJD) for the rate curve.
+    """
+    import matplotlib.pyplot as plt
+
+    t = np.asarray(time_mjd, dtype=np.float64)
+    y = np.asarray(log10_sob, dtype=np.float64)
+    w = np.asarray(weight, dtype=np.float64)
+    order = np.argsort(w)
+    with use_style():
+        fig, ax = plt.subplots(figsize=(11, 5))
+        sc = ax.scatter(t[order], y[order], c=w[order], cmap="viridis", vmin=0,
+                        vmax=max(float(w.max()) if w.size else 0.0, 1e-3), s=22,
+                        edgecolors="none")
+        cb = fig.colorbar(sc, ax=ax, pad=0.1)
+        cb.set_label("signal weight of the event (0-1)")
+        ax.set_xlabel(label("time"))
+        ax.set_ylabel(r"$\log_{10}$(S/B), space $\times$ energy")
+        ax.xaxis.get_major_formatter().set_useOffset(False)
+        ax2 = ax.twinx()
+        ax2.grid(False)
+        ax2.spines["right"].set_visible(True)
+        lo, hi = live if live is not None else (float(t.min()), float(t.max()))
+        tt = np.linspace(lo, hi, 3000)
+        if gauss and gauss.get("ns", 0) > 0:
+            s = gauss["sigma_t"]
+            ax2.plot(tt, gauss["ns"] * np.exp(-0.5 * ((tt - gauss["t0"]) / s) ** 2)
+                     / (np.sqrt(2 * np.pi) * s), color=COLORS["fit"], lw=2,
+                     label=f"Gaussian fit: $T_0$ = MJD {gauss['t0']:.0f}, "
+                           f"$\\sigma_t$ = {s:.0f} d, $n_s$ = {gauss['ns']:.1f}")
+        if box and box.get("ns", 0) > 0:
+            ax2.fill_between([box["t_start"], box["t_stop"]], 0,
+                             box["ns"] / (box["t_stop"] - box["t_start"]),
+                             color=COLORS["second"], alpha=0.3,
+                             label=f"box fit: MJD {box['t_start']:.0f}-{box['t_stop']:.0f}, "
+                                   f"$n_s$ = {box['ns']:.1f}")
+        if reference_span is not None:
+            ax2.axvspan(*reference_span, color=COLORS["reference"], alpha=0.10,
+                        label=reference_label)
+        ax2.set_ylabel("fitted signal rate (events / day)")
+        ax2.set_ylim(bottom=0)
+        ax2.legend(loc="upper left", fontsize=10)
+        if title:
+            ax.set_title(title)
+        fig.tight_layout()
+        return _finish(fig, path)
+
