@@ -15,13 +15,19 @@ import numpy as np
 from bayesnu.errors import InputError, InputWarning
 
 
-def add_common(parser: argparse.ArgumentParser, seed: bool = True) -> None:
-    """Add ``--json``, ``--seed`` and ``--quiet`` to an analysis command."""
-    parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
-    if seed:
-        parser.add_argument("--seed", type=int, default=None,
-                            help="seed of the numpy random Generator (default: fresh entropy)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+def add_common(parser: argparse.ArgumentParser, seed: bool = True,
+               seed_default: int | None = None) -> None:
+    """Add ``--json``, ``--quiet`` and (optionally) ``--seed`` to an analysis command.
+
+    Declared through the option layer (:func:`bayesnu.cli._options.common_options`);
+    new commands should list ``*common_options(...)`` in their own declarations.
+    """
+    from bayesnu.cli._options import add_options, common_options
+
+    # legacy callers pick their own seed when --seed is absent (some use 1): say so
+    text = None if seed_default is not None else (
+        "fresh OS entropy for single analyses; 1 for flare scan/trials/sensitivity and demo")
+    add_options(parser, common_options(seed=seed, seed_default=seed_default, seed_text=text))
 
 
 def progress_enabled(args: argparse.Namespace) -> bool:
@@ -60,27 +66,32 @@ def emit(result: dict[str, Any], as_json: bool) -> None:
     sys.stdout.write(text.rstrip("\n") + "\n")
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
-    sys.stderr.write(f"bayesnu: warning: {' '.join(str(message).split())}\n")
+def warning_line(message: Warning | str) -> str:
+    """The one stderr line of a warning: ``bayesnu: warning: <message>``."""
+    return f"bayesnu: warning: {' '.join(str(message).split())}\n"
 
 
-def run_handler(args: argparse.Namespace) -> int:
-    """Run ``args.handler(args)`` with bayesnu's error policy.
+def run_handler(args: argparse.Namespace, reraise: bool = False) -> int:
+    """Run ``args.handler(args)`` and print its result; return the exit code.
 
-    InputError -> one line on stderr, exit 2. Warnings are printed as one line.
-    Unexpected exceptions are re-raised (they are bugs and deserve a traceback).
+    With ``reraise=False`` an :class:`InputError` becomes one stderr line and exit
+    code 2 (the full policy, including the traceback behind ``--debug``, is in
+    :func:`bayesnu.cli.main`, which calls this with ``reraise=True``).
     """
-    warnings.showwarning = _show_warning
     warnings.simplefilter("default", InputWarning)
     try:
         result = args.handler(args)
     except InputError as exc:
-        sys.stderr.write(f"bayesnu: error: {exc}\n")
+        if reraise:
+            raise
+        from bayesnu.cli import format_input_error
+
+        sys.stderr.write(f"bayesnu: error: {format_input_error(exc)}\n")
         return 2
-    except KeyboardInterrupt:
-        sys.stderr.write("bayesnu: interrupted\n")
-        return 130
     if result is not None:
+        if (isinstance(result, dict) and "seed" not in result
+                and getattr(args, "seed", None) is not None):
+            result["seed"] = args.seed
         emit(result, getattr(args, "json", False))
     return 0
 
