@@ -54,8 +54,9 @@ def main() -> None:
           f"{pb:.2g} ({pvalue_to_sigma(pb):.2f} sigma) ({a.trials} trials each, {name} only)")
     if a.no_bayes:
         return
+    from bayesnu.inference.flare import flare_evidence, sample_flare
     from bayesnu.inference.sample import posterior_summary
-    from bayesnu.models.flare import flare_evidence, flare_model, sample_flare
+    from bayesnu.models.flare import flare_model
 
     psm = flare_model(ds[name], ra, dec, per_event=False)
     idata = sample_flare(psm, fit=best, chains=4, draws=500, tune=500, seed=a.seed)

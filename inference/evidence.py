@@ -25,7 +25,7 @@ from bayesnu.inference.results import Result
 
 from bayesnu.errors import InputError
 
-__all__ = ["EvidenceResult", "evidence", "bayes_factor"]
+__all__ = ["EvidenceResult", "evidence", "bayes_factor", "weighted_quantile"]
 
 
 @dataclass
@@ -52,6 +52,12 @@ class EvidenceResult(Result):
     priors : dict
     fixed : dict
     wall_time_s : float
+    runs : list of float
+        ln Z of each independent run.
+    points : dict or None
+        With ``keep_points=True``: the first run's weighted posterior,
+        ``{"names", "points" (n, d), "weights" (n,) summing to 1, "n_eff"}``
+        (not written to JSON).
     """
 
     log_z: float
@@ -65,9 +71,11 @@ class EvidenceResult(Result):
     log_l0: float | None = None
     wall_time_s: float = 0.0
     runs: list[float] = field(default_factory=list)
+    points: dict[str, Any] | None = field(default=None, repr=False, metadata={"json": False})
 
 
-def _weighted_quantile(x, w, q):
+def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
+    """Quantile ``q`` of samples ``x`` with weights ``w`` (linear in the cumulative weight)."""
     o = np.argsort(x)
     c = np.cumsum(w[o])
     c = c / c[-1]
@@ -76,8 +84,8 @@ def _weighted_quantile(x, w, q):
 
 def evidence(target: Any, priors: Mapping | None = None, fixed: Mapping[str, float] | None = None,
              n_live: int = 500, f_live: float = 0.01, n_eff: int = 2000,
-             seed: int | None = None, n_runs: int = 1, log_l0: float | None = None
-             ) -> EvidenceResult:
+             seed: int | None = None, n_runs: int = 1, log_l0: float | None = None,
+             keep_points: bool = False) -> EvidenceResult:
     """ln Z of a point-source model and its Bayes factor against background only.
 
     Parameters
@@ -97,6 +105,9 @@ def evidence(target: Any, priors: Mapping | None = None, fixed: Mapping[str, flo
         (and log_z their mean).
     log_l0
         Optional ``log L(ns=0)`` to report with the result.
+    keep_points
+        Keep the first run's weighted posterior points in ``result.points``
+        (e.g. for the posterior mass of flare modes, :mod:`bayesnu.inference.flare`).
     """
     from bayesnu.models.pointsource import default_priors
     from nautilus import Sampler
@@ -154,13 +165,18 @@ def evidence(target: Any, priors: Mapping | None = None, fixed: Mapping[str, flo
         w = post_w / post_w.sum()
         m = float(np.sum(w * x))
         summary[p] = {"mean": m, "sd": float(np.sqrt(np.sum(w * (x - m) ** 2))),
-                      "q05": float(_weighted_quantile(x, w, 0.05)),
-                      "q50": float(_weighted_quantile(x, w, 0.5)),
-                      "q95": float(_weighted_quantile(x, w, 0.95))}
+                      "q05": float(weighted_quantile(x, w, 0.05)),
+                      "q50": float(weighted_quantile(x, w, 0.5)),
+                      "q95": float(weighted_quantile(x, w, 0.95))}
+    points = None
+    if keep_points:
+        points = {"names": list(free), "points": post_pts, "weights": post_w / post_w.sum(),
+                  "n_eff": neffs[0]}
     return EvidenceResult(log_z=log_z, log_z_err=err, ln_bf_vs_background=log_z, n_like=nlike,
                           n_eff=float(np.mean(neffs)), posterior=summary,
                           priors={p: pri[p].to_dict() for p in free}, fixed=fixed,
-                          log_l0=log_l0, wall_time_s=time.perf_counter() - t0, runs=runs)
+                          log_l0=log_l0, wall_time_s=time.perf_counter() - t0, runs=runs,
+                          points=points)
 
 
 def _evidence_1d(L, prior, name, like_fn, prior_fn, fixed, log_l0, t0) -> EvidenceResult:
@@ -178,9 +194,9 @@ def _evidence_1d(L, prior, name, like_fn, prior_fn, fixed, log_l0, t0) -> Eviden
     w = w / w.sum()
     mean = float(np.sum(w * x))
     summary = {name: {"mean": mean, "sd": float(np.sqrt(np.sum(w * (x - mean) ** 2))),
-                      "q05": float(_weighted_quantile(x, w, 0.05)),
-                      "q50": float(_weighted_quantile(x, w, 0.5)),
-                      "q95": float(_weighted_quantile(x, w, 0.95))}}
+                      "q05": float(weighted_quantile(x, w, 0.05)),
+                      "q50": float(weighted_quantile(x, w, 0.5)),
+                      "q95": float(weighted_quantile(x, w, 0.95))}}
     log_z = m + float(np.log(val))
     return EvidenceResult(log_z=log_z, log_z_err=float(err / val), ln_bf_vs_background=log_z,
                           n_like=2001, n_eff=float(1.0 / np.sum(w ** 2)), posterior=summary,

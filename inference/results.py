@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from bayesnu.atomic import write_json, write_netcdf, write_text
+
 __all__ = ["Result", "save_json", "load_json", "save_idata", "load_idata"]
 
 
@@ -41,7 +43,8 @@ class Result:
     """Mixin for dataclass results: ``to_dict`` / ``from_dict`` / ``to_json`` / ``from_json``."""
 
     def to_dict(self) -> dict[str, Any]:
-        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+             if f.metadata.get("json", True)}
         d["kind"] = type(self).__name__
         return _plain(d)
 
@@ -55,8 +58,7 @@ class Result:
     def to_json(self, path: str | os.PathLike | None = None) -> str:
         text = json.dumps(self.to_dict(), indent=2)
         if path is not None:
-            with open(path, "w") as fh:
-                fh.write(text + "\n")
+            write_text(path, text + "\n")
         return text
 
     @classmethod
@@ -71,8 +73,7 @@ class Result:
 def save_json(obj: Any, path: str | os.PathLike) -> None:
     """Write a result (or any dict of numbers/arrays) as JSON."""
     d = obj.to_dict() if hasattr(obj, "to_dict") else _plain(obj)
-    with open(path, "w") as fh:
-        json.dump(d, fh, indent=2)
+    write_json(path, d)
 
 
 def load_json(path: str | os.PathLike) -> dict[str, Any]:
@@ -82,7 +83,7 @@ def load_json(path: str | os.PathLike) -> dict[str, Any]:
 
 def save_idata(idata, path: str | os.PathLike) -> None:
     """Write an InferenceData (posterior, log_likelihood, sample_stats, attrs) to NetCDF."""
-    idata.to_netcdf(os.fspath(path))
+    write_netcdf(idata, path)
 
 
 def load_idata(path: str | os.PathLike):

@@ -323,13 +323,10 @@ def _bayes_inputs(args):
     return ds, ra, dec, label, samples
 
 
-def _sample_modes(args, psm, ds, ra, dec, label, samples) -> dict[str, Any]:
-    """``flare sample --modes``: per-mode NUTS with nautilus mode weights."""
-    import warnings
-
+def _sample_modes(args, ds, ra, dec, label, samples) -> dict[str, Any]:
+    """``flare sample --modes``: :func:`bayesnu.inference.flare.flare_posterior_modes`."""
     from bayesnu.flare.analysis import fit_dataset
-    from bayesnu.inference.sample import posterior_summary
-    from bayesnu.models.flare import flare_evidence, sample_flare_modes
+    from bayesnu.inference.flare import flare_posterior_modes
 
     if len(samples) != 1:
         raise InputError("--modes works on one sample; choose it with --sample",
@@ -337,62 +334,35 @@ def _sample_modes(args, psm, ds, ra, dec, label, samples) -> dict[str, Any]:
     sample = samples[0]
     fit = fit_dataset(ds, ra, dec, pdf="gauss", samples=[sample.name],
                       keep_candidates=20)["best"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ev = flare_evidence(sample, ra, dec, n_live=args.n_live, seed=args.seed,
-                            sigma_min=args.sigma_min_prior)
-        res = sample_flare_modes(psm, fit=fit, chains=args.chains, draws=args.draws,
-                                 tune=args.tune, seed=args.seed,
-                                 cores=max(1, min(args.chains, os.cpu_count() or 1)),
-                                 progressbar=progress_enabled(args),
-                                 nautilus=ev["flare_samples"])
-    modes = []
-    lines = [f"flare posterior at {label} ({sample.name}), per mode:"]
-    for m in res["modes"]:
-        summ = posterior_summary(m["idata"], ["ns", "gamma", "t0", "sigma_t"])
-        d = m["diagnostics"]
-        box = {k: v for k, v in m.items() if k not in ("idata", "diagnostics")}
-        modes.append({**to_jsonable(box), "posterior": summ,
-                      "diagnostics_ok": bool(d.get("ok")),
-                      "diagnostics_problems": d.get("problems", ""),
-                      "divergences": int(d.get("divergences", 0))})
-        w = m.get("weight")
-        lines.append(f"  mode T0 [{m['t0'][0]:.1f}, {m['t0'][1]:.1f}] MJD, sigma_t "
-                     f"[{m['sigma_t'][0]:.3g}, {m['sigma_t'][1]:.3g}] d"
-                     + (f", weight {w:.3f}" if w is not None else ""))
-        for k, v in summ.items():
-            lines.append(f"    {k:8s} median {v['median']:.6g}  90% [{v['eti'][0]:.6g}, "
-                         f"{v['eti'][1]:.6g}]  R-hat {v['rhat']:.3f}  ESS {v['ess_bulk']:.0f}")
-        lines.append("    diagnostics " + ("ok" if d.get("ok") else
-                                            "WARN: " + str(d.get("problems", ""))))
-    out = {"source": label, "samples": [sample.name], "modes": modes,
-           "weight_rest": res.get("weight_rest"),
-           "nautilus_quantiles": to_jsonable(res.get("nautilus_quantiles")),
-           "bayes_factors": {k: float(v) for k, v in ev.items() if k.startswith("ln_b")},
-           "diagnostics_ok": all(m["diagnostics_ok"] for m in modes)}
-    if res.get("weight_rest") is not None:
-        lines.append(f"  weight outside the modes {res['weight_rest']:.3f} (nautilus only)")
-    if args.out and res["modes"]:
-        res["modes"][0]["idata"].to_netcdf(args.out)
+    res = flare_posterior_modes(sample, ra, dec, source=label, fit=fit, chains=args.chains,
+                                draws=args.draws, tune=args.tune, n_live=args.n_live,
+                                seed=args.seed, sigma_min=args.sigma_min_prior,
+                                cores=max(1, min(args.chains, os.cpu_count() or 1)),
+                                per_event=not args.potential,
+                                progressbar=progress_enabled(args))
+    out = res.to_dict()
+    if args.out and res.mode_idata:
+        res.mode_idata[0].to_netcdf(args.out)
         out["netcdf"] = args.out
-    out["_text"] = "\n".join(lines)
+    out["_text"] = res.text()
     return out
 
 
 def _cmd_sample(args: argparse.Namespace) -> dict[str, Any]:
     import warnings
 
+    from bayesnu.inference.flare import sample_flare
     from bayesnu.inference.sample import posterior_summary
-    from bayesnu.models.flare import flare_model, sample_flare
+    from bayesnu.models.flare import flare_model
 
     ds, ra, dec, label, samples = _bayes_inputs(args)
+    if args.modes:
+        return _sample_modes(args, ds, ra, dec, label, samples)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        psm = flare_model(samples, ra, dec, sigma_min=args.sigma_min_prior,
-                          per_event=not args.potential)
-    if args.modes:
-        return _sample_modes(args, psm, ds, ra, dec, label, samples)
-    idata = sample_flare(psm, chains=args.chains, draws=args.draws, tune=args.tune,
+        model = flare_model(samples, ra, dec, sigma_min=args.sigma_min_prior,
+                            per_event=not args.potential)
+    idata = sample_flare(model, chains=args.chains, draws=args.draws, tune=args.tune,
                          seed=args.seed, progressbar=progress_enabled(args))
     summ = posterior_summary(idata, ["ns", "gamma", "t0", "sigma_t"])
     out = {"source": label, "samples": [s.name for s in samples], "posterior": summ,
@@ -413,7 +383,7 @@ def _cmd_sample(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _cmd_evidence(args: argparse.Namespace) -> dict[str, Any]:
-    from bayesnu.models.flare import flare_evidence
+    from bayesnu.inference.flare import flare_evidence
 
     ds, ra, dec, label, samples = _bayes_inputs(args)
     ev = flare_evidence(samples, ra, dec, sigma_min=args.sigma_min_prior, n_live=args.n_live,

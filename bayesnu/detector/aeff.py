@@ -28,7 +28,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy.special import ndtr
 
 from bayesnu.data.core import Dataset, EffectiveArea, EventSample, Uptime
 from bayesnu.errors import InputError
@@ -100,10 +99,11 @@ def gauss_run_mass(start: np.ndarray, stop: np.ndarray, t0: float, sigma: float)
     Computed on the near side of the mean (``ndtr`` of negative arguments) so that runs
     far in either tail keep full relative precision.
     """
+    from bayesnu.data.uptime import interval_mass
+
     a = (np.asarray(start, dtype=np.float64) - t0) / sigma
     b = (np.asarray(stop, dtype=np.float64) - t0) / sigma
-    right = a > 0
-    return np.where(right, ndtr(-a) - ndtr(-b), ndtr(b) - ndtr(a))
+    return interval_mass(a, b)
 
 
 def _gauss_live_seconds(uptime: Uptime, t0: float, sigma: float) -> float:

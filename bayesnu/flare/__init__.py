@@ -8,7 +8,7 @@
 """
 
 from bayesnu.flare.search import FlareData, FlareFit, fit_flare, flare_loglr, ts_penalty
-from bayesnu.flare.temporal import BoxFlare, GaussianFlare, UniformBackground, gauss_norm
+from bayesnu.flare.temporal import BoxFlare, TruncatedGaussian, UniformBackground, gauss_norm
 
-__all__ = ["BoxFlare", "FlareData", "FlareFit", "GaussianFlare", "UniformBackground",
+__all__ = ["BoxFlare", "FlareData", "FlareFit", "TruncatedGaussian", "UniformBackground",
            "fit_flare", "flare_loglr", "gauss_norm", "ts_penalty"]

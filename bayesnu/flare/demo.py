@@ -8,7 +8,7 @@
    p-value of the best Gaussian flare from RA/time-scrambled background trials;
 2. Bayesian: nautilus Bayes factors flare vs background only and flare vs
    steady point source (nautilus explores every mode of the flare posterior),
-   and a short NUTS run per flare mode (:func:`bayesnu.models.flare.sample_flare_modes`:
+   and a short NUTS run per flare mode (:func:`bayesnu.inference.flare.sample_flare_modes`:
    the posterior in (T0, sigma_t) has a broad flare mode, sharp spikes of short
    flares on single events and a low-ns floor; NUTS samples each broad mode
    within its box, started at the candidate flares inside it, with R-hat /
@@ -178,8 +178,9 @@ def run_demo(out_dir: str | os.PathLike | None = None, seed: int = 1, n_trials: 
     if bayes:
         import logging
 
+        from bayesnu.inference.flare import flare_evidence, sample_flare_modes
         from bayesnu.inference.sample import posterior_summary
-        from bayesnu.models.flare import flare_evidence, flare_model, sample_flare_modes
+        from bayesnu.models.flare import flare_model
 
         logging.getLogger("pymc").setLevel(logging.ERROR)
         sample = ds[name]

@@ -1,10 +1,16 @@
 """Temporal PDFs of a neutrino flare, truncated to and normalised over the detector uptime.
 
+The truncated-Gaussian primitives and the likelihood engine's PDF classes
+(:class:`GaussianFlarePDF`, :class:`BoxFlarePDF`) live once, in
+:mod:`bayesnu.pdfs.temporal`, and are re-exported here; this module adds the
+fixed-parameter views used by the search and its tests and the fast edge-sum
+normalisation :class:`UptimeNorm` of the flare ranking.
+
 Times are MJD (days). The uptime is a set of good-run intervals ``[a_k, b_k)``
 (:class:`bayesnu.data.core.Uptime`); every PDF here is zero outside them and
 integrates to one over them.
 
-* :class:`GaussianFlare` -- ``f(t) = phi((t - T0)/sigma) / (sigma * Z)`` with the
+* :class:`TruncatedGaussian` -- ``f(t) = phi((t - T0)/sigma) / (sigma * Z)`` with the
   truncation normalisation ``Z(T0, sigma) = sum_k [Phi(zb_k) - Phi(za_k)]``
   (``za_k = (a_k - T0)/sigma``), vectorised over intervals and over many
   ``(T0, sigma)`` pairs at once, with analytic derivatives in ``T0`` and ``sigma``.
@@ -24,111 +30,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr
 
 from bayesnu.errors import InputError
+from bayesnu.pdfs.temporal import (
+    BoxFlarePDF,
+    GaussianFlarePDF,
+    gauss_norm,
+    inside_uptime,
+    interval_mass,
+    live_between,
+    uptime_intervals,
+)
 
 __all__ = [
     "uptime_intervals",
     "gauss_norm",
-    "GaussianFlare",
+    "interval_mass",
+    "inside_uptime",
+    "TruncatedGaussian",
     "BoxFlare",
     "UniformBackground",
     "live_between",
+    "GaussianFlarePDF",
+    "BoxFlarePDF",
+    "UptimeNorm",
+    "gauss_logsob_grid",
 ]
 
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
-
-
-def uptime_intervals(uptime) -> np.ndarray:
-    """Good-run intervals as a float64 array of shape (n, 2) (MJD).
-
-    Accepts an :class:`~bayesnu.data.core.Uptime`, an (n, 2) array or a
-    ``(start, stop)`` pair.
-    """
-    iv = getattr(uptime, "intervals", uptime)
-    iv = np.asarray(iv, dtype=np.float64)
-    if iv.ndim == 1 and iv.size == 2:
-        iv = iv.reshape(1, 2)
-    if iv.ndim != 2 or iv.shape[1] != 2 or iv.shape[0] == 0:
-        raise InputError("uptime must be an (n, 2) array of good-run [start, stop] MJD",
-                         column="uptime")
-    if np.any(iv[:, 1] < iv[:, 0]) or not np.all(np.isfinite(iv)):
-        raise InputError("uptime intervals must be finite with stop >= start", column="uptime")
-    return iv
-
-
-def _interval_mass(za: np.ndarray, zb: np.ndarray) -> np.ndarray:
-    """``Phi(zb) - Phi(za)`` computed without cancellation on either tail."""
-    right = za > 0.0
-    return np.where(right, ndtr(-za) - ndtr(-zb), ndtr(zb) - ndtr(za))
-
-
-def gauss_norm(t0, sigma, intervals: np.ndarray, grad: bool = False):
-    """Mass of a Gaussian (T0, sigma) inside the good-run intervals.
-
-    Parameters
-    ----------
-    t0, sigma : float or array_like
-        Flare centre (MJD) and width (days); broadcast together.
-    intervals : ndarray, shape (n, 2)
-        Good-run intervals (MJD).
-    grad : bool
-        Also return ``dZ/dT0`` and ``dZ/dsigma``.
-
-    Returns
-    -------
-    Z : ndarray
-        ``sum_k [Phi((b_k - T0)/sigma) - Phi((a_k - T0)/sigma)]`` with the
-        broadcast shape of ``t0, sigma``; plus the two derivatives if ``grad``.
-    """
-    t0 = np.asarray(t0, dtype=np.float64)
-    sigma = np.asarray(sigma, dtype=np.float64)
-    t0, sigma = np.broadcast_arrays(t0, sigma)
-    shape = t0.shape
-    t0f = t0.reshape(-1, 1)
-    sf = sigma.reshape(-1, 1)
-    a = intervals[:, 0][None, :]
-    b = intervals[:, 1][None, :]
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        za = (a - t0f) / sf
-        zb = (b - t0f) / sf
-        z = _interval_mass(za, zb).sum(axis=1).reshape(shape)
-        if not grad:
-            return z
-        pa = np.exp(-0.5 * za * za) * _INV_SQRT_2PI
-        pb = np.exp(-0.5 * zb * zb) * _INV_SQRT_2PI
-        dz_dt0 = ((pa - pb) / sf).sum(axis=1).reshape(shape)
-        # za * pa -> 0 for |za| -> inf; guard inf * 0
-        zapa = np.where(np.isfinite(za), za * pa, 0.0)
-        zbpb = np.where(np.isfinite(zb), zb * pb, 0.0)
-        dz_ds = ((zapa - zbpb) / sf).sum(axis=1).reshape(shape)
-    return z, dz_dt0, dz_ds
-
-
-def live_between(intervals: np.ndarray, t_start, t_stop) -> np.ndarray:
-    """Live time (days) inside ``[t_start, t_stop]``, vectorised over windows."""
-    ts = np.asarray(t_start, dtype=np.float64)
-    te = np.asarray(t_stop, dtype=np.float64)
-    ts, te = np.broadcast_arrays(ts, te)
-    a = intervals[:, 0]
-    b = intervals[:, 1]
-    cum = np.concatenate([[0.0], np.cumsum(b - a)])
-
-    def cumlive(t):
-        idx = np.clip(np.searchsorted(a, t, side="right") - 1, 0, a.size - 1)
-        inside = np.clip(t - a[idx], 0.0, b[idx] - a[idx])
-        return np.where(t < a[0], 0.0, cum[idx] + inside)
-
-    return np.maximum(cumlive(te) - cumlive(ts), 0.0)
-
-
-def _inside(intervals: np.ndarray, t: np.ndarray) -> np.ndarray:
-    idx = np.searchsorted(intervals[:, 0], t, side="right") - 1
-    ok = idx >= 0
-    idc = np.clip(idx, 0, None)
-    return ok & (t <= intervals[idc, 1])
 
 
 @dataclass(frozen=True)
@@ -147,7 +77,7 @@ class UniformBackground:
 
     def pdf(self, t) -> np.ndarray:
         t = np.asarray(t, dtype=np.float64)
-        return np.where(_inside(self.intervals, t), 1.0 / self.livetime, 0.0)
+        return np.where(inside_uptime(self.intervals, t), 1.0 / self.livetime, 0.0)
 
     def logpdf(self, t) -> np.ndarray:
         with np.errstate(divide="ignore"):
@@ -155,7 +85,7 @@ class UniformBackground:
 
 
 @dataclass(frozen=True)
-class GaussianFlare:
+class TruncatedGaussian:
     """Gaussian flare time PDF truncated to the uptime.
 
     Parameters
@@ -173,7 +103,7 @@ class GaussianFlare:
     intervals: np.ndarray
 
     @classmethod
-    def from_uptime(cls, t0: float, sigma: float, uptime) -> GaussianFlare:
+    def from_uptime(cls, t0: float, sigma: float, uptime) -> TruncatedGaussian:
         if not (np.isfinite(sigma) and sigma > 0):
             raise InputError(f"sigma_t must be positive, got {sigma}", column="sigma_t")
         if not np.isfinite(t0):
@@ -188,7 +118,7 @@ class GaussianFlare:
         t = np.asarray(t, dtype=np.float64)
         z = (t - self.t0) / self.sigma
         lp = -0.5 * z * z - np.log(self.sigma) - _LOG_SQRT_2PI - np.log(self.norm)
-        return np.where(_inside(self.intervals, t), lp, -np.inf)
+        return np.where(inside_uptime(self.intervals, t), lp, -np.inf)
 
     def pdf(self, t) -> np.ndarray:
         return np.exp(self.logpdf(t))
@@ -204,7 +134,7 @@ class GaussianFlare:
         lp = -0.5 * z * z - np.log(self.sigma) - _LOG_SQRT_2PI - np.log(nz)
         g_t0 = z / self.sigma - dn_dt0 / nz
         g_s = (z * z - 1.0) / self.sigma - dn_ds / nz
-        ins = _inside(self.intervals, t)
+        ins = inside_uptime(self.intervals, t)
         return (np.where(ins, lp, -np.inf), np.where(ins, g_t0, 0.0), np.where(ins, g_s, 0.0))
 
     def sob(self, t) -> np.ndarray:
@@ -238,7 +168,7 @@ class BoxFlare:
 
     def pdf(self, t) -> np.ndarray:
         t = np.asarray(t, dtype=np.float64)
-        ins = _inside(self.intervals, t) & (t >= self.t_start) & (t <= self.t_stop)
+        ins = inside_uptime(self.intervals, t) & (t >= self.t_start) & (t <= self.t_stop)
         return np.where(ins, 1.0 / self.live, 0.0)
 
     def logpdf(self, t) -> np.ndarray:
@@ -327,79 +257,3 @@ class UptimeNorm:
             gaps = np.array([lv[0] for lv in self.levels], dtype=np.float64)
             self._flat = (np.ascontiguousarray(edges), ptr.astype(np.int64), gaps)
         return self._flat
-
-
-# --------------------------------------------------------------------------
-# the likelihood engine's temporal-PDF interface (bayesnu.pdfs.temporal)
-# --------------------------------------------------------------------------
-from bayesnu.pdfs.temporal import TemporalPDF  # noqa: E402
-
-
-class GaussianFlarePDF(TemporalPDF):
-    """Gaussian flare ``(t0, sigma_t)`` for :class:`bayesnu.likelihood.MixtureLikelihood`.
-
-    ``signal`` is the uptime-truncated Gaussian of :class:`GaussianFlare`
-    (day^-1) with its analytic derivatives; ``sample_weight`` is the
-    Gaussian's mass inside this sample's uptime (so with several samples ns
-    is split according to where the flare falls in time, times acceptance).
-    """
-
-    param_names = ("t0", "sigma_t")
-
-    def __init__(self, uptime) -> None:
-        super().__init__(uptime)
-        self.intervals = uptime_intervals(uptime)
-
-    def in_support(self, theta: np.ndarray) -> bool:
-        t0, s = float(theta[0]), float(theta[1])
-        return bool(np.isfinite(t0) and np.isfinite(s) and s > 0)
-
-    def signal(self, t: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        t = np.asarray(t, dtype=np.float64)
-        t0, s = float(theta[0]), float(theta[1])
-        nz, dn0, dns = gauss_norm(t0, s, self.intervals, grad=True)
-        if not nz > 1e-300:
-            return np.zeros_like(t), np.zeros((2, t.size))
-        z = (t - t0) / s
-        pdf = np.exp(-0.5 * z * z) / (s * np.sqrt(2.0 * np.pi) * nz)
-        pdf = np.where(_inside(self.intervals, t), pdf, 0.0)
-        g0 = pdf * (z / s - dn0 / nz)
-        gs = pdf * ((z * z - 1.0) / s - dns / nz)
-        return pdf, np.stack([g0, gs])
-
-    def sample_weight(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        nz, dn0, dns = gauss_norm(float(theta[0]), float(theta[1]), self.intervals, grad=True)
-        return float(nz), np.array([float(dn0), float(dns)])
-
-
-class BoxFlarePDF(TemporalPDF):
-    """Box flare ``(t_start, t_stop)`` for the likelihood engine.
-
-    The box edges are not differentiable at event times: the gradient returned
-    is zero (use gradient-free samplers, e.g. nautilus, or profile the edges
-    as :func:`bayesnu.flare.search.fit_flare` does).
-    """
-
-    param_names = ("t_start", "t_stop")
-
-    def __init__(self, uptime) -> None:
-        super().__init__(uptime)
-        self.intervals = uptime_intervals(uptime)
-
-    def in_support(self, theta: np.ndarray) -> bool:
-        a, b = float(theta[0]), float(theta[1])
-        return bool(np.isfinite(a) and np.isfinite(b) and b > a
-                    and live_between(self.intervals, a, b) > 0)
-
-    def signal(self, t: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        t = np.asarray(t, dtype=np.float64)
-        a, b = float(theta[0]), float(theta[1])
-        live = float(live_between(self.intervals, a, b))
-        if live <= 0:
-            return np.zeros_like(t), np.zeros((2, t.size))
-        pdf = np.where(_inside(self.intervals, t) & (t >= a) & (t <= b), 1.0 / live, 0.0)
-        return pdf, np.zeros((2, t.size))
-
-    def sample_weight(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        live = float(live_between(self.intervals, float(theta[0]), float(theta[1])))
-        return live, np.zeros(2)

@@ -15,8 +15,13 @@ one sample:
   the flare's time PDF that falls in this sample's uptime), with derivatives;
 * :attr:`TemporalPDF.param_names` and :meth:`TemporalPDF.in_support`.
 
-The flare package implements the Gaussian and box PDFs behind this interface;
-:class:`UniformUptimePDF` (steady source, no parameters) is the trivial case.
+:class:`GaussianFlarePDF` (the one uptime-truncated Gaussian of the package)
+and :class:`BoxFlarePDF` are the flare PDFs; :class:`UniformUptimePDF`
+(steady source, no parameters) is the trivial case. The module also holds the
+primitives they rest on (:func:`gauss_norm`, :func:`interval_mass`,
+:func:`live_between`, :func:`inside_uptime`, defined in :mod:`bayesnu.data.uptime`
+and re-exported here), which the flare search, the simulation and the
+detector's flux <-> events conversion reuse.
 """
 
 from __future__ import annotations
@@ -24,10 +29,21 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 import numpy as np
+from scipy.special import ndtr
 
 from bayesnu.data.core import Uptime
+from bayesnu.data.uptime import (
+    gauss_norm,
+    inside_uptime,
+    interval_mass,
+    live_between,
+    uptime_intervals,
+)
 
-__all__ = ["TemporalPDF", "UniformUptimePDF"]
+__all__ = ["TemporalPDF", "UniformUptimePDF", "GaussianFlarePDF", "BoxFlarePDF",
+           "uptime_intervals", "interval_mass", "gauss_norm", "live_between", "inside_uptime"]
+
+_INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 
 
 class TemporalPDF(ABC):
@@ -109,3 +125,100 @@ class UniformUptimePDF(TemporalPDF):
     def signal(self, t: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         b = self.background(t)
         return b, np.zeros((0, b.size))
+
+
+class GaussianFlarePDF(TemporalPDF):
+    """Gaussian flare ``(t0, sigma_t)``: THE uptime-truncated Gaussian time PDF.
+
+    ``f(t) = phi((t - t0)/sigma_t) / (sigma_t Z)`` inside the good runs (0
+    outside, day^-1), ``Z(t0, sigma_t)`` the Gaussian's mass in the uptime
+    (:func:`gauss_norm`), with analytic derivatives; ``sample_weight`` is ``Z``
+    (with several samples ns is split according to where the flare falls in
+    time, times acceptance).
+
+    The likelihood asks every sample for ``sample_weight`` and then for
+    ``signal`` (which divides by the same mass) at the same ``(t0, sigma_t)``;
+    ``Z`` is an erf sum over all good runs (~1,000 per season) and was half the
+    cost of a likelihood-and-gradient evaluation, so the last ``(Z, dZ/dt0,
+    dZ/dsigma_t)`` is cached (one entry, per instance), computed with one
+    normal CDF per interval edge. Values equal :func:`gauss_norm` bit for bit.
+    """
+
+    param_names = ("t0", "sigma_t")
+
+    def __init__(self, uptime) -> None:
+        super().__init__(uptime)
+        self.intervals = uptime_intervals(uptime)
+        self._norm_key: tuple[float, float] | None = None
+        self._norm_val: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    def in_support(self, theta: np.ndarray) -> bool:
+        t0, s = float(theta[0]), float(theta[1])
+        return bool(np.isfinite(t0) and np.isfinite(s) and s > 0)
+
+    def norm(self, t0: float, sigma: float) -> tuple[float, float, float]:
+        """``(Z, dZ/dt0, dZ/dsigma)`` at one ``(t0, sigma)`` (cached)."""
+        if self._norm_key != (t0, sigma):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                za = (self.intervals[:, 0] - t0) / sigma
+                zb = (self.intervals[:, 1] - t0) / sigma
+                # Phi(zb) - Phi(za) on the tail side of each interval (as interval_mass)
+                right = za > 0.0
+                nz = (ndtr(np.where(right, -za, zb)) - ndtr(np.where(right, -zb, za))).sum()
+                pa = np.exp(-0.5 * za * za) * _INV_SQRT_2PI
+                pb = np.exp(-0.5 * zb * zb) * _INV_SQRT_2PI
+                dn0 = ((pa - pb) / sigma).sum()
+                zapa = np.where(np.isfinite(za), za * pa, 0.0)
+                zbpb = np.where(np.isfinite(zb), zb * pb, 0.0)
+                dns = ((zapa - zbpb) / sigma).sum()
+            self._norm_val = (float(nz), float(dn0), float(dns))
+            self._norm_key = (t0, sigma)
+        return self._norm_val
+
+    def signal(self, t: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        t = np.asarray(t, dtype=np.float64)
+        t0, s = float(theta[0]), float(theta[1])
+        nz, dn0, dns = self.norm(t0, s)
+        if not nz > 1e-300:
+            return np.zeros_like(t), np.zeros((2, t.size))
+        z = (t - t0) / s
+        pdf = np.exp(-0.5 * z * z) / (s * np.sqrt(2.0 * np.pi) * nz)
+        pdf = np.where(inside_uptime(self.intervals, t), pdf, 0.0)
+        return pdf, np.stack([pdf * (z / s - dn0 / nz), pdf * ((z * z - 1.0) / s - dns / nz)])
+
+    def sample_weight(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        nz, dn0, dns = self.norm(float(theta[0]), float(theta[1]))
+        return nz, np.array([dn0, dns])
+
+
+class BoxFlarePDF(TemporalPDF):
+    """Box flare ``(t_start, t_stop)`` for the likelihood engine.
+
+    The box edges are not differentiable at event times: the gradient returned
+    is zero (use gradient-free samplers, e.g. nautilus, or profile the edges
+    as :func:`bayesnu.flare.search.fit_flare` does).
+    """
+
+    param_names = ("t_start", "t_stop")
+
+    def __init__(self, uptime) -> None:
+        super().__init__(uptime)
+        self.intervals = uptime_intervals(uptime)
+
+    def in_support(self, theta: np.ndarray) -> bool:
+        a, b = float(theta[0]), float(theta[1])
+        return bool(np.isfinite(a) and np.isfinite(b) and b > a
+                    and live_between(self.intervals, a, b) > 0)
+
+    def signal(self, t: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        t = np.asarray(t, dtype=np.float64)
+        a, b = float(theta[0]), float(theta[1])
+        live = float(live_between(self.intervals, a, b))
+        if live <= 0:
+            return np.zeros_like(t), np.zeros((2, t.size))
+        pdf = np.where(inside_uptime(self.intervals, t) & (t >= a) & (t <= b), 1.0 / live, 0.0)
+        return pdf, np.zeros((2, t.size))
+
+    def sample_weight(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        live = float(live_between(self.intervals, float(theta[0]), float(theta[1])))
+        return live, np.zeros(2)

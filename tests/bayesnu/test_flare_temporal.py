@@ -8,7 +8,7 @@ from bayesnu.errors import InputError
 from bayesnu.flare.search import ts_penalty
 from bayesnu.flare.temporal import (
     BoxFlare,
-    GaussianFlare,
+    TruncatedGaussian,
     UniformBackground,
     gauss_logsob_grid,
     gauss_norm,
@@ -25,7 +25,7 @@ def _integral(f):
 @pytest.mark.parametrize("t0,sigma", [(55020.0, 3.0), (55011.0, 0.7), (55031.2, 0.05),
                                       (55099.0, 40.0), (54990.0, 5.0)])
 def test_gauss_normalised_over_uptime(t0, sigma):
-    g = GaussianFlare.from_uptime(t0, sigma, IV)
+    g = TruncatedGaussian.from_uptime(t0, sigma, IV)
     assert _integral(g.pdf) == pytest.approx(1.0, rel=1e-6)
     # zero in the gaps
     assert g.pdf(np.array([55011.0, 55035.0]))[1] == 0.0
@@ -44,13 +44,13 @@ def test_box_and_background_normalised():
 @pytest.mark.parametrize("t0,sigma", [(55020.0, 3.0), (55011.3, 0.9), (55060.0, 30.0)])
 def test_gauss_gradients_finite_difference(t0, sigma):
     t = np.array([55001.0, 55015.0, 55020.5, 55031.2, 55050.0, 55099.0])
-    g = GaussianFlare.from_uptime(t0, sigma, IV)
+    g = TruncatedGaussian.from_uptime(t0, sigma, IV)
     lp, d_t0, d_s = g.logpdf_and_grad(t)
     h = 1e-6
-    fd_t0 = (GaussianFlare.from_uptime(t0 + h, sigma, IV).logpdf(t)
-             - GaussianFlare.from_uptime(t0 - h, sigma, IV).logpdf(t)) / (2 * h)
-    fd_s = (GaussianFlare.from_uptime(t0, sigma + h, IV).logpdf(t)
-            - GaussianFlare.from_uptime(t0, sigma - h, IV).logpdf(t)) / (2 * h)
+    fd_t0 = (TruncatedGaussian.from_uptime(t0 + h, sigma, IV).logpdf(t)
+             - TruncatedGaussian.from_uptime(t0 - h, sigma, IV).logpdf(t)) / (2 * h)
+    fd_s = (TruncatedGaussian.from_uptime(t0, sigma + h, IV).logpdf(t)
+            - TruncatedGaussian.from_uptime(t0, sigma - h, IV).logpdf(t)) / (2 * h)
     np.testing.assert_allclose(d_t0, fd_t0, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(d_s, fd_s, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(lp, g.logpdf(t))
@@ -69,7 +69,7 @@ def test_norm_gradient_and_grid_consistency():
     grid = gauss_logsob_grid(t, t0, s, IV)
     live = UniformBackground.from_uptime(IV).livetime
     for k in range(3):
-        np.testing.assert_allclose(grid[k], GaussianFlare.from_uptime(t0[k], s[k], IV).logpdf(t)
+        np.testing.assert_allclose(grid[k], TruncatedGaussian.from_uptime(t0[k], s[k], IV).logpdf(t)
                                    + np.log(live))
 
 
@@ -89,6 +89,6 @@ def test_marginalisation_term():
 
 def test_bad_input():
     with pytest.raises(InputError):
-        GaussianFlare.from_uptime(55000.0, -1.0, IV)
+        TruncatedGaussian.from_uptime(55000.0, -1.0, IV)
     with pytest.raises(InputError):
         BoxFlare.from_uptime(55011.0, 55012.0, IV)  # entirely in a gap
