@@ -560,6 +560,8 @@ def plot_global_pvalues(panels: dict[str, dict[str, Any]], path: str | os.PathLi
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    from bayesnu.atomic import savefig
+
+    savefig(fig, path, dpi=110)
     plt.close(fig)
     return str(path)

@@ -312,6 +312,8 @@ def plot_sensitivity(results: list[SensitivityResult], path, ul: dict | None = N
     a1.legend(fontsize=7)
     a2.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    from bayesnu.atomic import savefig
+
+    savefig(fig, path, dpi=110)
     plt.close(fig)
     return str(path)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -158,16 +157,13 @@ def save_figure(fig, path: str | os.PathLike, close: bool = True) -> str:
     """
     import matplotlib.pyplot as plt
 
+    from bayesnu.atomic import savefig
+
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=p.suffix or ".png", dir=p.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, format=(p.suffix.lstrip(".") or "png"))
-        os.replace(tmp, p)
+        savefig(fig, p)  # the one atomic writer (temporary file in the folder, os.replace)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         if close:
             plt.close(fig)
     return str(p)

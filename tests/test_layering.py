@@ -61,7 +61,7 @@ _PACKAGE_LAYER = {
     "apps": "apps",
     "cli": "apps",
 }
-_ROOT_MODULES = {"_version", "_pytensor_setup", "errors"}
+_ROOT_MODULES = {"_version", "_pytensor_setup", "errors", "atomic"}
 
 
 def layer_of(module: str) -> str:

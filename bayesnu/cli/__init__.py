@@ -27,7 +27,7 @@ import sys
 import traceback
 import warnings
 
-from bayesnu._version import __version__
+from bayesnu import __version__
 from bayesnu.cli._common import run_handler
 from bayesnu.cli._options import NEGATIVE_NUMBER, validate
 from bayesnu.errors import InputError

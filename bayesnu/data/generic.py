@@ -58,6 +58,7 @@ from typing import Any
 
 import numpy as np
 
+from bayesnu.atomic import atomic_group, save_npz, write_fits
 from bayesnu.errors import InputError
 
 from ._tables import read_text
@@ -184,8 +185,7 @@ def write_generic(data: Dataset | EventSample, path: str | os.PathLike,
                         for s in ds.samples}}))
         if p.suffix != ".npz":
             p = Path(str(p))
-        with open(p, "wb") as fh:
-            np.savez_compressed(fh, **arrs)
+        save_npz(p, compressed=True, **arrs)
         return p
     if fmt == "csv":
         cols = [cat[c] for c in GENERIC_COLUMNS]
@@ -197,12 +197,14 @@ def write_generic(data: Dataset | EventSample, path: str | os.PathLike,
             row = [repr(float(c[i])) for c in cols] + [str(snames[i])] + [
                 repr(e[i].item()) for e in ex]
             lines.append(",".join(row))
-        p.write_text("# bayesnu generic event table v1 (see bayesnu.data.generic)\n"
-                     + "\n".join(lines) + "\n")
         side = Path(str(p) + ".samples.json")
-        side.write_text(json.dumps({"bayesnu_generic": VERSION, "name": ds.name,
-                                    "dataset": ds_meta,
-                                    "samples": [_sample_info(s) for s in ds.samples]}))
+        # both written completely, then renamed: the sidecar first
+        with atomic_group([side, p]) as (tmp_side, tmp_p):
+            tmp_side.write_text(json.dumps({"bayesnu_generic": VERSION, "name": ds.name,
+                                            "dataset": ds_meta,
+                                            "samples": [_sample_info(s) for s in ds.samples]}))
+            tmp_p.write_text("# bayesnu generic event table v1 (see bayesnu.data.generic)\n"
+                             + "\n".join(lines) + "\n")
         return p
     if fmt == "fits":
         from astropy.io import fits
@@ -253,7 +255,7 @@ def write_generic(data: Dataset | EventSample, path: str | os.PathLike,
             h.header["SAMPLE"] = s.name
             hdus.append(h)
         hdus[0].header["BNMETA"] = json.dumps({"name": ds.name})[:60]
-        fits.HDUList(hdus).writeto(p, overwrite=True)
+        write_fits(fits.HDUList(hdus), p)
         return p
     raise InputError(f"unknown generic container '{fmt}' (use npz, csv or fits)", path=p)
 
