@@ -7,11 +7,14 @@ Public API
   :func:`ns_to_flux`, :func:`ns_to_fluence`, :func:`fluence_to_ns`,
   :func:`flux_to_fluence`, :func:`fluence_to_flux`, :func:`exposure_seconds`,
   :func:`count_flux_limit` (paper 001), :func:`dec_averaged_area`,
-  :func:`reco_energy_weights` (signal reco-energy histogram).
+  :func:`reco_energy_weights` (signal reco-energy histogram, in
+  :mod:`bayesnu.detector.response`).
 * Energy response (:mod:`bayesnu.detector.energy`): :class:`EnergyResponse`,
-  :func:`energy_response` (calibrated per sample), calibration in
+  :func:`energy_response` (THE sample -> response dispatch: calibrated per
+  sample, the cascade response for simulated cascades), calibration in
   :mod:`bayesnu.detector.calibration`.
 * Angular errors and PSF (:mod:`bayesnu.detector.angular`): :class:`AngularErrorModel`,
+  :func:`angular_error_model` (THE sample -> model dispatch, :mod:`bayesnu.detector.response`),
   :func:`smear_directions`, :func:`angular_distance`.
 * Cascade detector (:mod:`bayesnu.detector.cascade`): :class:`CascadeDetector`,
   :class:`CascadeEnergyResponse`.
@@ -30,7 +33,6 @@ from bayesnu.detector.aeff import (
     ns_to_fluence,
     ns_to_flux,
     powerlaw_bin_integral,
-    reco_energy_weights,
     true_energy_weights,
 )
 from bayesnu.detector.angular import (
@@ -41,14 +43,7 @@ from bayesnu.detector.angular import (
 )
 from bayesnu.detector.cascade import CascadeDetector, CascadeEnergyResponse, cascade_uptime
 from bayesnu.detector.energy import EnergyResponse, calibrated_names, energy_response
-
-
-def angular_error_model(sample) -> AngularErrorModel:
-    """Angular-error model of a sample: empirical from its events (>= 50), parametric for
-    simulated cascades, log-normal around the sample median for tiny samples."""
-    from bayesnu.simulate.inject import angular_model_for
-
-    return angular_model_for(sample)
+from bayesnu.detector.response import angular_error_model, reco_energy_weights
 
 __all__ = [
     "JULIAN_YEAR_S",

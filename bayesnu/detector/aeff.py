@@ -45,7 +45,7 @@ __all__ = [
     "flux_to_fluence",
     "fluence_to_flux",
     "count_flux_limit",
-    "reco_energy_weights",
+    "area_at_dec",
     "dec_averaged_area",
     "JULIAN_YEAR_S",
 ]
@@ -163,7 +163,7 @@ def window_duration_seconds(t_window: Any, uptime: Uptime | None = None) -> floa
     return float(np.sqrt(2.0 * np.pi) * w[2] * _DAY_S)
 
 
-def _area_column(aeff: EffectiveArea, dec_deg: float, interp_dec: bool = False) -> np.ndarray:
+def area_at_dec(aeff: EffectiveArea, dec_deg: float, interp_dec: bool = False) -> np.ndarray:
     """A_eff(E bins) at ``dec_deg`` (zeros outside the table).
 
     Default: the sin(dec) bin holding ``dec_deg`` (the release's bin average).
@@ -237,7 +237,7 @@ def true_energy_weights(
         texp = exposure_seconds(s.uptime, t_window)
         if texp <= 0:
             continue
-        col = _area_column(s.aeff, dec_deg, interp_dec)
+        col = area_at_dec(s.aeff, dec_deg, interp_dec)
         total += texp * _rebin_area_integral(s.aeff.log10e_edges, col, gamma, e0_gev, edges)
     return total
 
@@ -384,30 +384,3 @@ def count_flux_limit(
     if integ <= 0:
         raise InputError("effective area is zero in this energy range", column="log10e")
     return float(counts) / (years * year_s * integ)
-
-
-def reco_energy_weights(
-    sample: EventSample,
-    dec_deg: float,
-    gamma: float,
-    log10e_reco_edges: np.ndarray,
-    e0_gev: float = 1e5,
-    t_window: Any = None,
-    response: Any = None,
-    log10e_true_edges: np.ndarray | None = None,
-    interp_dec: bool = False,
-) -> np.ndarray:
-    """Expected signal events per reconstructed-energy bin per unit ``phi0``.
-
-    ``true_energy_weights(...) @ response.matrix(true_edges, reco_edges, sin(dec))``; the
-    true-energy grid defaults to the sample's effective-area bins. Divide by the sum
-    for the signal energy PDF (per bin) at this declination and index.
-    """
-    if response is None:
-        from bayesnu.detector.energy import energy_response
-
-        response = energy_response(sample)
-    te = sample.aeff.log10e_edges if log10e_true_edges is None else np.asarray(log10e_true_edges)
-    w = true_energy_weights(sample, dec_deg, gamma, te, e0_gev, t_window, interp_dec)
-    return w @ response.matrix(te, np.asarray(log10e_reco_edges, dtype=np.float64),
-                               float(np.sin(np.radians(dec_deg))))

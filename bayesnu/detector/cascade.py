@@ -201,7 +201,8 @@ def _median_resolution_deg(log10e_reco: np.ndarray) -> np.ndarray:
     return np.interp(log10e_reco, _RES_ANCHORS[:, 0], _RES_ANCHORS[:, 1])
 
 
-def _cascade_angerr_median(log10e_reco: np.ndarray) -> np.ndarray:
+def cascade_angerr_median(log10e_reco: np.ndarray) -> np.ndarray:
+    """Median angular error (deg) of simulated cascades vs log10(E_reco / GeV)."""
     return _median_resolution_deg(log10e_reco) / 1.1774
 
 
@@ -229,7 +230,7 @@ class CascadeDetector:
         self.sindec_edges = np.linspace(-1, 1, 41) if sindec_edges is None else np.asarray(sindec_edges)
         self.energy_response = CascadeEnergyResponse()
         self.angular_error_model = AngularErrorModel.parametric(
-            "cascade", _cascade_angerr_median, spread_dex=0.15, min_deg=0.5, max_deg=90.0)
+            "cascade", cascade_angerr_median, spread_dex=0.15, min_deg=0.5, max_deg=90.0)
         self.reco_range = PAPER000["log10e_reco_range"]
         self._acc = self._reco_acceptance()
         self._shape = self._area_shape() * self._acc[:, None]

@@ -45,11 +45,10 @@ def _response_for(sample: EventSample):
     Without a stored calibration the response is the published E_nu -> E_mu
     table with no offset and 0.2 dex extra scatter (a warning says so).
     """
-    from bayesnu.detector.energy import EnergyResponse
-    from bayesnu.simulate.inject import response_for
+    from bayesnu.detector.energy import EnergyResponse, energy_response
 
     try:  # calibrated track response, or the cascade detector's for simulated cascades
-        return response_for(sample)
+        return energy_response(sample)
     except (InputError, FileNotFoundError, KeyError) as exc:
         warnings.warn(f"flare: no energy-response calibration for {sample.name!r} ({exc}); "
                       "using the uncalibrated E_nu -> E_mu table", InputWarning, stacklevel=3)

@@ -38,8 +38,15 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from bayesnu.data.core import Dataset, EventSample, Uptime
-from bayesnu.detector.aeff import expected_events, gauss_run_mass
+from bayesnu.detector.aeff import (
+    area_at_dec,
+    expected_events,
+    gauss_run_mass,
+    powerlaw_bin_integral,
+)
 from bayesnu.detector.angular import AngularErrorModel, smear_directions
+from bayesnu.detector.energy import energy_response
+from bayesnu.detector.response import angular_error_model
 from bayesnu.errors import InputError
 from bayesnu.simulate.scramble import _as_dataset
 
@@ -131,12 +138,10 @@ def _flare(flare: Any) -> BoxFlare | GaussianFlare | None:
 def sample_true_energies(rng: np.random.Generator, sample: EventSample, dec_deg: float,
                          gamma: float, n: int) -> np.ndarray:
     """True log10(E/GeV) drawn from E^-gamma x A_eff(E, dec) of ``sample``."""
-    from bayesnu.detector.aeff import _area_column, powerlaw_bin_integral
-
     if sample.aeff is None:
         raise InputError(f"sample {sample.name} has no effective area")
     le = sample.aeff.log10e_edges
-    w = _area_column(sample.aeff, dec_deg) * powerlaw_bin_integral(le[:-1], le[1:], gamma, 1e5)
+    w = area_at_dec(sample.aeff, dec_deg) * powerlaw_bin_integral(le[:-1], le[1:], gamma, 1e5)
     if w.sum() <= 0:
         raise InputError(f"sample {sample.name} has no effective area at dec {dec_deg} deg")
     k = rng.choice(w.size, size=n, p=w / w.sum())
@@ -150,44 +155,10 @@ def sample_true_energies(rng: np.random.Generator, sample: EventSample, dec_deg:
     return np.log10(e)
 
 
-def response_for(sample: EventSample):
-    """Energy response used for ``sample`` (cascade response for simulated cascades).
-
-    The response is P(reco | true, selected): for simulated cascades it is conditioned
-    on the sample's reco-energy cut (``meta["log10e_reco_range"]``), since the cascade
-    effective area already holds that cut.
-    """
-    if sample.meta.get("detector") == "cascade":
-        from bayesnu.detector.cascade import PAPER000, CascadeEnergyResponse
-
-        rr = sample.meta.get("log10e_reco_range", PAPER000["log10e_reco_range"])
-        return CascadeEnergyResponse(reco_range=(float(rr[0]), float(rr[1])))
-    from bayesnu.detector.energy import energy_response
-
-    return energy_response(sample)
-
-
-def angular_model_for(sample: EventSample) -> AngularErrorModel:
-    """Angular-error model of ``sample``.
-
-    Simulated cascades: the cascade detector's parametric model. Samples with >= 50
-    events: the local empirical model (:meth:`AngularErrorModel.from_sample`, data events
-    near the same sin dec and log10 E_reco). Smaller samples: log-normal around the
-    sample median.
-    """
-    if sample.meta.get("detector") == "cascade":
-        from bayesnu.detector.cascade import _cascade_angerr_median
-
-        return AngularErrorModel.parametric("cascade", _cascade_angerr_median, 0.15, 0.5, 90.0)
-    if sample.size >= 50:
-        return AngularErrorModel.from_sample(sample)
-    if sample.size == 0:
-        raise InputError(f"sample {sample.name} has no events to build an angular-error model from")
-    med = float(np.median(sample.angerr))
-    spread = float(np.std(np.log10(sample.angerr))) if sample.size > 1 else 0.2
-    return AngularErrorModel.parametric(sample.name, lambda x: np.full(np.shape(x), med),
-                                        max(spread, 0.05), float(sample.angerr.min()),
-                                        float(sample.angerr.max()))
+#: the one sample -> energy-response dispatch lives in the detector (alias kept for callers)
+response_for = energy_response
+#: the one sample -> angular-error-model dispatch lives in the detector (alias kept for callers)
+angular_model_for = angular_error_model
 
 
 def prepare_injection(data: Dataset | EventSample) -> dict[str, tuple[Any, AngularErrorModel]]:
