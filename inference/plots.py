@@ -37,7 +37,7 @@ from bayesnu.inference.style import (
 )
 
 __all__ = ["trace_plot", "corner_plot", "pair_plot", "profile_plot", "ts_curve_plot",
-           "overlay_plot", "sky_map", "flare_light_curve"]
+           "overlay_plot", "sky_map", "flare_light_curve", "background_ts_plot"]
 
 _TIME_PARAMS = ("t0", "t_start", "t_stop", "time")
 
@@ -199,6 +199,7 @@ def _wilks_lines(ax, levels=WILKS_LEVELS, x_text=None):
         ax.axhline(thr, color=c, ls="--", lw=1.2)
         ax.text(x_text if x_text is not None else 1.0, thr, f" {cl:.0%} (ΔTS = {thr:.2f})",
                 color=c, va="bottom", ha="right" if x_text is None else "left", fontsize=10.5,
+                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1.0},
                 transform=ax.get_yaxis_transform() if x_text is None else ax.transData)
 
 
@@ -264,7 +265,7 @@ def ts_curve_plot(values, ts, param: str, path=None, delta: bool = False,
     d = t if delta else np.nanmax(t) - t
     levels = WILKS_LEVELS if cls is None else tuple((c, float(chi2.ppf(c, 1))) for c in cls)
     if param in _TIME_PARAMS and offset_mjd is None:
-        offset_mjd = mjd_reference(x)
+        offset_mjd = mjd_reference([best] if best is not None and np.isfinite(best) else x)
     off = offset_mjd or 0.0
     with use_style():
         fig, ax = plt.subplots(figsize=(8, 4.6))
@@ -284,7 +285,7 @@ def ts_curve_plot(values, ts, param: str, path=None, delta: bool = False,
         ax.set_ylabel(r"$\Delta$TS = TS$_{\rm max}$ $-$ TS" if not delta else r"$\Delta$TS")
         top = float(np.nanmax(d)) if np.any(np.isfinite(d)) else 6.0
         ax.set_ylim(0, max(6.0, min(top * 1.05, 25.0)))
-        ax.legend(loc="upper left")
+        ax.legend(loc="best", framealpha=0.9, frameon=True, edgecolor="none")
         if title:
             ax.set_title(title)
         fig.tight_layout()
@@ -466,3 +467,44 @@ def flare_light_curve(time_mjd: np.ndarray, log10_sob: np.ndarray, weight: np.nd
         fig.tight_layout()
         return _finish(fig, path)
 
+
+
+def background_ts_plot(background: np.ndarray, ts_obs: float, path=None,
+                       title: str | None = None, p_text: str | None = None):
+    """Survival function of background TS trials with the observed TS marked.
+
+    Parameters
+    ----------
+    background : array, shape (n_trials,)
+        Background TS values (scrambled trials).
+    ts_obs : float
+        Observed TS.
+    p_text : str, optional
+        The p-value statement to print in the legend (e.g. ``p = 0.006 [...]``).
+    """
+    import matplotlib.pyplot as plt
+
+    bg = np.sort(np.asarray(background, dtype=np.float64))
+    bg = bg[np.isfinite(bg)]
+    n = bg.size
+    with use_style():
+        fig, ax = plt.subplots(figsize=(8, 4.6))
+        sf = 1.0 - np.arange(n) / n
+        ax.step(bg, sf, where="post", color=COLORS["data"], lw=2,
+                label=f"background trials (n = {n:,})")
+        ax.fill_between(bg, np.maximum(sf - np.sqrt(sf * (1 - sf) / n), 1.0 / n),
+                        np.minimum(sf + np.sqrt(sf * (1 - sf) / n), 1.0), step="post",
+                        color=COLORS["band"], alpha=0.35, lw=0, label="binomial 68% band")
+        ax.axvline(ts_obs, color=COLORS["fit"], lw=2,
+                   label=f"observed TS = {ts_obs:.2f}" + (f": {p_text}" if p_text else ""))
+        ax.axhline(1.0 / (n + 1), color=COLORS["reference"], ls=":", lw=1.2,
+                   label=f"resolution floor 1/(n+1) = {1.0 / (n + 1):.2g}")
+        ax.set_yscale("log")
+        ax.set_ylim(0.5 / n, 1.2)
+        ax.set_xlabel(label("ts"))
+        ax.set_ylabel("fraction of trials with TS $\\geq$ x")
+        ax.legend(loc="upper right", fontsize=10)
+        if title:
+            ax.set_title(title)
+        fig.tight_layout()
+        return _finish(fig, path)
