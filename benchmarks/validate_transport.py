@@ -10,8 +10,27 @@ from __future__ import annotations
 import numpy as np
 from scipy.integrate import simpson
 
-from bayesnu.transport import EnergyGrid, Propagator, SecretInteraction, sigma_matrix
+from bayesnu.transport import (
+    ConstantDensity,
+    EnergyGrid,
+    Neutrinos,
+    Propagator,
+    Redshift,
+    SecretInteraction,
+    SolverOptions,
+    StepControl,
+    sigma_matrix,
+)
 from bayesnu.transport.reference import brute_force_ratio
+
+
+def prop(grid, geometry, si=None, floor=1e-30, energy_correction=True, step=None, **nu):
+    """Propagator on ``grid`` for ``geometry``; ``nu``: Neutrinos fields; ``si``: a SecretInteraction."""
+    if si is not None:
+        nu.update(g=si.g, m_phi_mev=si.m_phi_mev, majorana=si.majorana)
+    opt = SolverOptions.from_grid(grid, floor=floor, energy_correction=energy_correction,
+                                  step=step or StepControl())
+    return Propagator(geometry, Neutrinos(**nu), opt)
 
 
 def pairavg(r, grid):
@@ -24,14 +43,14 @@ def pairavg(r, grid):
 def main() -> None:
     g300 = EnergyGrid(1e2, 1e10, 300)
     g600 = EnergyGrid(1e2, 1e10, 600)
-    ngc = Propagator(g300, d_eff_mpc=14.0, m_lightest=0.034)
+    ngc = prop(g300, ConstantDensity(14.0), m_lightest=0.034)
     # 1. eta -> 0
     r0 = ngc.solve(0.0, 3.15)
     r1 = ngc.solve(1e-10, 3.15)
     print(f"eta=0: max|ratio-1| = {np.max(np.abs(r0.ratio_mass - 1)):.1e};  eta=1e-10: {np.max(np.abs(r1.ratio_mass - 1)):.1e}")
     # 2. eigen vs implicit
-    imp = Propagator(g300, d_eff_mpc=14.0, m_lightest=0.034, method="implicit", implicit_steps=128,
-                     implicit_levels=5)
+    imp = prop(g300, ConstantDensity(14.0), m_lightest=0.034,
+               step=StepControl(method="implicit", implicit_steps=128, implicit_levels=5))
     for eta in (1e13, 1e14, 1e15):
         a, b = ngc.solve(eta, 3.15), imp.solve(eta, 3.15)
         ok = b.ratio_mass > 1e-3
@@ -39,23 +58,23 @@ def main() -> None:
               f"{np.max(np.abs(a.ratio_mass[ok] / b.ratio_mass[ok] - 1)):.1e} (bins with ratio > 1e-3)")
     # 3. 300 vs 600 bins
     for eta in (1e14, 1e15):
-        a = Propagator(g300, d_eff_mpc=14.0, m_lightest=0.034).solve(eta, 3.15)
-        b = pairavg(Propagator(g600, d_eff_mpc=14.0, m_lightest=0.034).solve(eta, 3.15), g600)
+        a = prop(g300, ConstantDensity(14.0), m_lightest=0.034).solve(eta, 3.15)
+        b = pairavg(prop(g600, ConstantDensity(14.0), m_lightest=0.034).solve(eta, 3.15), g600)
         for thr in (0.5, 0.1):
             ok = a.ratio_mass > thr
             print(f"300 vs 600 bins, eta={eta:.0e}: max rel diff of ratio {np.max(np.abs(a.ratio_mass[ok] / b[ok] - 1)):.2e}"
                   f" (ratio > {thr})")
     si = SecretInteraction(0.1, 10.0)
-    a = Propagator(g300, d_eff_mpc=14.0, sum_m=0.1, si=si).solve(1.0, 2.5)
-    b = pairavg(Propagator(g600, d_eff_mpc=14.0, sum_m=0.1, si=si).solve(1.0, 2.5), g600)
-    er = [si.resonance_energy(m) for m in a.U[0] * 0 + Propagator(g300, d_eff_mpc=1.0, sum_m=0.1, sm=False, method="implicit").masses]
+    a = prop(g300, ConstantDensity(14.0), sum_m=0.1, si=si).solve(1.0, 2.5)
+    b = pairavg(prop(g600, ConstantDensity(14.0), sum_m=0.1, si=si).solve(1.0, 2.5), g600)
+    er = [si.resonance_energy(m) for m in Neutrinos(sum_m=0.1).masses()]
     far = np.all([np.abs(np.log10(a.energy_gev / e)) > 0.3 for e in er], axis=0)
     ok = (a.ratio_mass > 0.1) & far[None]
     print(f"300 vs 600 bins, SI g=0.1 m_phi=10 MeV: max rel diff {np.max(np.abs(a.ratio_mass[ok] / b[ok] - 1)):.2e} "
           f"(> 0.3 dex from resonances); at resonances {np.max(np.abs(a.ratio_mass[~far[None] & (a.ratio_mass > 0.1)] / b[~far[None] & (a.ratio_mass > 0.1)] - 1)):.2e}")
     # 4. brute force at paper resolution (bin width of 300 bins over 8 decades) on 1e2..1e7
     gb = EnergyGrid(1e2, 1e7, 188)
-    p = Propagator(gb, d_eff_mpc=14.0, m_lightest=0.034)
+    p = prop(gb, ConstantDensity(14.0), m_lightest=0.034)
     eta = 1e15
     ref = brute_force_ratio(p.masses, p.U, p.weights, 3.15, eta * p.n0 * p.d_cm, gb.edges,
                             nsteps=200)
@@ -66,7 +85,7 @@ def main() -> None:
               f"{np.max(np.abs(r[ok] / ref[ok] - 1)):.2e} (ratio > {thr})")
     # 5. redshift without interactions
     for z in (0.3365, 0.6):
-        q = Propagator(g300, z=z, sm=False)
+        q = prop(g300, Redshift(z), sm=False)
         print(f"redshift z={z}, no interactions: max|ratio-1| = {np.max(np.abs(q.solve(1.0, 2.17).ratio_mass - 1)):.1e}")
     # 6. energy conservation
     ge = EnergyGrid(1e0, 1e10, 375)  # same bin width as 300 bins over 8 decades
@@ -75,13 +94,13 @@ def main() -> None:
     def etot(prop, eta):
         return float((prop.solve(eta, 2.0).flux_mass.sum(axis=0) * eps).sum())
 
-    pe = Propagator(ge, d_eff_mpc=14.0, ee=False, floor=0.0)
-    praw = Propagator(ge, d_eff_mpc=14.0, ee=False, floor=0.0, energy_correction=False)
+    pe = prop(ge, ConstantDensity(14.0), ee=False, floor=0.0)
+    praw = prop(ge, ConstantDensity(14.0), ee=False, floor=0.0, energy_correction=False)
     e0 = etot(pe, 0.0)
     for eta in (1e14, 1e15):
         print(f"elastic only, eta={eta:.0e}: energy change {etot(pe, eta) / e0 - 1:+.1e} "
               f"(without the energy-conserving correction {etot(praw, eta) / e0 - 1:+.1e})")
-    pee = Propagator(ge, d_eff_mpc=14.0, floor=0.0)
+    pee = prop(ge, ConstantDensity(14.0), floor=0.0)
     eta = 1e15
     etas = np.concatenate([[0.0], np.geomspace(eta * 1e-9, eta, 400)])
     op = pee.op
@@ -102,7 +121,7 @@ def main() -> None:
     print(f"tau = eta n0 sigma d = 1 at d = 14 Mpc, m1 = 0.034 eV: eta = {eta1[0]:.1e} (10 TeV), {eta1[1]:.1e} (100 TeV); "
           f"eta = 3.85e8 gives tau = {3.85e8 / eta1[1]:.1e} at 100 TeV")
     for m1 in (0.001, 0.0342, 0.8):
-        pm = Propagator(EnergyGrid(1e2, 1e8, 120), d_eff_mpc=14.0, m_lightest=m1)
+        pm = prop(EnergyGrid(1e2, 1e8, 120), ConstantDensity(14.0), m_lightest=m1)
         etas = np.logspace(10, 19, 181)
         F = pm.numu_flux_grid(etas, 3.15)
         e20 = np.searchsorted(pm.energy_gev, 2e4)

@@ -18,14 +18,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from bayesnu.transport import EnergyGrid, Propagator  # noqa: E402
+from bayesnu.transport import ConstantDensity, Neutrinos, Propagator  # noqa: E402
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="cnb_fig1.png", help="output image")
     args = ap.parse_args()
-    prop = Propagator(EnergyGrid(1e2, 1e10, 300), d_eff_mpc=14.0, m_lightest=0.034)
+    prop = Propagator(ConstantDensity(14.0), Neutrinos(m_lightest=0.034))
     gamma = 3.15
     etas = [1e13, 1e14, 1e15, 1e16, 1e17]
     flux = prop.numu_flux_grid([0.0] + etas, gamma)  # one matrix product for all eta

@@ -59,29 +59,37 @@ def _physics(args):
 
 
 def _propagate(args):
-    from bayesnu.transport import Cosmology, EnergyGrid, Propagator
+    from bayesnu.transport import (
+        ConstantDensity,
+        Cosmology,
+        Neutrinos,
+        Population,
+        Propagator,
+        Redshift,
+        SolverOptions,
+    )
 
     osc, masses, si = _physics(args)
-    geo = {}
     if args.mode == "population":
         if args.zmax is None:
             raise InputError("--mode population needs --zmax", column="zmax")
         if args.z is not None or args.d_eff_mpc is not None:
             raise InputError("--mode population takes --zmax, not --z or --d-eff-mpc", column="mode")
-        geo["zmax"] = args.zmax
+        geometry = Population(args.zmax, Cosmology(args.h0, args.omega_m))
     elif args.zmax is not None:
         raise InputError("--zmax needs --mode population", column="zmax")
     elif args.z is not None:
         if args.d_eff_mpc is not None:
             raise InputError("give either --d-eff-mpc or --z, not both", column="z")
-        geo["z"] = args.z
+        geometry = Redshift(args.z, Cosmology(args.h0, args.omega_m))
     else:
-        geo["d_eff_mpc"] = 14.0 if args.d_eff_mpc is None else args.d_eff_mpc
+        geometry = ConstantDensity(14.0 if args.d_eff_mpc is None else args.d_eff_mpc)
     if args.eta is None or not np.isfinite(args.eta) or args.eta < 0:
         raise InputError("--eta must be a number >= 0", column="eta")
-    prop = Propagator(EnergyGrid(args.emin_gev, args.emax_gev, args.bins), masses_ev=masses, osc=osc,
-                      flavour_ratio=args.flavour_ratio, si=si, sm=not args.no_sm, ee=not args.no_ee,
-                      cosmology=Cosmology(args.h0, args.omega_m), **geo)
+    neutrinos = Neutrinos(masses_ev=tuple(masses), osc=osc, flavour_ratio=tuple(args.flavour_ratio),
+                          g=None if si is None else si.g, m_phi_mev=None if si is None else si.m_phi_mev,
+                          majorana=args.majorana, sm=not args.no_sm, ee=not args.no_ee)
+    prop = Propagator(geometry, neutrinos, SolverOptions(args.emin_gev, args.emax_gev, args.bins))
     res = prop.solve(args.eta, args.gamma)
     out = {
         "energy_gev": res.energy_gev,

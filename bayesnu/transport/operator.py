@@ -33,6 +33,9 @@ from bayesnu.transport.xsec import (
 
 __all__ = ["EnergyGrid", "TransportOperator", "build_operator"]
 
+#: Hard limit on the bins of any grid (working grids include the redshift extension).
+_GRID_MAX_BINS = 20000
+
 
 @dataclass(frozen=True)
 class EnergyGrid:
@@ -53,8 +56,13 @@ class EnergyGrid:
     def __post_init__(self) -> None:
         if not (np.isfinite(self.emin) and np.isfinite(self.emax) and 0 < self.emin < self.emax):
             raise InputError(f"need 0 < emin < emax, got {self.emin}, {self.emax}", column="emin_gev")
-        if int(self.nbins) != self.nbins or self.nbins < 2:
-            raise InputError(f"bins must be an integer >= 2, got {self.nbins}", column="bins")
+        try:
+            ok = int(self.nbins) == self.nbins and 2 <= self.nbins <= _GRID_MAX_BINS
+        except (TypeError, ValueError, OverflowError):
+            ok = False
+        if not ok:
+            raise InputError(f"bins must be an integer in [2, {_GRID_MAX_BINS}], got {self.nbins}",
+                             column="bins")
 
     @property
     def edges(self) -> np.ndarray:

@@ -1,17 +1,30 @@
-"""High-level propagation of a power-law source flux through the cosmic neutrino background.
+"""Propagation of a source flux through the cosmic neutrino background.
 
-:class:`Propagator` is built once per physical setting (grid, masses, mixing,
-interactions, geometry) and then evaluates many (eta, gamma) points quickly:
+Entry points
+------------
+:func:`propagate`
+    ``propagate(gamma_or_spectrum, geometry, neutrinos, eta=..., options=...)``: one
+    solution as a :class:`PropagationResult`.
+:class:`Propagator`
+    ``Propagator(geometry, neutrinos, options)``: built once per physical setting (bin
+    integrals of the cross sections, eigen-decomposition), then evaluates many
+    (eta, gamma) points and their exact derivatives quickly. This is what the PyTensor
+    Ops in :mod:`bayesnu.ops.transport` wrap.
 
-* ``d_eff_mpc`` - constant overdensity over a distance, no redshift (eigen solver,
-  automatic fallback to the implicit stepper);
-* ``z`` - point source at redshift z (bin-shift scheme, exact exponential per step);
-* ``zmax`` - diffuse population following the star-formation history up to zmax.
+The geometry is :class:`~bayesnu.transport.config.ConstantDensity` (eigen solver,
+automatic fallback to the implicit stepper), :class:`~bayesnu.transport.config.Redshift`
+(bin-shift scheme, exact exponential per redshift step) or
+:class:`~bayesnu.transport.config.Population` (star-formation-history population).
 
 Normalisation: fluxes are per unit source normalisation chosen so that **without
 interactions the observed nu_mu + nubar_mu flux is the bin-averaged power law
 (E / 1 TeV)^-gamma** [GeV^-1 cm^-2 s^-1 per unit Phi0]; with interactions the
 returned flux is that power law times the transport ratio.
+
+Conventions at the edges: eta = 0 returns the initial flux exactly; an eta so large
+that every eigenvalue's exponential underflows (tau x smallest absorption rate > 700,
+e.g. eta = 1e300) returns the all-absorbed spectrum (zeros, with zero derivatives),
+never NaN.
 """
 
 from __future__ import annotations
@@ -21,39 +34,60 @@ from dataclasses import dataclass
 import numpy as np
 
 from bayesnu.errors import InputError
-from bayesnu.transport.constants import E0_GEV, MPC_CM, N0_CM3
-from bayesnu.transport.cosmology import Cosmology
-from bayesnu.transport.neutrino import (
-    OscillationParameters,
-    flavour_to_mass_weights,
-    masses_from_lightest,
-    masses_from_sum,
-    nufit2022,
-    pmns_matrix,
+from bayesnu.transport.config import (
+    MAX_EIGEN_BINS,
+    ConstantDensity,
+    Geometry,
+    Neutrinos,
+    Redshift,
+    SolverOptions,
+    check_geometry,
 )
-from bayesnu.transport.operator import EnergyGrid, build_operator, power_law_bin_average
+from bayesnu.transport.constants import E0_GEV
+from bayesnu.transport.neutrino import flavour_to_mass_weights
+from bayesnu.transport.operator import build_operator, power_law_bin_average
 from bayesnu.transport.solvers import (
     EigenPropagator,
+    block_eigenvalues,
     implicit_propagate,
     population_propagate,
+    population_weights,
     redshift_propagate,
     redshift_steps,
 )
-from bayesnu.transport.xsec import SecretInteraction
 
-__all__ = ["Propagator", "PropagationResult", "propagated_numu_flux", "source_propagator", "PAPER_SOURCES"]
+__all__ = ["Propagator", "PropagationResult", "propagate", "source_geometry", "source_propagator",
+           "PAPER_SOURCES"]
 
 #: Geometry of the three sources of papers 002/003 (NGC 1068 without redshift).
-PAPER_SOURCES = {
-    "NGC 1068": {"d_eff_mpc": 14.0},
-    "TXS 0506+056": {"z": 0.3365},
-    "PKS 1424+240": {"z": 0.6},
+PAPER_SOURCES: dict[str, Geometry] = {
+    "NGC 1068": ConstantDensity(14.0),
+    "TXS 0506+056": Redshift(0.3365),
+    "PKS 1424+240": Redshift(0.6),
 }
+
+#: tau x (smallest absorption rate) above which exp(-tau A) underflows in every component.
+_TAU_ABSORBED = 700.0
 
 
 @dataclass
 class PropagationResult:
-    """Propagated fluxes on the grid (all arrays over bins; mass/flavour index first)."""
+    """Propagated fluxes on the grid (all arrays over bins; mass/flavour index first).
+
+    Attributes
+    ----------
+    energy_gev
+        Bin centres [GeV], (N,).
+    flux_mass, free_mass
+        Propagated and interaction-free nu + nubar flux per mass state, (3, N).
+    numu_flux
+        Propagated nu_mu + nubar_mu flux, (N,).
+    U
+        PMNS matrix.
+    method
+        Solver used ("eigen", "implicit", "redshift-<scheme>", "population-<scheme>",
+        or "absorbed").
+    """
 
     energy_gev: np.ndarray
     flux_mass: np.ndarray
@@ -69,11 +103,12 @@ class PropagationResult:
 
     @property
     def ratio_mass(self) -> np.ndarray:
-        """Phi_i / Phi_i(no interactions), shape (3, N)."""
+        """Phi_i / Phi_i(no interactions), shape (3, N) (NaN where the free flux is 0)."""
         return self._ratio(self.flux_mass, self.free_mass)
 
     @property
     def flux_flavour(self) -> np.ndarray:
+        """Flux per flavour e, mu, tau, shape (3, N)."""
         return np.abs(self.U) ** 2 @ self.flux_mass
 
     @property
@@ -88,138 +123,106 @@ class PropagationResult:
 
 
 class Propagator:
-    """Transport of a power-law flux; built once, evaluated for many (eta, gamma).
+    """Transport of a source flux; built once, evaluated for many (eta, gamma).
 
     Parameters
     ----------
-    grid
-        Energy grid (default 1e2-1e10 GeV, 300 log bins).
-    d_eff_mpc, z, zmax
-        Exactly one: constant-density distance [Mpc] (no redshift), source redshift,
-        or maximum redshift of a star-formation-history population.
-    masses_ev, m_lightest, sum_m
-        Neutrino masses [eV]: explicit (m1, m2, m3), from the lightest mass, or from
-        the sum (default m_lightest = 0.0342 eV, i.e. sum 0.13 eV in NO).
-    osc
-        Oscillation parameters (default NuFIT 2022 for ``ordering``).
-    ordering
-        "NO" or "IO" when ``osc`` is not given.
-    flavour_ratio
-        Source composition nu_e : nu_mu : nu_tau (default 1 : 2 : 0).
-    si
-        Secret interaction, or None.
-    sm, ee
-        Include the Standard-Model scattering / the e+e- channel.
-    cosmology
-        Flat Lambda-CDM for the redshift modes.
-    n0
-        Relic density today per mass state per degree of freedom [cm^-3].
-    floor
-        Flux floor relative to the normalisation (paper 002: 1e-30).
-    method
-        "auto" (eigen with fallback), "eigen", or "implicit" (distance mode only).
-    tol
-        Relative rounding-error bound above which an eigen evaluation falls back.
-    implicit_steps, implicit_levels
-        Backward-Euler steps and Richardson levels of the implicit (reference/fallback) solver.
-    substeps, levels, scheme
-        Redshift modes: sub-steps per redshift step, Richardson levels, and the step
-        scheme: "eigen" (exact exponential per redshift step with fallback; default for
-        ``z``), "be" (backward Euler as in paper 002 with Richardson extrapolation;
-        default for ``zmax``; "eigen" is also available there, exact per step but slower
-        on large grids) or "etd" (number-conserving exponential step).
-    bins_per_step
-        Population mode: energy bins shifted per redshift step (1 = paper 002's scheme).
-    energy_correction
-        Energy-conserving correction of the binned kernel (see ``build_operator``).
+    geometry
+        :class:`~bayesnu.transport.config.ConstantDensity`,
+        :class:`~bayesnu.transport.config.Redshift` or
+        :class:`~bayesnu.transport.config.Population`.
+    neutrinos
+        :class:`~bayesnu.transport.config.Neutrinos` (default: m1 = 0.0342 eV, NO,
+        Standard Model only).
+    options
+        :class:`~bayesnu.transport.config.SolverOptions` (default: 300 bins 1e2-1e10 GeV).
+
+    Attributes
+    ----------
+    grid, N
+        Output energy grid and its number of bins.
+    masses, U, weights, umu2
+        Masses [eV], PMNS matrix, source mass-state fractions, |U_mu i|^2.
+    mode
+        "distance", "redshift" or "population".
+    op
+        The binned :class:`~bayesnu.transport.operator.TransportOperator` on the working grid.
     """
 
-    def __init__(self, grid: EnergyGrid | None = None, *, d_eff_mpc: float | None = None,
-                 z: float | None = None, zmax: float | None = None, masses_ev=None,
-                 m_lightest: float | None = None, sum_m: float | None = None,
-                 osc: OscillationParameters | None = None, ordering: str = "NO",
-                 flavour_ratio=(1.0, 2.0, 0.0), si: SecretInteraction | None = None,
-                 sm: bool = True, ee: bool = True, cosmology: Cosmology | None = None,
-                 n0: float = N0_CM3, floor: float = 1e-30, method: str = "auto",
-                 tol: float = 1e-8, implicit_steps: int = 64, implicit_levels: int = 4,
-                 substeps: int = 1, levels: int = 2, energy_correction: bool = True,
-                 scheme: str | None = None, bins_per_step: int = 1) -> None:
-        self.grid = grid if grid is not None else EnergyGrid()
-        modes = [v is not None for v in (d_eff_mpc, z, zmax)]
-        if sum(modes) != 1:
-            raise InputError("give exactly one of d_eff_mpc, z (redshift) or zmax (population)",
-                             column="mode")
-        if method not in ("auto", "eigen", "implicit"):
-            raise InputError(f"method must be auto, eigen or implicit, got {method!r}", column="method")
-        self.osc = osc if osc is not None else nufit2022(ordering)
-        self.U = pmns_matrix(self.osc)
-        if masses_ev is not None:
-            self.masses = np.asarray(masses_ev, dtype=float)
-        elif sum_m is not None:
-            self.masses = masses_from_sum(sum_m, self.osc)
-        else:
-            self.masses = masses_from_lightest(0.0342 if m_lightest is None else m_lightest, self.osc)
-        if np.any(self.masses <= 0):
-            raise InputError("every neutrino mass must be > 0 (relics at rest); raise the lightest mass",
-                             column="m1")
-        self.weights = flavour_to_mass_weights(flavour_ratio, self.U)
+    def __init__(self, geometry: Geometry, neutrinos: Neutrinos | None = None,
+                 options: SolverOptions | None = None) -> None:
+        self.geometry = check_geometry(geometry)
+        self.neutrinos = neutrinos if neutrinos is not None else Neutrinos()
+        self.options = options if options is not None else SolverOptions()
+        if not isinstance(self.neutrinos, Neutrinos):
+            raise InputError("neutrinos must be a bayesnu.transport.Neutrinos", column="neutrinos")
+        if not isinstance(self.options, SolverOptions):
+            raise InputError("options must be a bayesnu.transport.SolverOptions", column="options")
+        nu, opt, step = self.neutrinos, self.options, self.options.step
+        self.grid = opt.grid
+        self.N = self.grid.nbins
+        self.mode = self.geometry.mode
+        self.osc = nu.oscillation()
+        self.U = nu.pmns()
+        self.masses = nu.masses()
+        self.si = nu.secret_interaction
+        self.n0 = nu.n0
+        self.weights = flavour_to_mass_weights(nu.flavour_ratio, self.U)
         self.umu2 = np.abs(self.U[1]) ** 2
         self.fmu = float(self.umu2 @ self.weights)
         if self.fmu <= 0:
             raise InputError("the source composition gives no muon neutrinos", column="flavour_ratio")
-        self.si = si
-        self.n0 = float(n0)
-        self.cosmology = cosmology if cosmology is not None else Cosmology()
-        self.floor = float(floor) / self.fmu
-        self.method = method
-        self.tol = float(tol)
-        self.implicit_steps = int(implicit_steps)
-        self.implicit_levels = int(implicit_levels)
-        self.substeps = int(substeps)
-        self.levels = int(levels)
-        if scheme not in (None, "eigen", "etd", "be"):
-            raise InputError(f"scheme must be 'eigen', 'etd' or 'be', got {scheme!r}", column="scheme")
-        self.bins_per_step = int(bins_per_step)
-        if self.bins_per_step < 1:
-            raise InputError("bins_per_step must be >= 1", column="bins_per_step")
-        self.scheme = scheme if scheme is not None else ("be" if zmax is not None else "eigen")
-        N = self.grid.nbins
-        if d_eff_mpc is not None:
-            if not (np.isfinite(d_eff_mpc) and d_eff_mpc > 0):
-                raise InputError(f"d_eff must be > 0 Mpc, got {d_eff_mpc}", column="d_eff_mpc")
-            self.mode = "distance"
-            self.d_cm = float(d_eff_mpc) * MPC_CM
+        self.floor = opt.floor / self.fmu
+        self.method = step.method
+        self.tol = step.tol
+        self.scheme = step.scheme if step.scheme is not None else (
+            "be" if self.mode == "population" else "eigen")
+        if isinstance(self.geometry, ConstantDensity):
+            self.d_cm = self.geometry.d_cm
             self.work_grid = self.grid
-        elif z is not None:
-            if not (np.isfinite(z) and z > 0):
-                raise InputError(f"z must be > 0, got {z}", column="z")
-            self.mode = "redshift"
-            self.z = float(z)
-            zn, frac = redshift_steps(self.z, self.grid.dlog10)
+            self._columns = np.array([self.d_cm])
+        elif isinstance(self.geometry, Redshift):
+            self.cosmology = self.geometry.cosmology
+            self.z = self.geometry.z
+            zn, _ = redshift_steps(self.z, self.grid.dlog10)
             self.z1 = float(zn[1])
             self.work_grid = self.grid.extended(len(zn))
+            self._columns = np.array([self.cosmology.column_length_cm(0.0, self.z, power=3)])
         else:
-            if not (np.isfinite(zmax) and zmax > 0):
-                raise InputError(f"zmax must be > 0, got {zmax}", column="zmax")
-            self.mode = "population"
-            self.zmax = float(zmax)
+            self.cosmology = self.geometry.cosmology
+            self.zmax = self.geometry.z_max
+            k = step.bins_per_step
             nz = int(np.ceil(np.log10(1 + self.zmax) / self.grid.dlog10))
             self.work_grid = self.grid.extended(nz + 1)
-        self.op = build_operator(self.work_grid, self.masses, self.U, sm=sm, ee=ee, si=si,
-                                 energy_correction=energy_correction)
-        self.N = N
+            z_lo, z_hi, _, _ = population_weights(self.zmax, self.grid.dlog10, 2.0, self.cosmology,
+                                                  bins_per_step=k)
+            self._columns = np.array([self.cosmology.column_length_cm(a, b, power=3)
+                                      for a, b in zip(z_lo, z_hi) if b > a])
+        use_eigen = (self.mode == "distance" and self.method in ("auto", "eigen")) or (
+            self.mode != "distance" and self.scheme == "eigen")
+        if use_eigen and self.work_grid.nbins > MAX_EIGEN_BINS:
+            raise InputError(f"the eigen solver takes at most {MAX_EIGEN_BINS} bins (working grid "
+                             f"{self.work_grid.nbins}); use fewer bins or method='implicit'", column="bins")
+        self.op = build_operator(self.work_grid, self.masses, self.U, sm=nu.sm, ee=nu.ee, si=self.si,
+                                 energy_correction=opt.energy_correction)
+        # smallest absorption rate [cm^2]: every component decays at least this fast
+        lam = block_eigenvalues(self.op)
+        lam_min = float(np.min(lam)) if lam.size else 0.0
+        rate = self.n0 * float(self._columns.min()) * lam_min
+        self._eta_absorbed = _TAU_ABSORBED / rate if rate > 0 else np.inf
         self._eig = None
         self._proj = None
-        if self.mode in ("redshift", "population") and self.scheme == "eigen":
+        if use_eigen:
             self._eig = EigenPropagator(self.op)
-        if self.mode == "distance" and method in ("auto", "eigen"):
-            self._eig = EigenPropagator(self.op)
-            if method == "eigen" and not self._eig.ok:
+            if self.mode == "distance" and self.method == "eigen" and not self._eig.ok:
                 raise InputError(f"eigen solver unusable here: {self._eig.reason}", column="method")
+        if self.mode == "distance" and self._eig is not None:
+            N = self.N
             P = np.zeros((N, 3 * N))
             P[np.arange(N)[:, None], 3 * np.arange(N)[:, None] + np.arange(3)[None]] = self.umu2[None]
             self._proj = P
         self._coef_cache: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+        self._last: tuple | None = None
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -227,13 +230,21 @@ class Propagator:
         """Bin centres of the output grid [GeV]."""
         return self.grid.centers
 
+    @property
+    def _eigen_ok(self) -> bool:
+        return self.mode == "distance" and self._eig is not None and self._eig.ok
+
     def initial_state(self, gamma: float) -> tuple[np.ndarray, np.ndarray]:
         """Initial mass-state spectrum (N_work, 3) on the working grid and its gamma-derivative."""
-        if not (np.isfinite(gamma)):
+        if not np.isfinite(gamma):
             raise InputError(f"gamma must be finite, got {gamma}", column="gamma")
         pl, dpl = power_law_bin_average(self.work_grid.edges, gamma, E0_GEV)
         w = self.weights / self.fmu
         return pl[:, None] * w[None], dpl[:, None] * w[None]
+
+    def absorbed(self, eta: float) -> bool:
+        """True if eta is so large that every flux component underflows to zero."""
+        return bool(eta > self._eta_absorbed)
 
     def _coefficients(self, gamma: float):
         key = float(gamma)
@@ -245,26 +256,40 @@ class Propagator:
             self._coef_cache[key] = (c[:, 0], c[:, 1])
         return self._coef_cache[key]
 
-    def _check_eta(self, eta) -> np.ndarray:
+    @staticmethod
+    def _check_eta(eta) -> np.ndarray:
         e = np.atleast_1d(np.asarray(eta, dtype=float))
-        if np.any(~np.isfinite(e)) or np.any(e < 0):
-            raise InputError("eta must be finite and >= 0", column="eta")
+        if np.any(np.isnan(e)) or np.any(e < 0):
+            raise InputError("eta must be >= 0", column="eta")
         return e
 
-    # ------------------------------------------------------------------ distance mode
+    # ------------------------------------------------------------------ the one dispatch
+    def _state(self, eta: float, gamma: float, derivatives: bool):
+        """Mass-state solution (N_work, 3), [d/deta, d/dgamma] or None, and the method used."""
+        if self.absorbed(eta):
+            z = np.zeros((self.work_grid.nbins, 3))
+            return z, ([z, z.copy()] if derivatives else None), "absorbed"
+        if self.mode == "distance":
+            return self._distance_state(eta, gamma, derivatives)
+        if self.mode == "redshift":
+            x, tg = self._redshift_state(eta, gamma, derivatives)
+            return x, tg, f"redshift-{self.scheme}"
+        x, tg = self._population_state(eta, gamma, derivatives)
+        return x, tg, f"population-{self.scheme}"
+
     def _implicit_distance(self, eta: float, gamma: float, derivatives: bool):
         x0, dx0 = self.initial_state(gamma)
         tau = eta * self.n0 * self.d_cm
+        step = self.options.step
         tans = [(np.zeros_like(x0), 1.0), (dx0, 0.0)] if derivatives else []
-        x, tg = implicit_propagate(self.op, x0, tau, nsteps=self.implicit_steps,
-                                   levels=self.implicit_levels, floor=self.floor, tangents=tans)
+        x, tg = implicit_propagate(self.op, x0, tau, nsteps=step.implicit_steps, levels=step.implicit_levels,
+                                   floor=self.floor, tangents=tans)
         if derivatives:
             tg = [tg[0] * self.n0 * self.d_cm, tg[1]]
-        return x, tg
+        return x, (tg if derivatives else None), "implicit"
 
     def _distance_state(self, eta: float, gamma: float, derivatives: bool):
-        """Full mass-state solution (N, 3) [+ d/deta, d/dgamma], and the method used."""
-        if self._eig is not None and self._eig.ok:
+        if self._eigen_ok:
             c, cg = self._coefficients(gamma)
             tau = eta * self.n0 * self.d_cm
             x0, dx0 = self.initial_state(gamma)
@@ -283,34 +308,7 @@ class Propagator:
             if self.method == "eigen":
                 raise InputError("eigen solution lost precision (resonance); use method='auto'",
                                  column="method")
-        x, tg = self._implicit_distance(eta, gamma, derivatives)
-        return x, (tg if derivatives else None), "implicit"
-
-    # ------------------------------------------------------------------ public API
-    def solve(self, eta: float, gamma: float, derivatives: bool = False):
-        """Propagated mass-state fluxes on the output grid.
-
-        Returns a :class:`PropagationResult`; with ``derivatives`` also
-        ``(d flux_mass/d eta, d flux_mass/d gamma)``, each (3, N).
-        """
-        eta = float(self._check_eta(eta)[0])
-        gamma = float(gamma)
-        N = self.N
-        x0, _ = self.initial_state(gamma)
-        free = x0[:N].T.copy()
-        if self.mode == "distance":
-            x, tg, method = self._distance_state(eta, gamma, derivatives)
-        elif self.mode == "redshift":
-            x, tg = self._redshift_state(eta, gamma, derivatives)
-            method = "redshift-implicit"
-        else:
-            x, tg = self._population_state(eta, gamma, derivatives)
-            method = "population-implicit"
-        flux = x[:N].T
-        res = PropagationResult(self.energy_gev, flux, free, self.umu2 @ flux, self.U, method)
-        if derivatives:
-            return res, (tg[0][:N].T, tg[1][:N].T)
-        return res
+        return self._implicit_distance(eta, gamma, derivatives)
 
     def _redshift_state(self, eta, gamma, derivatives):
         x0, dx0 = self.initial_state(gamma)
@@ -320,35 +318,68 @@ class Propagator:
         fac = np.exp((gamma - 1) * lz)
         x1 = x0 * fac
         dx1 = (dx0 + lz * x0) * fac
+        step = self.options.step
         tans = [(np.zeros_like(x1), "eta"), (dx1, "lin")] if derivatives else []
-        x, tg = redshift_propagate(self.op, x1, self.z, eta, self.n0, self.cosmology, floor=self.floor,
-                                   substeps=self.substeps, levels=self.levels, tangents=tans,
-                                   scheme=self.scheme, eig=self._eig)
-        return x, tg
+        return redshift_propagate(self.op, x1, self.z, eta, self.n0, self.cosmology, floor=self.floor,
+                                  substeps=step.substeps, levels=step.levels, tangents=tans,
+                                  scheme=self.scheme, eig=self._eig)
 
     def _population_state(self, eta, gamma, derivatives):
         x0, dx0 = self.initial_state(gamma)
+        step = self.options.step
         x, Q, (dxe, dxg, dQ) = population_propagate(
             self.op, x0, dx0, gamma, self.zmax, eta, self.n0, self.cosmology, floor=self.floor,
-            substeps=self.substeps, levels=self.levels, derivatives=derivatives, scheme=self.scheme,
-            bins_per_step=self.bins_per_step, eig=self._eig)
+            substeps=step.substeps, levels=step.levels, derivatives=derivatives, scheme=self.scheme,
+            bins_per_step=step.bins_per_step, eig=self._eig)
         out = x / Q
         if derivatives:
             return out, [dxe / Q, dxg / Q - x * dQ / Q**2]
         return out, None
 
+    # ------------------------------------------------------------------ public API
+    def solve(self, eta: float, gamma: float, derivatives: bool = False):
+        """Propagated mass-state fluxes on the output grid.
+
+        Parameters
+        ----------
+        eta
+            Relic overdensity n / n0 (>= 0; any huge value gives the absorbed spectrum).
+        gamma
+            Spectral index of the source power law.
+        derivatives
+            Also return ``(d flux_mass/d eta, d flux_mass/d gamma)``, each (3, N).
+
+        Returns
+        -------
+        PropagationResult
+            (and the derivative pair with ``derivatives``).
+        """
+        eta = float(self._check_eta(eta)[0])
+        gamma = float(gamma)
+        N = self.N
+        x0, _ = self.initial_state(gamma)
+        x, tg, method = self._state(eta, gamma, derivatives)
+        flux = x[:N].T
+        res = PropagationResult(self.energy_gev, flux, x0[:N].T.copy(), self.umu2 @ flux, self.U, method)
+        if derivatives:
+            return res, (tg[0][:N].T, tg[1][:N].T)
+        return res
+
     def numu_flux(self, eta: float, gamma: float, derivatives: bool = False):
         """Propagated nu_mu + nubar_mu flux on the grid (N,) [per unit normalisation].
 
-        With ``derivatives`` returns ``(flux, dflux/deta, dflux/dgamma)``.
+        With ``derivatives`` returns ``(flux, dflux/deta, dflux/dgamma)``; the last such
+        evaluation is kept, so asking again at the same point (value then gradient, as
+        NUTS does) costs nothing.
         """
-        if self.mode == "distance" and self._eig is not None and self._eig.ok:
-            out = self.numu_flux_grid([eta], gamma, derivatives)
-            return tuple(o[0] for o in out) if derivatives else out[0]
-        if derivatives:
-            res, (de, dg) = self.solve(eta, gamma, derivatives=True)
-            return res.numu_flux, self.umu2 @ de, self.umu2 @ dg
-        return self.solve(eta, gamma).numu_flux
+        key = (float(eta), float(gamma), bool(derivatives))
+        if self._last is not None and self._last[0] in (key, key[:2] + (True,)):
+            val = self._last[1]
+            return val if derivatives else val[0]
+        out = self.numu_flux_grid([eta], gamma, derivatives)
+        val = tuple(o[0] for o in out) if derivatives else (out[0],)
+        self._last = (key, val)
+        return val if derivatives else val[0]
 
     def numu_flux_grid(self, etas, gamma: float, derivatives: bool = False):
         """nu_mu flux for many eta values at once, shape (n_eta, N) (+ d/deta, d/dgamma).
@@ -358,13 +389,17 @@ class Propagator:
         """
         etas = self._check_eta(etas)
         gamma = float(gamma)
-        if self.mode != "distance" or self._eig is None or not self._eig.ok:
-            rows = [self.numu_flux(e, gamma, derivatives) for e in etas]
+        N = self.N
+        if not self._eigen_ok:
+            rows = [self._state(e, gamma, derivatives) for e in etas]
+            out = np.array([r[0][:N] @ self.umu2 for r in rows])
             if derivatives:
-                return tuple(np.array([r[k] for r in rows]) for k in range(3))
-            return np.array(rows)
+                return (out, np.array([r[1][0][:N] @ self.umu2 for r in rows]),
+                        np.array([r[1][1][:N] @ self.umu2 for r in rows]))
+            return out
+        gone = np.array([self.absorbed(e) for e in etas])
+        taus = np.where(gone, 0.0, etas) * self.n0 * self.d_cm
         c, cg = self._coefficients(gamma)
-        taus = etas * self.n0 * self.d_cm
         x0, dx0 = self.initial_state(gamma)
         out, d, err = self._eig.propagate(c, taus, project=self._proj, deriv=derivatives,
                                           base=x0 @ self.umu2)
@@ -372,45 +407,107 @@ class Propagator:
               if derivatives else None)
         floor_mu = self.floor * self.umu2.max()
         relevant = np.abs(out) > np.maximum(floor_mu, 1e-15 * (x0 @ self.umu2))[None, :]
-        bad = np.any((err > self.tol * np.abs(out)) & relevant, axis=1)
+        bad = np.any((err > self.tol * np.abs(out)) & relevant, axis=1) & ~gone
         out = np.where(out < floor_mu, 0.0, out)
+        out[gone] = 0.0
         if derivatives:
             d = d * self.n0 * self.d_cm
+            d[gone] = 0.0
+            dg[gone] = 0.0
         for k in np.flatnonzero(bad):
+            x, tg, _ = self._implicit_distance(etas[k], gamma, derivatives)
+            out[k] = x @ self.umu2
             if derivatives:
-                x, tg = self._implicit_distance(etas[k], gamma, True)
-                out[k], d[k], dg[k] = x @ self.umu2, tg[0] @ self.umu2, tg[1] @ self.umu2
-            else:
-                x, _ = self._implicit_distance(etas[k], gamma, False)
-                out[k] = x @ self.umu2
+                d[k], dg[k] = tg[0] @ self.umu2, tg[1] @ self.umu2
         if derivatives:
             return out, d, dg
         return out
 
+    def solve_spectrum(self, eta: float, spectrum) -> PropagationResult:
+        """Propagated fluxes for an arbitrary source spectrum (constant density only).
 
-def propagated_numu_flux(energy_grid: EnergyGrid, eta, gamma: float, **kwargs):
-    """Convenience: build a :class:`Propagator` and return the nu_mu flux for eta (scalar or array).
+        ``spectrum`` is the interaction-free nu_mu + nubar_mu flux per bin (N,) on the
+        output grid (bin averages; the source composition splits it into mass states).
+        The map is linear: one block back-substitution and one matrix product.
+        """
+        if self.mode != "distance":
+            raise InputError("an arbitrary spectrum is supported with ConstantDensity only "
+                             "(the redshift schemes redshift a power law analytically)", column="spectrum")
+        s = np.asarray(spectrum, dtype=float)
+        if s.shape != (self.N,) or not np.all(np.isfinite(s)) or np.any(s < 0):
+            raise InputError(f"spectrum must be {self.N} finite non-negative bin values", column="spectrum")
+        eta = float(self._check_eta(eta)[0])
+        x0 = s[:, None] * (self.weights / self.fmu)[None]
+        method = "absorbed"
+        x = None
+        if self.absorbed(eta):
+            x = np.zeros_like(x0)
+        tau = eta * self.n0 * self.d_cm
+        if x is None and self._eigen_ok:
+            c = self._eig.coefficients(x0).reshape(-1)
+            out, _, err = self._eig.propagate(c, [tau], base=x0)
+            y = out[0].reshape(self.N, 3)
+            big = np.abs(y) > np.maximum(self.floor, 1e-15 * x0)
+            if not np.any(err[0].reshape(self.N, 3)[big] > self.tol * np.abs(y[big])):
+                x, method = np.where(y < self.floor, 0.0, y), "eigen"
+        if x is None:
+            step = self.options.step
+            x, _ = implicit_propagate(self.op, x0, tau, nsteps=step.implicit_steps,
+                                      levels=step.implicit_levels, floor=self.floor)
+            method = "implicit"
+        return PropagationResult(self.energy_gev, x.T, x0.T.copy(), x @ self.umu2, self.U, method)
 
-    Keyword arguments go to :class:`Propagator` (geometry, masses, interactions). For
-    repeated calls build the Propagator once instead.
+
+def propagate(gamma_or_spectrum, geometry: Geometry, neutrinos: Neutrinos | None = None, *,
+              eta: float = 1.0, options: SolverOptions | None = None) -> PropagationResult:
+    """Propagate a source flux through the CnuB: the short entry point.
+
+    Parameters
+    ----------
+    gamma_or_spectrum
+        Spectral index gamma of a power law (E/1 TeV)^-gamma (float), or, for
+        :class:`~bayesnu.transport.config.ConstantDensity`, the interaction-free
+        nu_mu + nubar_mu flux per bin on the output grid (array (bins,)).
+    geometry
+        ``ConstantDensity(d_eff_mpc)``, ``Redshift(z)`` or ``Population(z_max)``.
+    neutrinos
+        :class:`~bayesnu.transport.config.Neutrinos` (default m1 = 0.0342 eV, NO, SM only).
+    eta
+        Relic overdensity n / n0 (>= 0).
+    options
+        :class:`~bayesnu.transport.config.SolverOptions`.
+
+    Returns
+    -------
+    PropagationResult
+
+    Examples
+    --------
+    >>> from bayesnu.transport import propagate, ConstantDensity, Neutrinos, SolverOptions
+    >>> r = propagate(3.15, ConstantDensity(14.0), Neutrinos(m_lightest=0.0342), eta=1e14,
+    ...               options=SolverOptions(bins=60, emax_gev=1e8))
+    >>> r.numu_flux.shape
+    (60,)
+
+    For many evaluations build a :class:`Propagator` once instead.
     """
-    prop = Propagator(energy_grid, **kwargs)
-    e = np.asarray(eta, dtype=float)
-    if e.ndim == 0:
-        return prop.numu_flux(float(e), gamma)
-    return prop.numu_flux_grid(e, gamma)
+    prop = Propagator(geometry, neutrinos, options)
+    arr = np.asarray(gamma_or_spectrum, dtype=float)
+    if arr.ndim == 0:
+        return prop.solve(eta, float(arr))
+    return prop.solve_spectrum(eta, arr)
 
 
-def source_propagator(name: str, grid: EnergyGrid | None = None, **kwargs) -> Propagator:
-    """Propagator for one of the paper sources ("NGC 1068", "TXS 0506+056", "PKS 1424+240").
-
-    NGC 1068 uses d_eff = 14 Mpc without redshift (override with ``d_eff_mpc``); the
-    blazars use their redshifts. Other keywords go to :class:`Propagator`.
-    """
-    key = {k.replace(" ", "").lower(): k for k in PAPER_SOURCES}.get(name.replace(" ", "").lower())
+def source_geometry(name: str) -> Geometry:
+    """Geometry of a paper source: NGC 1068 (14 Mpc), TXS 0506+056 (z 0.3365), PKS 1424+240 (z 0.6)."""
+    key = {k.replace(" ", "").lower(): k for k in PAPER_SOURCES}.get(str(name).replace(" ", "").lower())
     if key is None:
         raise InputError(f"unknown source {name!r}; known: {', '.join(PAPER_SOURCES)}", column="source")
-    geo = dict(PAPER_SOURCES[key])
-    if "d_eff_mpc" in kwargs or "z" in kwargs or "zmax" in kwargs:
-        geo = {}
-    return Propagator(grid, **geo, **kwargs)
+    return PAPER_SOURCES[key]
+
+
+def source_propagator(name: str, neutrinos: Neutrinos | None = None, options: SolverOptions | None = None,
+                      geometry: Geometry | None = None) -> Propagator:
+    """:class:`Propagator` for a paper source (``geometry`` overrides :func:`source_geometry`)."""
+    geo = source_geometry(name) if geometry is None else geometry
+    return Propagator(geo, neutrinos, options)

@@ -28,6 +28,8 @@ __all__ = [
     "implicit_solve",
     "implicit_propagate",
     "EigenPropagator",
+    "advance",
+    "block_eigenvalues",
     "redshift_propagate",
     "population_propagate",
 ]
@@ -264,6 +266,15 @@ def _block_eig(op: TransportOperator):
     return cached
 
 
+def block_eigenvalues(op: TransportOperator) -> np.ndarray:
+    """Real parts of the eigenvalues of A (those of its 3x3 diagonal blocks) [cm^2], (3N,)."""
+    blocks = -op.diag_gain.copy()
+    blocks[:, np.arange(3), np.arange(3)] += op.loss
+    if not np.all(np.isfinite(blocks)):
+        raise ValueError("transport operator has non-finite entries")
+    return np.linalg.eigvals(blocks).real.ravel()
+
+
 def _phi_functions(w: np.ndarray, h: float):
     """exp(-h w), int_0^h exp(-t w) dt and int_0^h int_0^t exp(-s w) ds dt, stable for small h w."""
     x = h * w
@@ -494,6 +505,27 @@ def eigen_step(eig: EigenPropagator, x: np.ndarray, tau: float, floor=None, tang
     return out[0], out[1:]
 
 
+def advance(op: TransportOperator, x: np.ndarray, tau: float, scheme: str, *,
+            eig: EigenPropagator | None = None, floor=None, substeps: int = 1, levels: int = 2,
+            tangents=()):
+    """One step x <- exp(-tau A) x of a redshift scheme (the single step dispatch).
+
+    ``scheme``: "eigen" (exact exponential from ``eig``; where its rounding check fails,
+    backward Euler with 8 x ``substeps`` steps and 3 Richardson levels), "etd"
+    (number-conserving exponential step, ``substeps`` sub-steps) or "be" (backward
+    Euler, ``substeps`` steps and ``levels`` Richardson levels). ``tangents``:
+    ``(dx, dtau)`` pairs as in :func:`_be_steps`. Returns ``(x, [dx...])``.
+    """
+    if scheme == "eigen" and eig is not None and eig.ok:
+        res = eigen_step(eig, x, tau, floor=floor, tangents=tangents)
+        if res is not None:
+            return res
+        return implicit_propagate(op, x, tau, nsteps=8 * substeps, levels=3, floor=floor, tangents=tangents)
+    if scheme == "etd":
+        return etd_propagate(op, x, tau, nsteps=substeps, floor=floor, tangents=tangents)
+    return implicit_propagate(op, x, tau, nsteps=substeps, levels=levels, floor=floor, tangents=tangents)
+
+
 def _shift_down(x: np.ndarray, r: float, k: int = 1) -> np.ndarray:
     """Redshift by k bins: comoving number in bin n+k moves to bin n (x is per unit energy);
     ``r`` is the energy ratio of the shift (10^(k dlog10))."""
@@ -566,18 +598,8 @@ def redshift_propagate(op: TransportOperator, x1: np.ndarray, z: float, eta: flo
             continue
         tau = eta * n0 * cosmo.column_length_cm(z_lo, z_hi, power=3)
         tans = [(t, tau / eta if k == "eta" else 0.0) for t, k in zip(tg, kinds)]
-        res = None
-        if scheme == "eigen" and eig is not None and eig.ok:
-            res = eigen_step(eig, x, tau, floor=floor, tangents=tans)
-            if res is None:  # lost precision (resonance): reference stepper for this step
-                res = implicit_propagate(op, x, tau, nsteps=8 * substeps, levels=3, floor=floor,
-                                         tangents=tans)
-        elif scheme == "etd":
-            res = etd_propagate(op, x, tau, nsteps=substeps, floor=floor, tangents=tans)
-        if res is None:
-            res = implicit_propagate(op, x, tau, nsteps=substeps, levels=levels, floor=floor,
-                                     tangents=tans)
-        x, tg = res
+        x, tg = advance(op, x, tau, scheme, eig=eig, floor=floor, substeps=substeps, levels=levels,
+                        tangents=tans)
     return x, tg
 
 
@@ -642,18 +664,8 @@ def population_propagate(op: TransportOperator, spectrum: np.ndarray, dspectrum:
             continue
         tau = eta * n0 * cosmo.column_length_cm(z_lo[a], z_hi[a], power=3)
         tans = [(dxe, tau / eta), (dxg, 0.0)] if derivatives else []
-        res = None
-        if scheme == "eigen" and eig is not None and eig.ok:
-            res = eigen_step(eig, x, tau, floor=floor, tangents=tans)
-            if res is None:
-                res = implicit_propagate(op, x, tau, nsteps=8 * substeps, levels=3, floor=floor,
-                                         tangents=tans)
-        elif scheme == "etd":
-            res = etd_propagate(op, x, tau, nsteps=substeps, floor=floor, tangents=tans)
-        if res is None:
-            res = implicit_propagate(op, x, tau, nsteps=substeps, levels=levels, floor=floor,
-                                     tangents=tans)
-        x, tg = res
+        x, tg = advance(op, x, tau, scheme, eig=eig, floor=floor, substeps=substeps, levels=levels,
+                        tangents=tans)
         if derivatives:
             dxe, dxg = tg
     return x, Q, (dxe, dxg, dQ)
