@@ -18,50 +18,21 @@ from bayesnu.data.core import Dataset, EventSample
 from bayesnu.errors import InputError
 from bayesnu.flare.roi import FlareSampleModel
 from bayesnu.flare.search import SIGMA_MIN, FlareFit, fit_flare
+from bayesnu.sources import SOURCES as _TABLE
+from bayesnu.sources import resolve_position as _resolve
 
 __all__ = ["SOURCES", "resolve_position", "default_sigma_min", "fit_dataset", "load_data"]
 
-#: built-in source positions (J2000, degrees)
-SOURCES: dict[str, tuple[float, float]] = {
-    "TXS 0506+056": (77.3582, 5.69315),
-    "NGC 1068": (40.669622, -0.013294),
-    "PKS 1424+240": (216.751632, 23.800020),
-    "GALACTIC CENTER": (266.404996, -28.936172),
-    "SGR A*": (266.416837, -29.007810),
-}
-
-
-def _norm(name: str) -> str:
-    return "".join(name.upper().split()).replace("_", "")
+#: positions (ra, dec) of the source table :data:`bayesnu.sources.SOURCES` (a view)
+SOURCES: dict[str, tuple[float, float]] = {n: (s.ra, s.dec) for n, s in _TABLE.items()}
 
 
 def resolve_position(source: str | None = None, ra: float | None = None, dec: float | None = None,
-                     dataset: Dataset | None = None) -> tuple[float, float, str]:
-    """Position (ra, dec, label) from a source name or explicit coordinates (degrees).
-
-    Names are looked up in :data:`SOURCES`, then in the likelihood engine's
-    table (:func:`bayesnu.sources.resolve_source`, offline).
-    """
-    if source is None:
-        if ra is None or dec is None:
-            raise InputError("give --source NAME or both --ra and --dec", column="source")
-        if not (0.0 <= ra <= 360.0 and -90.0 <= dec <= 90.0):
-            raise InputError(f"position ({ra}, {dec}) outside RA [0, 360], dec [-90, 90] deg",
-                             column="ra/dec")
-        return float(ra), float(dec), f"({ra:.3f}, {dec:.3f})"
-    table = {_norm(k): v for k, v in SOURCES.items()}
-    if _norm(source) in table:
-        r, d = table[_norm(source)]
-        return r, d, source
-    try:  # the likelihood engine's table (no network look-up at run time)
-        from bayesnu.sources import resolve_source
-
-        src = resolve_source(source, online=False)
-        return float(src.ra), float(src.dec), source
-    except (ImportError, InputError, KeyError, TypeError):
-        pass
-    raise InputError(f"unknown source {source!r}; known: {', '.join(SOURCES)}; or give --ra --dec",
-                     column="source")
+                     dataset: Dataset | None = None, online: bool = False
+                     ) -> tuple[float, float, str]:
+    """Position (ra, dec, label): :func:`bayesnu.sources.resolve_position` (``dataset`` unused)."""
+    del dataset
+    return _resolve(source, ra, dec, online=online)
 
 
 def default_sigma_min(sample: EventSample) -> float:

@@ -27,7 +27,8 @@ correspondingly smaller ``roi_eps`` to :class:`LikelihoodSetup` for short flares
 """
 
 from bayesnu.likelihood.kernel import MixtureLikelihood, SampleTerm
-from bayesnu.likelihood.setup import E0_GEV, LikelihoodSetup, SampleSetup, Source
+from bayesnu.likelihood.setup import E0_GEV, LikelihoodSetup, SampleSetup
+from bayesnu.sources import Source
 
 __all__ = ["E0_GEV", "LikelihoodSetup", "MixtureLikelihood", "SampleSetup", "SampleTerm",
            "Source"]

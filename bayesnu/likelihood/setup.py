@@ -16,7 +16,6 @@ between samples and sources. :meth:`SampleSetup.term` turns a set of events
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -32,31 +31,13 @@ from bayesnu.pdfs.energy import (
 )
 from bayesnu.pdfs.spatial import BackgroundSpatialPDF, gaussian_pdf, vmf_pdf
 from bayesnu.pdfs.temporal import TemporalPDF
+from bayesnu.sources import Source
 
 __all__ = ["Source", "SampleSetup", "LikelihoodSetup", "default_response",
            "default_true_weights"]
 
 #: pivot energy (GeV) of the acceptance / flux normalisation
 E0_GEV = 1.0e5
-
-
-@dataclass(frozen=True)
-class Source:
-    """A point source: name, position (deg) and relative stacking weight."""
-
-    name: str
-    ra: float
-    dec: float
-    weight: float = 1.0
-
-    def __post_init__(self) -> None:
-        if not (np.isfinite(self.ra) and 0.0 <= self.ra <= 360.0):
-            raise InputError(f"source {self.name}: RA {self.ra} outside [0, 360] deg", column="ra")
-        if not (np.isfinite(self.dec) and -90.0 <= self.dec <= 90.0):
-            raise InputError(f"source {self.name}: Dec {self.dec} outside [-90, 90] deg",
-                             column="dec")
-        if not (np.isfinite(self.weight) and self.weight >= 0):
-            raise InputError(f"source {self.name}: weight must be >= 0", column="weight")
 
 
 def default_response(sample: EventSample, log10e_true_edges: np.ndarray,
