@@ -11,8 +11,9 @@ Layers, lowest first (the rule that assigns a module is in :func:`layer_of`):
 =====  ===========  ==========================================================
 rank   layer        modules
 =====  ===========  ==========================================================
-0      base         ``bayesnu`` (root modules: errors, version, setup),
-                    ``bayesnu.data``, ``bayesnu.sources``, ``bayesnu.citations``
+0      base         ``bayesnu`` and every root *module file* ``bayesnu/<name>.py``
+                    (errors, version, sources, atomic, jsonio, citations ...),
+                    ``bayesnu.data``
 1      response     ``bayesnu.detector``, ``bayesnu.pdfs``
 2      simulate     ``bayesnu.simulate``
 3      kernels      ``bayesnu.likelihood``, ``bayesnu.flare``, ``bayesnu.transport``,
@@ -24,8 +25,10 @@ rank   layer        modules
 7      apps         ``bayesnu.apps``, ``bayesnu.cli``
 =====  ===========  ==========================================================
 
-A new package lands in "kernels" unless it is added to ``_PACKAGE_LAYER``; a new
-file in ``models/`` or ``inference/`` lands in its folder's layer. Same-layer imports
+A new root module file (``bayesnu/x.py``) is "base" (a small utility every layer
+may use); a new package (``bayesnu/x/``) lands in "kernels" unless it is added to
+``_PACKAGE_LAYER``; a new file in ``models/`` or ``inference/`` lands in its
+folder's layer. Same-layer imports
 across packages are allowed, but the package graph and the module graph must be
 free of cycles (function-level imports included).
 """
@@ -35,8 +38,6 @@ from __future__ import annotations
 import ast
 from collections import defaultdict
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # source folder -> dotted package it is installed as
@@ -48,10 +49,7 @@ RANK = {name: i for i, name in enumerate(LAYERS)}
 # first-level packages/modules below ``bayesnu`` with a layer other than "kernels"
 _PACKAGE_LAYER = {
     "": "base",  # bayesnu/__init__.py, bayesnu/_version.py, bayesnu/errors.py, ...
-    "errors": "base",
     "data": "base",
-    "sources": "base",
-    "citations": "base",
     "detector": "response",
     "pdfs": "response",
     "simulate": "simulate",
@@ -61,16 +59,25 @@ _PACKAGE_LAYER = {
     "apps": "apps",
     "cli": "apps",
 }
-_ROOT_MODULES = {"_version", "_pytensor_setup", "errors", "atomic"}
+_SOURCE_ROOT = ROOT / "bayesnu"
+
+
+def _root_modules() -> set[str]:
+    """Names of the module files directly in ``bayesnu/`` (all "base")."""
+    return {p.stem for p in _SOURCE_ROOT.glob("*.py") if p.stem != "__init__"}
+
+
+_ROOT_MODULES = _root_modules()
 
 
 def layer_of(module: str) -> str:
     """Layer of a dotted module name ``bayesnu.x.y``.
 
     1. a module named ``ops`` anywhere (``bayesnu.transport.ops``) is "ops";
-    2. otherwise the first component below ``bayesnu`` decides via ``_PACKAGE_LAYER``;
-       root modules (``bayesnu._version``, ``bayesnu.errors``) are "base";
-    3. any other package below ``bayesnu`` (new analyses) is "kernels".
+    2. root module files (``bayesnu/errors.py``, ``bayesnu/atomic.py``, any new
+       ``bayesnu/x.py``) are "base";
+    3. otherwise the first component below ``bayesnu`` decides via ``_PACKAGE_LAYER``;
+    4. any other package below ``bayesnu`` (new analyses) is "kernels".
     """
     parts = module.split(".")
     assert parts[0] == "bayesnu", module

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import os
 import sys
 import warnings
 from typing import Any
@@ -13,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from bayesnu.errors import InputError, InputWarning
+from bayesnu.jsonio import to_jsonable  # noqa: F401  (the one JSON converter, re-exported)
 
 
 def add_common(parser: argparse.ArgumentParser, seed: bool = True,
@@ -33,23 +32,6 @@ def add_common(parser: argparse.ArgumentParser, seed: bool = True,
 def progress_enabled(args: argparse.Namespace) -> bool:
     """Progress bars go to stderr unless --quiet (JSON on stdout stays clean)."""
     return not getattr(args, "quiet", False)
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Convert numpy scalars/arrays (and NaN/inf) to JSON-friendly values."""
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items() if not str(k).startswith("_")}
-    if isinstance(obj, list | tuple):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        return to_jsonable(obj.item())
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
-    if isinstance(obj, os.PathLike):
-        return os.fspath(obj)
-    return obj
 
 
 def emit(result: dict[str, Any], as_json: bool) -> None:
