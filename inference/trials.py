@@ -12,10 +12,19 @@ For one source without a time PDF the trials run on the compiled fast path
 :class:`bayesnu.likelihood.trial.TrialKernel` (same scrambles for the same
 generator; ns-profiled global fit, equal to or better than the multi-start
 L-BFGS-B maximum); ``fast=False`` forces the general path.
+
+:func:`background_trials_campaign` runs the same trials on the resumable
+campaign runner (:mod:`bayesnu.inference.campaign`): chunk files written as
+they finish, resumed after a kill without loss or duplication, serially, on
+a local dask cluster, an existing scheduler or a batch cluster. Its trials
+depend only on ``(seed, chunk index)``, so every way of running it gives the
+same numbers.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +37,8 @@ from scipy.optimize import minimize_scalar
 
 from bayesnu.likelihood import LikelihoodSetup
 
-__all__ = ["TrialsResult", "background_trials", "wilks_comparison"]
+__all__ = ["TrialsResult", "background_trials", "background_trial_chunk",
+           "background_trials_campaign", "wilks_comparison"]
 
 
 @dataclass
@@ -113,6 +123,73 @@ def background_trials(setup: LikelihoodSetup, n_trials: int,
     dt = (time.perf_counter() - t0) / max(1, int(n_trials))
     return TrialsResult(ts=ts, ns=ns, gamma=gam, seed=None if seed is None else int(seed),
                         seconds_per_trial=dt, wilks=wilks_comparison(np.array(ts)))
+
+
+def background_trial_chunk(rng: np.random.Generator, n: int, setup: LikelihoodSetup,
+                           fast: bool = True) -> dict[str, np.ndarray]:
+    """Campaign chunk: ``n`` background trials -> ``{"ts", "ns", "gamma"}`` arrays of length n."""
+    r = background_trials(setup, n, rng=rng, fast=fast)
+    return {"ts": np.asarray(r.ts, dtype=np.float64), "ns": np.asarray(r.ns, dtype=np.float64),
+            "gamma": np.asarray(r.gamma, dtype=np.float64)}
+
+
+def background_trials_campaign(setup: LikelihoodSetup, n_trials: int, seed: int,
+                               out_dir: str | os.PathLike | None = None, chunk_size: int = 100,
+                               scheduler: Any = "serial", n_workers: int | None = None,
+                               progress: bool = False, meta: dict[str, Any] | None = None,
+                               fast: bool = True, cluster: str | None = None,
+                               cluster_config: Any = None) -> tuple[TrialsResult, dict[str, Any]]:
+    """Background trials on the resumable campaign runner.
+
+    Parameters
+    ----------
+    setup
+        Likelihood set-up of the data and source(s).
+    n_trials
+        Number of trials.
+    seed
+        Master seed (>= 0): chunk k draws from ``SeedSequence(seed, spawn_key=(k,))``.
+    out_dir
+        Campaign folder (resumable); ``None`` runs in a temporary folder removed afterwards.
+    chunk_size
+        Trials per chunk file.
+    scheduler, n_workers, cluster, cluster_config
+        Where chunks run (:func:`bayesnu.inference.campaign.run_campaign`).
+    progress
+        tqdm progress bar on stderr.
+    meta
+        Settings recorded in the manifest (a rerun with other settings is refused).
+    fast
+        Compiled trial kernel where possible (see :func:`background_trials`).
+
+    Returns
+    -------
+    TrialsResult, dict
+        The trials and the campaign summary (chunks run/reused, timings, folder).
+    """
+    from bayesnu.inference.campaign import run_campaign
+
+    def run(folder: str | os.PathLike) -> tuple[TrialsResult, dict[str, Any]]:
+        camp = run_campaign(background_trial_chunk, int(n_trials), folder, seed=int(seed),
+                            chunk_size=int(chunk_size), args=(setup, fast),
+                            scheduler=scheduler, n_workers=n_workers, progress=progress,
+                            meta=dict(meta or {}), desc="trials", cluster=cluster,
+                            cluster_config=cluster_config)
+        ts = camp["ts"]
+        n = max(1, ts.size)
+        res = TrialsResult(ts=ts.tolist(), ns=camp["ns"].tolist(), gamma=camp["gamma"].tolist(),
+                           seed=int(seed), seconds_per_trial=camp.chunk_seconds
+                           / (n + (-n) % camp.chunk_size),
+                           wilks=wilks_comparison(ts))
+        summ = camp.summary()
+        if out_dir is None:
+            summ["out_dir"] = None
+        return res, summ
+
+    if out_dir is not None:
+        return run(out_dir)
+    with tempfile.TemporaryDirectory(prefix="bayesnu-trials-") as tmp:
+        return run(os.path.join(tmp, "campaign"))
 
 
 def wilks_comparison(ts: np.ndarray, ts_zero: float = 1e-6) -> dict[str, Any]:

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import warnings
 from typing import Any
 
 import numpy as np
 
-from bayesnu.cli._common import add_common
+from bayesnu.cli._options import Opt, add_options, common_options
+from bayesnu.errors import InputWarning
+
+
+def _formats() -> tuple[str, ...]:
+    from bayesnu.data import FORMATS
+
+    return tuple(FORMATS)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,15 +24,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = p.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
     info = sub.add_parser("info", help="format, size, time/declination range, livetimes",
                           description="Report the detected format, number of events or rows, "
-                                      "time range, declination range and livetime per sample.")
-    info.add_argument("target", metavar="PATH|NAME",
-                      help="bundled name (see 'bayesnu data list') or file/folder path")
-    info.add_argument("--format", default=None,
-                      help="override format detection (e.g. icecube_ps_10yr, generic)")
-    add_common(info, seed=False)
+                                      "time range, declination range and livetime per sample. "
+                                      "Notes of the loader (for example uptime or effective "
+                                      "areas completed from the bundled official copies) are "
+                                      "printed as warnings on stderr and listed under 'notes' "
+                                      "in the JSON.")
+    add_options(info, [
+        Opt("target", kind="data", metavar="PATH|NAME", required=True,
+            help="bundled name (see 'bayesnu data list') or file/folder path"),
+        Opt("--format", choices=_formats(), default_text="detected from the file",
+            help="override format detection"),
+        *common_options(seed=False),
+    ])
     info.set_defaults(handler=run_info)
-    lst = sub.add_parser("list", help="list the bundled data sets")
-    add_common(lst, seed=False)
+    lst = sub.add_parser("list", help="list the bundled data sets",
+                         description="List the bundled data sets (name, description, aliases).")
+    add_options(lst, common_options(seed=False))
     lst.set_defaults(handler=run_list)
     p.set_defaults(handler=None)
 
@@ -33,6 +48,17 @@ def _rng(a: np.ndarray) -> list[float] | None:
     a = np.asarray(a, dtype=np.float64)
     a = a[np.isfinite(a)]
     return [float(a.min()), float(a.max())] if a.size else None
+
+
+def _notes(obj: Any) -> list[str]:
+    """Loader notes of a data set and its samples (fallbacks, conventions), each once."""
+    notes: list[str] = []
+    for src in [obj.meta, *(s.meta for s in getattr(obj, "samples", ()))]:
+        got = src.get("notes") if isinstance(src, dict) else None
+        for n in [got] if isinstance(got, str) else (got or []):
+            if str(n) not in notes:
+                notes.append(str(n))
+    return notes
 
 
 def summarize(obj: Any) -> dict[str, Any]:
@@ -55,7 +81,8 @@ def summarize(obj: Any) -> dict[str, Any]:
         out = {"name": obj.name, "kind": "events", "format": obj.format,
                "n_rows": obj.n_events, "time_range_mjd": list(obj.time_range),
                "dec_range_deg": list(obj.dec_range), "livetime_days": obj.livetime_days,
-               "samples": samples, "citation": obj.meta.get("citation")}
+               "samples": samples, "citation": obj.meta.get("citation"),
+               "notes": _notes(obj)}
         return out
     cols = obj.columns
     tr = None
@@ -67,7 +94,8 @@ def summarize(obj: Any) -> dict[str, Any]:
     out = {"name": obj.name, "kind": "catalog", "format": obj.format, "n_rows": obj.n_rows,
            "time_range_mjd": tr, "dec_range_deg": _rng(cols["dec"]) if "dec" in cols else None,
            "ra_range_deg": _rng(cols["ra"]) if "ra" in cols else None,
-           "samples": [], "columns": sorted(cols), "citation": obj.meta.get("citation")}
+           "samples": [], "columns": sorted(cols), "citation": obj.meta.get("citation"),
+           "notes": _notes(obj)}
     if "flux_history" in cols:
         out["n_light_curve_bins"] = int(np.asarray(cols["flux_history"]).shape[1])
     return out
@@ -101,6 +129,8 @@ def run_info(args: argparse.Namespace) -> dict[str, Any]:
 
     obj = load(args.target, format=args.format)
     d = summarize(obj)
+    for note in d["notes"]:  # every silent fallback reaches the user (stderr, after the result)
+        warnings.warn(note, InputWarning, stacklevel=1)
     d["_text"] = _text(d)
     return d
 

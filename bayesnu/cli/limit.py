@@ -1,4 +1,4 @@
-"""``bayesnu limit``: flux limits from event counts (paper 001, eq. 2)."""
+"""``bayesnu limit``: flux limits from event counts (N = livetime x effective area x flux)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,14 @@ import argparse
 import math
 from typing import Any
 
-from bayesnu.cli._common import add_common
+from bayesnu.cli._options import Opt, OptionError, add_options, common_options, input_file
 from bayesnu.errors import InputError
+
+
+def _check(args: argparse.Namespace) -> None:
+    lo, hi = args.log10e
+    if not hi > lo:
+        raise OptionError("--log10e", f"needs LO < HI, got {lo:g} {hi:g}")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,23 +21,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="Flux limits from event counts.")
     sub = p.add_subparsers(dest="limit_command", metavar="SUBCOMMAND")
     c = sub.add_parser(
-        "counts", help="flux normalisation at --e0 that yields N events (paper 001)",
+        "counts", help="flux normalisation at --e0 that yields N events",
         description="Solve N = dT * integral <A_eff>_dec(E) phi0 (E/e0)^-gamma dE for phi0, with "
                     "A_eff of a 10-year-release season averaged over declination (solid-angle "
                     "weighted) and the power law integrated exactly over each released energy bin.")
-    c.add_argument("--counts", type=float, required=True, help="number of events N")
-    c.add_argument("--log10e", type=float, nargs=2, required=True, metavar=("LO", "HI"),
-                   help="true-energy range in log10(E/GeV)")
-    c.add_argument("--years", type=float, required=True, help="exposure time in years")
-    c.add_argument("--season", default="IC86_II",
-                   help="10-year-release season whose effective area is used (default IC86_II)")
-    c.add_argument("--aeff", default=None, metavar="PATH",
-                   help="official effective-area CSV to use instead of --season")
-    c.add_argument("--gamma", type=float, default=2.0, help="spectral index (default 2)")
-    c.add_argument("--e0", type=float, default=1e5, help="pivot energy in GeV (default 1e5 = 100 TeV)")
-    c.add_argument("--year-days", type=float, default=365.25,
-                   help="days per year (default 365.25; paper 001's digits follow from 365)")
-    add_common(c, seed=False)
+    add_options(c, [
+        Opt("--counts", float, required=True, min=0.0, max=1e9, unit="events",
+            help="number of events N"),
+        Opt("--log10e", float, nargs=2, required=True, metavar=("LO", "HI"), min=0.0, max=12.0,
+            unit="log10(E/GeV)", help="true-energy range"),
+        Opt("--years", float, required=True, min=0.0, min_open=True, max=1000.0, unit="yr",
+            help="exposure time"),
+        Opt("--season", str, default="IC86_II",
+            help="10-year-release season whose effective area is used (IC40, IC59, IC79, "
+                 "IC86_I, IC86_II)"),
+        input_file("--aeff", required=False, suffixes=(".csv", ".txt", ".dat"),
+                   default_text="the --season effective area",
+                   help="official effective-area CSV to use instead of --season"),
+        Opt("--gamma", float, default=2.0, min=1.0, max=4.5, help="spectral index"),
+        Opt("--e0", float, default=1e5, min=1.0, max=1e12, unit="GeV", help="pivot energy"),
+        Opt("--year-days", float, default=365.25, min=1.0, max=400.0, unit="days",
+            help="days per year (365 reproduces the digits of the published count limits)"),
+        *common_options(seed=False),
+    ], exclusive=[("--season", "--aeff")], check=_check)
     c.set_defaults(handler=run_counts)
     p.set_defaults(handler=None)
 

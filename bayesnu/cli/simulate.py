@@ -11,62 +11,103 @@ import math
 import time
 from typing import Any
 
-from bayesnu.cli._common import add_common, rng_from_args
+from bayesnu.cli._common import rng_from_args
+from bayesnu.cli._options import Opt, add_options, common_options, data_option, output_file
 from bayesnu.errors import InputError
+
+_SUFFIXES = (".npz", ".csv", ".fits", ".fit")
+_OUT_HELP = ("output event file in the generic format; the suffix chooses npz, csv (plus a "
+             "'.samples.json' sidecar) or fits; written atomically")
+
+
+def _out() -> Opt:
+    return output_file("--out", suffixes=_SUFFIXES, help=_OUT_HELP)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("simulate", help="simulate samples (cascades, scrambles, injections)",
-                              description="Simulate event samples and write them in the generic format.")
+                              description="Simulate event samples and write them in the generic "
+                                          "format (labelled simulated).")
     sub = p.add_subparsers(dest="simulate_command", metavar="SUBCOMMAND")
 
     c = sub.add_parser("cascade", help="cascade-like sample from the parametrised cascade detector",
                        description="Background cascade sample (atmospheric nu, astrophysical, "
                                    "atmospheric mu) over 2011-05-13 .. 2021-05-27 "
                                    "(after IC86_VII the uptime is simulated).")
-    c.add_argument("--out", required=True, help="output file (.npz, .csv or .fits)")
-    c.add_argument("--n-events", type=int, default=None,
-                   help="number of events (default 59,592 as in the paper-000 sample)")
-    c.add_argument("--poisson", action="store_true", help="Poisson-fluctuate the sample size")
-    add_common(c)
+    add_options(c, [
+        _out(),
+        Opt("--n-events", int, min=0, max=50_000_000, unit="events",
+            default_text="59,592, the size of the IceCube 2023 cascade flare search sample",
+            help="number of events (0 writes an empty sample)"),
+        Opt("--poisson", bool, help="Poisson-fluctuate the sample size"),
+        *common_options(),
+    ])
     c.set_defaults(handler=run_cascade)
 
     s = sub.add_parser("scramble", help="background pseudo-experiment by scrambling RA and/or times",
                        description="Scramble right ascension (uniform within the sample footprint) "
                                    "and/or times (uniform in the uptime).")
-    s.add_argument("--data", required=True, metavar="NAME|PATH", help="bundled name or file/folder")
-    s.add_argument("--out", required=True, help="output file (.npz, .csv or .fits)")
-    s.add_argument("--time", action="store_true", help="also scramble times within the uptime")
-    s.add_argument("--no-ra", action="store_true", help="do not scramble right ascension")
-    s.add_argument("--keep-local", action="store_true",
-                   help="with --time --no-ra: rotate RA by the sidereal angle (fixed local coordinates)")
-    add_common(s)
+    add_options(s, [
+        data_option(),
+        _out(),
+        Opt("--time", bool, help="also scramble times within the uptime"),
+        Opt("--no-ra", bool, help="do not scramble right ascension (needs --time)"),
+        Opt("--keep-local", bool,
+            help="with --time --no-ra: rotate RA by the sidereal angle (fixed local coordinates)"),
+        *common_options(),
+    ], requires={"--no-ra": ("--time",), "--keep-local": ("--time", "--no-ra")})
     s.set_defaults(handler=run_scramble)
 
     i = sub.add_parser("inject", help="inject a steady or flaring point source",
                        description="Inject a point source into an RA-scrambled copy of the data "
                                    "(or into the data with --no-scramble).")
-    i.add_argument("--data", required=True, metavar="NAME|PATH", help="bundled name or file/folder")
-    i.add_argument("--out", required=True, help="output file (.npz, .csv or .fits)")
-    i.add_argument("--ra", type=float, required=True, help="source right ascension (deg)")
-    i.add_argument("--dec", type=float, required=True, help="source declination (deg)")
-    g = i.add_mutually_exclusive_group(required=True)
-    g.add_argument("--ns", type=float, help="mean number of signal events (all samples)")
-    g.add_argument("--flux", type=float,
-                   help="flux normalisation phi0 at --e0 in GeV^-1 cm^-2 s^-1 (peak for gauss flares)")
-    i.add_argument("--gamma", type=float, default=2.0, help="spectral index (default 2)")
-    i.add_argument("--e0", type=float, default=1e5, help="pivot energy in GeV (default 1e5)")
-    i.add_argument("--flare", choices=("gauss", "box"), default=None, help="flare time profile")
-    i.add_argument("--t0", type=float, help="gauss flare centre (MJD)")
-    i.add_argument("--sigma-t", type=float, help="gauss flare width (days)")
-    i.add_argument("--t-start", type=float, help="box flare start (MJD)")
-    i.add_argument("--t-stop", type=float, help="box flare stop (MJD)")
-    i.add_argument("--no-scramble", action="store_true", help="inject into the unscrambled data")
-    i.add_argument("--signal-only", action="store_true", help="write only the signal events")
-    i.add_argument("--no-poisson", action="store_true", help="inject round(mean) events, no Poisson")
-    add_common(i)
+    add_options(i, [
+        data_option(),
+        _out(),
+        Opt("--ra", float, required=True, min=0.0, max=360.0, unit="deg",
+            help="source right ascension"),
+        Opt("--dec", float, required=True, min=-90.0, max=90.0, unit="deg",
+            help="source declination"),
+        Opt("--ns", float, min=0.0, max=1e6, unit="events", default_text="none (give --flux)",
+            help="mean number of signal events (all samples)"),
+        Opt("--flux", float, min=0.0, max=1e-6, unit="GeV^-1 cm^-2 s^-1",
+            default_text="none (give --ns)",
+            help="flux normalisation phi0 at --e0 (the peak for gauss flares)"),
+        Opt("--gamma", float, default=2.0, min=1.0, max=4.5, help="spectral index"),
+        Opt("--e0", float, default=1e5, min=1.0, max=1e12, unit="GeV", help="pivot energy"),
+        Opt("--flare", choices=("gauss", "box"), default_text="none (steady source)",
+            help="flare time profile"),
+        Opt("--t0", float, min=40000.0, max=80000.0, unit="MJD", default_text="none",
+            help="gauss flare centre (with --flare gauss)"),
+        Opt("--sigma-t", float, min=0.0, min_open=True, max=1e5, unit="days",
+            default_text="none", help="gauss flare width (with --flare gauss)"),
+        Opt("--t-start", float, min=40000.0, max=80000.0, unit="MJD", default_text="none",
+            help="box flare start (with --flare box)"),
+        Opt("--t-stop", float, min=40000.0, max=80000.0, unit="MJD", default_text="none",
+            help="box flare stop (with --flare box)"),
+        Opt("--no-scramble", bool, help="inject into the unscrambled data"),
+        Opt("--signal-only", bool, help="write only the signal events"),
+        Opt("--no-poisson", bool, help="inject round(mean) events, no Poisson"),
+        *common_options(),
+    ], exclusive=[("--ns", "--flux")], one_of=[("--ns", "--flux")],
+        together=[("--t0", "--sigma-t"), ("--t-start", "--t-stop")],
+        requires={"--t0": ("--flare",), "--t-start": ("--flare",)},
+        check=_check_flare)
     i.set_defaults(handler=run_inject)
     p.set_defaults(handler=None)
+
+
+def _check_flare(args: argparse.Namespace) -> None:
+    from bayesnu.cli._options import OptionError
+
+    if args.flare == "gauss" and (args.t0 is None or args.t_start is not None):
+        raise OptionError("--flare", "gauss needs --t0 and --sigma-t (not --t-start/--t-stop)")
+    if args.flare == "box":
+        if args.t_start is None or args.t0 is not None:
+            raise OptionError("--flare", "box needs --t-start and --t-stop (not --t0/--sigma-t)")
+        if not args.t_stop > args.t_start:
+            raise OptionError("--t-stop", f"must be after --t-start ({args.t_start:g}), got "
+                              f"{args.t_stop:g}")
 
 
 def _load(target: str):

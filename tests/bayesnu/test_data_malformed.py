@@ -1,6 +1,7 @@
 """Malformed-input corpus (built from the real bundled data): one-line errors, exit code 2."""
 
 import importlib.util
+import json
 import subprocess
 import sys
 import warnings
@@ -82,7 +83,13 @@ def test_cli_duplicates_warning_line(corpus, capsys):
     out, err = capsys.readouterr()
     assert rc == 0
     assert '"n_rows": 402' in out
-    assert len(err.splitlines()) == 1 and err.startswith("bayesnu: warning: ")
+    # one line per warning: the duplicates, then the loader's notes (files completed from the
+    # bundled official copies), which 'data info' also lists under "notes" in the JSON
+    lines = err.splitlines()
+    assert lines[0].startswith("bayesnu: warning: ") and "duplicated" in lines[0]
+    assert all(ln.startswith("bayesnu: warning: ") for ln in lines)
+    notes = json.loads(out)["notes"]
+    assert len(lines) == 1 + len(notes) and all(f"bayesnu: warning: {n}" in lines for n in notes)
 
 
 def test_cli_subprocess_no_traceback(corpus):
