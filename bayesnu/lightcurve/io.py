@@ -306,8 +306,9 @@ def write_csv(lc: LightCurve, path: str | os.PathLike) -> None:
             fh.write(f"# name: {lc.name}\n# band: {lc.band}\n# unit: {lc.unit}\n")
             fh.write("time,flux,error,upper_limit,time_lo,time_hi\n")
             for i in range(lc.n):
-                fh.write(f"{lc.time[i]!r},{lc.flux[i]!r},{lc.error[i]!r},"
-                         f"{int(lc.upper_limit[i])},{lc.t_lo[i]!r},{lc.t_hi[i]!r}\n")
+                fh.write(f"{float(lc.time[i])!r},{float(lc.flux[i])!r},{float(lc.error[i])!r},"
+                         f"{int(lc.upper_limit[i])},{float(lc.t_lo[i])!r},"
+                         f"{float(lc.t_hi[i])!r}\n")
         os.replace(tmp, p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
