@@ -123,47 +123,59 @@ def _gl_interval(a: float, b: float, n: int) -> tuple[np.ndarray, np.ndarray]:
     return 0.5 * (b - a) * x + 0.5 * (b + a), 0.5 * (b - a) * w
 
 
-def _log_distance_nodes(a: float, b: float, er: float, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes on [a, b] (not containing er) uniform in ln|E - er| (for 1/(E-er)^k tails)."""
-    sgn = 1.0 if a >= er else -1.0
-    da, db = abs(a - er), abs(b - er)
-    lo, hi = np.log(min(da, db)), np.log(max(da, db))
-    y, w = _gl_interval(lo, hi, n)
+def _log_distance_nodes(d_lo: float, d_hi: float, sgn: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets sgn * d, d in [d_lo, d_hi] (> 0), uniform in ln d (for 1/(E-er)^k tails), and weights."""
+    y, w = _gl_interval(np.log(d_lo), np.log(d_hi), n)
     d = np.exp(y)
-    return er + sgn * d, w * d
+    return sgn * d, w * d
 
 
 def resonance_nodes(a: float, b: float, er: float, hw: float, n_plain: int = 4,
-                    n_core: int = 48, n_wing: int = 24, core: float = 30.0) -> tuple[np.ndarray, np.ndarray]:
+                    n_core: int = 48, n_wing: int = 24, core: float = 30.0, offsets: bool = False):
     """Quadrature nodes/weights on [a, b] for integrands with a Breit-Wigner peak at ``er``.
 
     ``hw`` is the half width (in E) of the peak. On |E - er| < core*hw the map
     E = er + hw tan(theta) makes a Lorentzian flat; the wings use nodes uniform in
     ln|E - er|; far from the peak plain Gauss-Legendre is used.
+
+    The construction works on the offsets E - er, so a peak narrower than the double
+    resolution of ``er`` (small coupling: hw / er ~ g^2 / 16 pi < 1e-16 for g < 1e-8)
+    is still integrated exactly. With ``offsets=True`` also returns the offsets E - er
+    of the nodes (evaluate the resonant denominator with them, not with E - er).
     """
+    da, db = a - er, b - er
+    c = core * hw
     if hw <= 0 or not np.isfinite(er):
-        return _gl_interval(a, b, n_plain)
-    c_lo, c_hi = er - core * hw, er + core * hw
-    nodes, weights = [], []
-    if b <= c_lo or a >= c_hi:  # peak outside the interval
-        near, far = (b, a) if b <= c_lo else (a, b)
-        if abs(far - er) / abs(near - er) > 1.3:
-            return _log_distance_nodes(a, b, er, n_wing)
-        return _gl_interval(a, b, n_plain)
-    if a < c_lo:
-        x, w = _log_distance_nodes(a, c_lo, er, n_wing)
-        nodes.append(x)
-        weights.append(w)
-    ta = np.arctan((max(a, c_lo) - er) / hw)
-    tb = np.arctan((min(b, c_hi) - er) / hw)
-    th, w = _gl_interval(ta, tb, n_core)
-    nodes.append(er + hw * np.tan(th))
-    weights.append(w * hw / np.cos(th) ** 2)
-    if b > c_hi:
-        x, w = _log_distance_nodes(c_hi, b, er, n_wing)
-        nodes.append(x)
-        weights.append(w)
-    return np.concatenate(nodes), np.concatenate(weights)
+        x, w = _gl_interval(a, b, n_plain)
+        return (x, w, x - er) if offsets else (x, w)
+    offs, weights = [], []
+    if db <= -c or da >= c:  # peak outside the interval
+        near, far = (-db, -da) if db <= -c else (da, db)
+        if far / near > 1.3:
+            o, w = _log_distance_nodes(near, far, -1.0 if db <= -c else 1.0, n_wing)
+            offs.append(o)
+            weights.append(w)
+        else:
+            x, w = _gl_interval(a, b, n_plain)
+            return (x, w, x - er) if offsets else (x, w)
+    else:
+        if da < -c:
+            o, w = _log_distance_nodes(c, -da, -1.0, n_wing)
+            offs.append(o)
+            weights.append(w)
+        ta = np.arctan(max(da, -c) / hw)
+        tb = np.arctan(min(db, c) / hw)
+        th, w = _gl_interval(ta, tb, n_core)
+        offs.append(hw * np.tan(th))
+        weights.append(w * hw / np.cos(th) ** 2)
+        if db > c:
+            o, w = _log_distance_nodes(c, db, 1.0, n_wing)
+            offs.append(o)
+            weights.append(w)
+    off = np.concatenate(offs)
+    x = er + off
+    w = np.concatenate(weights)
+    return (x, w, off) if offsets else (x, w)
 
 
 # ----------------------------------------------------------------------------- operator
@@ -303,7 +315,7 @@ def _ee_loss(edges: np.ndarray, masses_ev: np.ndarray, U: np.ndarray, nodes: int
 
 
 @numba.njit(cache=True)
-def _si_bins(edges, ep_ptr, ep_x, ep_w, mk, M2, MG, w_tu, w_st, e_res, xg, wg, xf, wf, R, Kdiag, leakE):
+def _si_bins(edges, ep_ptr, ep_x, ep_w, ep_off, mk, M2, MG, w_tu, w_st, e_res, xg, wg, xf, wf, R, Kdiag, leakE):
     """R[n, m] += int_n dE int_m dE' K(E',E) for m > n; Kdiag[n] += same for m == n (E < E');
     leakE[m] += int_m dE' int_0^{E_min} E K(E', E) dE (energy leaving below the grid).
     (xg, wg): Gauss-Legendre rule near the diagonal; (xf, wf): shorter rule for bins n < m - 1."""
@@ -312,6 +324,7 @@ def _si_bins(edges, ep_ptr, ep_x, ep_w, mk, M2, MG, w_tu, w_st, e_res, xg, wg, x
         for q in range(ep_ptr[m], ep_ptr[m + 1]):
             ep = ep_x[q]
             wq = ep_w[q]
+            ds = 2.0 * mk * ep_off[q]  # s - m_phi^2, exact near the pole
             for n in range(-1, m + 1):
                 lo = edges[n] if n >= 0 else 0.0
                 hi = edges[n + 1] if n < m else ep
@@ -335,7 +348,7 @@ def _si_bins(edges, ep_ptr, ep_x, ep_w, mk, M2, MG, w_tu, w_st, e_res, xg, wg, x
                     ws = wf if far else wg
                     for r in range(xs.size):
                         e = mid + half * xs[r]
-                        val = ws[r] * half * _si_kernel_point(ep, e, mk, M2, MG, w_tu, w_st)
+                        val = ws[r] * half * _si_kernel_point(ep, e, mk, M2, MG, w_tu, w_st, ds)
                         acc += val * e if n < 0 else val
                 if n < 0:
                     leakE[m] += wq * acc
@@ -352,15 +365,16 @@ def _si_tables(edges: np.ndarray, m_ev: float, si: SecretInteraction, n_plain: i
     er = si.resonance_energy(m_ev)
     hw = er * si.width / si.m_phi  # s = m^2 (1 + y) -> E = er (1 + y); half width in y is Gamma/m
     N = edges.size - 1
-    xs, ws, ptr = [], [], [0]
+    xs, ws, os_, ptr = [], [], [], [0]
     for m in range(N):
-        x, w = resonance_nodes(edges[m], edges[m + 1], er, hw, n_plain=n_plain)
+        x, w, o = resonance_nodes(edges[m], edges[m + 1], er, hw, n_plain=n_plain, offsets=True)
         xs.append(x)
         ws.append(w)
+        os_.append(o)
         ptr.append(ptr[-1] + x.size)
-    ep_x, ep_w = np.concatenate(xs), np.concatenate(ws)
+    ep_x, ep_w, ep_off = np.concatenate(xs), np.concatenate(ws), np.concatenate(os_)
     ep_ptr = np.asarray(ptr, dtype=np.int64)
-    sig = si_sigma_flavour(ep_x, m_ev, si)
+    sig = si_sigma_flavour(ep_x, m_ev, si, offset_gev=ep_off)
     K = np.add.reduceat(sig * ep_w, ep_ptr[:-1])
     R = np.zeros((N, N))
     Kd = np.zeros(N)
@@ -368,7 +382,7 @@ def _si_tables(edges: np.ndarray, m_ev: float, si: SecretInteraction, n_plain: i
     xg, wg = _gl(6)
     xf, wf = _gl(3)
     w_tu, w_st = si.weights
-    _si_bins(edges, ep_ptr, ep_x, ep_w, mk, si.m_phi**2, si.m_phi * si.width, w_tu, w_st, er, xg, wg, xf, wf,
+    _si_bins(edges, ep_ptr, ep_x, ep_w, ep_off, mk, si.m_phi**2, si.m_phi * si.width, w_tu, w_st, er, xg, wg, xf, wf,
              R, Kd, leak)
     scale = si.g**4 * HBARC2_CM2
     return K, R * scale, Kd * scale, leak * scale

@@ -217,27 +217,34 @@ def _x_minus_log1p(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def si_sigma_terms(x, gam) -> dict[str, np.ndarray]:
-    """Dimensionless cross-section terms sigma/P as functions of x = s/m_phi^2 (SPEC sec. 3)."""
+def si_sigma_terms(x, gam, xm1=None) -> dict[str, np.ndarray]:
+    """Dimensionless cross-section terms sigma/P as functions of x = s/m_phi^2 (Esteban et al. 2021).
+
+    ``xm1`` = x - 1 computed without cancellation near the pole (default: from ``x``).
+    """
     x = np.asarray(x, dtype=float)
-    den = (x - 1) ** 2 + gam**2
+    xm1 = x - 1 if xm1 is None else np.asarray(xm1, dtype=float)
+    den = xm1**2 + gam**2
     N = _numerator_n(x)
     return {
         "s": x / den,
         "t": N / (x**2 * (1 + x)),
         "tu": N / (x**2 * (2 + x)),
-        "st": (x - 1) * _x_minus_log1p(x) / (x * den),
+        "st": xm1 * _x_minus_log1p(x) / (x * den),
     }
 
 
-def si_sigma_flavour(energy, m_relic_ev: float, si: SecretInteraction) -> np.ndarray:
+def si_sigma_flavour(energy, m_relic_ev: float, si: SecretInteraction, offset_gev=None) -> np.ndarray:
     """Total nu_tau nu_tau cross section sigma_tau(E) [cm^2] on a relic of mass m_relic.
 
     Majorana: s + t + u + tu + st + su; Dirac: s(Gamma_Dirac) + 2 t + tu/2 + st.
+    ``offset_gev``: E - E_res computed exactly (for nodes closer to the pole than the
+    double resolution of E; see ``resonance_nodes``).
     """
     E = np.asarray(energy, dtype=float)
     x = 2 * m_relic_ev * EV * E / si.m_phi**2
-    T = si_sigma_terms(x, si.width / si.m_phi)
+    xm1 = None if offset_gev is None else 2 * m_relic_ev * EV * np.asarray(offset_gev, dtype=float) / si.m_phi**2
+    T = si_sigma_terms(x, si.width / si.m_phi, xm1)
     w_tu, w_st = si.weights
     return si.prefactor_cm2 * (T["s"] + 2 * T["t"] + w_tu * T["tu"] + 2 * w_st * T["st"])
 
@@ -253,12 +260,11 @@ def si_sigma(energy, masses_ev, U: np.ndarray, si: SecretInteraction) -> np.ndar
 
 
 @numba.njit(cache=True)
-def _si_kernel_point(ep, e, mk, M2, MG, w_tu, w_st):
-    """|M|^2 / g^4 * m_k / (4 pi s^2) [GeV^-3] for one (E', E) pair (E <= E')."""
+def _si_kernel_point(ep, e, mk, M2, MG, w_tu, w_st, ds):
+    """|M|^2 / g^4 * m_k / (4 pi s^2) [GeV^-3] for one (E', E) pair (E <= E'); ds = s - M2."""
     s = 2.0 * mk * ep
     t = -2.0 * mk * e
     u = -2.0 * mk * (ep - e)
-    ds = s - M2
     den = ds * ds + MG * MG
     tm = t - M2
     um = u - M2
@@ -276,7 +282,8 @@ def si_kernel_flavour(e_in, e_out, m_relic_ev: float, si: SecretInteraction) -> 
     M2 = si.m_phi**2
     MG = si.m_phi * si.width
     out = np.array(
-        [_si_kernel_point(a, b, m_relic_ev * EV, M2, MG, w_tu, w_st) for a, b in zip(ep.ravel(), e.ravel())]
+        [_si_kernel_point(a, b, m_relic_ev * EV, M2, MG, w_tu, w_st, 2.0 * m_relic_ev * EV * a - M2)
+         for a, b in zip(ep.ravel(), e.ravel())]
     ).reshape(ep.shape)
     out = out * si.g**4 * HBARC2_CM2
     return np.where((e >= 0) & (e <= ep), out, 0.0)
