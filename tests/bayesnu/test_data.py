@@ -253,7 +253,7 @@ def test_cli_text_and_list(capsys):
     out = capsys.readouterr().out
     assert "36,900" in out and "livetime" in out
     d = _cli_json(["data", "list", "--json"], capsys)
-    assert len(d["bundled"]) == 9 and d["total_mb"] <= 15
+    assert len(d["bundled"]) == 10 and d["total_mb"] <= 15
 
 
 def test_demo_json(capsys, tmp_path):
