@@ -12,7 +12,7 @@ import argparse
 import os
 from typing import Any
 
-from bayesnu.cli._common import add_common, progress_enabled, to_jsonable
+from bayesnu.cli._common import add_common, progress_enabled
 from bayesnu.errors import InputError
 
 
@@ -65,13 +65,9 @@ def _cmd_fit(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _cmd_scan(args: argparse.Namespace) -> dict[str, Any]:
-    import json
-    from pathlib import Path
-
-    import numpy as np
-
+    """``flare scan``: :func:`bayesnu.inference.flare_scan.flare_scan`."""
     from bayesnu.flare.analysis import load_data
-    from bayesnu.flare.scan import cached_scan, kernel_fingerprint, write_scan
+    from bayesnu.inference.flare_scan import flare_scan
 
     if args.scrambles < 0:
         raise InputError(f"--scrambles must be >= 0, got {args.scrambles}", column="scrambles")
@@ -80,107 +76,15 @@ def _cmd_scan(args: argparse.Namespace) -> dict[str, Any]:
         raise InputError(f"{ds.name} has {len(ds.samples)} samples; choose one with --sample",
                          column="sample")
     sample = ds[args.sample[0]] if args.sample else ds.samples[0]
-    band = None
-    if args.trials:  # load first: a bad folder fails before the scan
-        from bayesnu.flare.trials import dec_band_edges
-        from bayesnu.inference.pvalues import BandEnsembles
-
-        band = BandEnsembles.from_campaigns(args.trials, dec_band_edges(args.dec_bands))
-        if not any(t.size for t in band.ts):
-            raise InputError("no band trials found (expected band_XX campaign folders)",
-                             path=args.trials)
-    key = {"data": ds.name, "sample": sample.name, "nside": args.nside, "pdf": args.pdf,
-           "seed_threshold": args.seed_threshold, "sigma_min": args.sigma_min}
-    res, reused = cached_scan(sample, args.out, key, nside=args.nside, pdf=args.pdf,
-                              seed_threshold=args.seed_threshold, sigma_min=args.sigma_min,
-                              progress=progress_enabled(args), n_workers=args.workers)
-    extra: dict[str, Any] = {"observed_scan_reused": reused}
-    files: dict[str, str] = {}
-    if band is not None or args.scrambles:
-        from bayesnu.flare.scan import scan_pvalues
-
-        sky_ts = sky_pix = None
-        if args.scrambles:
-            from bayesnu.flare.scan import sky_scramble_trials
-            from bayesnu.inference.campaign import run_campaign
-
-            seed = 1 if args.seed is None else int(args.seed)
-            sched = args.scheduler or ("serial" if args.workers <= 1 else "local")
-            meta = {"content": "scrambled-sky TS maps", "data": ds.name, "sample": sample.name,
-                    "nside": args.nside, "pdf": args.pdf, "pole_exclusion_deg": 10.0,
-                    "seed_threshold": args.seed_threshold, "sigma_min": args.sigma_min,
-                    "flare_code": kernel_fingerprint()}
-            camp = run_campaign(sky_scramble_trials, args.scrambles, Path(args.out) / "scrambles",
-                                seed=seed, chunk_size=1,
-                                args=(sample, args.nside, args.pdf, 10.0, args.seed_threshold,
-                                      args.sigma_min),
-                                scheduler=sched, n_workers=args.workers,
-                                progress=progress_enabled(args), meta=meta,
-                                desc="scrambled skies")
-            sky_ts, sky_pix = camp["ts"], camp["pixels"]
-            extra["scrambles"] = {"dir": str(camp.out_dir), "seed": seed,
-                                  **{k: v for k, v in camp.summary().items()
-                                     if k in ("n_trials", "chunks_run", "chunks_reused",
-                                              "wall_seconds", "cpu_seconds_in_chunks")}}
-        pv = scan_pvalues(res, sky_ts, sky_pix, band=band, n_bands=args.dec_bands,
-                          min_count=args.min_count, tail_fraction=args.tail_fraction,
-                          min_tail=args.min_tail, progress=progress_enabled(args))
-        extra.update(n_pixels_extrapolated=pv["n_pixels_extrapolated"],
-                     n_pixels_without_ensemble=pv["n_pixels_without_ensemble"],
-                     pvalue_settings={"min_count": args.min_count,
-                                      "tail_fraction": args.tail_fraction,
-                                      "min_tail": args.min_tail,
-                                      "dec_bands": args.dec_bands})
-        if band is not None:
-            extra.update(trials_dir=args.trials,
-                         trials_per_band_min=int(min((t.size for t in band.ts if t.size),
-                                                     default=0)))
-        Path(args.out).mkdir(parents=True, exist_ok=True)
-        if pv["p_scrambled_min"] is not None:
-            from bayesnu.inference.pvalues import plot_global_pvalues
-
-            panels = {h: {"p_min": pv["p_scrambled_min"][h], "p_obs": d["p_local"],
-                          "n_eff": d["n_eff"], "n_eff_interval": d["n_eff_interval"]}
-                      for h, d in res.hottest.items() if d and "n_eff" in d}
-            if panels:
-                files["global_png"] = plot_global_pvalues(
-                    panels, Path(args.out) / "flare_scan_global_p.png",
-                    title=f"{sample.name}, nside {args.nside}: hottest p of scrambled skies")
-        extra["p_scrambled_min"] = pv["p_scrambled_min"]
-        pjs = Path(args.out) / "pvalues.json"
-        ext = np.flatnonzero(pv["extrapolated_map"])
-        pjs.write_text(json.dumps(to_jsonable({"nside": args.nside, "hottest": res.hottest,
-                                               "extrapolated_pixels": ext, **extra}), indent=2))
-        files["pvalues_json"] = str(pjs)
-    files.update(write_scan(res, args.out))
-    out = {"nside": args.nside, "sample": sample.name, "n_pixels_fitted": int(res.n_fitted),
-           "seconds": res.seconds, "cpu_seconds": res.cpu_seconds, "hottest": res.hottest,
-           "files": files, **extra}
-    lines = [f"flare scan of {sample.name} (nside {args.nside}, {res.n_fitted} pixels) "
-             f"in {res.seconds:.0f} s"]
-    for hemi, h in res.hottest.items():
-        if not h:
-            continue
-        lines.append(f"  {hemi}: (ra {h['ra']:.2f}, dec {h['dec']:.2f}) TS {h['ts']:.2f} "
-                     f"ns {h['ns']:.1f} gamma {h['gamma']:.2f} T0 {h['t0']:.1f} "
-                     f"sigma_t {h['sigma_t']:.3g} d")
-        if "p_local" in h:
-            lines.append(f"    p_local {h['p_local']:.3g}"
-                         + (" (tail extrapolated)" if h.get("p_local_extrapolated") else "")
-                         + f", band ensemble {h['n_ensemble']} values "
-                         f"({h['n_band_trials']} band trials + {h['n_scrambled_skies']} skies)")
-        if "p_global_neff" in h:
-            lo, hi = h["p_global_neff_interval"]
-            nlo, nhi = h["n_eff_interval"]
-            lines.append(f"    p_global {h['p_global_neff']:.3g} [{lo:.3g}, {hi:.3g}] "
-                         f"(N_eff {h['n_eff']:.3g} [{nlo:.3g}, {nhi:.3g}], KS p "
-                         f"{h['neff_ks_pvalue']:.2f}); empirical {h['p_global_empirical']:.3g} "
-                         f"from {h['n_scrambled_skies']} skies")
-    if args.scrambles == 1:
-        out["note"] = "global p-values need at least 2 scrambled skies"
-        lines.append(f"  {out['note']}")
-    lines.append(f"  maps and plots in {args.out}")
-    out["_text"] = "\n".join(lines)
+    res = flare_scan(sample, args.out, data_name=ds.name, nside=args.nside, pdf=args.pdf,
+                     seed_threshold=args.seed_threshold, sigma_min=args.sigma_min,
+                     workers=args.workers, scheduler=args.scheduler, trials_dir=args.trials,
+                     dec_bands=args.dec_bands, scrambles=args.scrambles,
+                     seed=1 if args.seed is None else int(args.seed),
+                     min_count=args.min_count, tail_fraction=args.tail_fraction,
+                     min_tail=args.min_tail, progress=progress_enabled(args))
+    out = res.to_dict()
+    out["_text"] = res.text()
     return out
 
 

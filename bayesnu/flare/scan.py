@@ -31,7 +31,7 @@ from bayesnu.data.core import EventSample
 from bayesnu.errors import InputError
 
 __all__ = ["ScanResult", "scan_pixels", "scan_sky", "write_scan", "hottest_spots",
-           "sky_scramble_trials", "scan_pvalues", "cached_scan", "kernel_fingerprint",
+           "sky_scramble_trials", "cached_scan", "kernel_fingerprint",
            "sample_fingerprint", "NORTH_SOUTH_SPLIT_DEG"]
 
 NORTH_SOUTH_SPLIT_DEG = -5.0
@@ -301,7 +301,7 @@ def sky_scramble_trials(rng: np.random.Generator, n: int, sample: EventSample, n
         ``pixels`` (n, n_pix) int32: their HEALPix (RING) indices (the same in
         every row); ``nside`` (n,); ``ts_north`` / ``ts_south`` (n,): the
         hemisphere's largest TS. Pooled band ensembles and global p-values are
-        built from these afterwards (:func:`scan_pvalues`).
+        built from these afterwards (:func:`bayesnu.inference.flare_scan.scan_pvalues`).
     """
     fp = sample.footprint
     out: dict[str, np.ndarray] = {"nside": np.full(n, nside, dtype=np.int32),
@@ -321,94 +321,6 @@ def sky_scramble_trials(rng: np.random.Generator, n: int, sample: EventSample, n
     out["ts"] = np.stack(rows_ts)
     out["pixels"] = np.stack(rows_pix)
     return out
-
-
-def scan_pvalues(res: ScanResult, sky_ts: np.ndarray | None = None,
-                 sky_pixels: np.ndarray | None = None, band=None, n_bands: int = 81,
-                 min_count: int = 20, tail_fraction: float = 0.05, min_tail: int = 50,
-                 progress: bool = False) -> dict[str, Any]:
-    """Local p-value map, hottest spots by p-value and global p-values of a scan.
-
-    Parameters
-    ----------
-    res : ScanResult
-        The observed scan; its ``pvalue_map`` and ``hottest`` are replaced.
-    sky_ts, sky_pixels : ndarray (K, n_pix), optional
-        Scrambled-sky TS maps and pixel indices (:func:`sky_scramble_trials`
-        campaign, ``load_campaign(dir).data["ts"]`` / ``["pixels"]``). Their
-        pixels must be the observed scan's.
-    band : BandEnsembles, optional
-        Dedicated band trials (``bayesnu flare trials``).
-    n_bands : int
-        Declination bands (2 deg wide for 81 over [-80, 80] deg).
-    min_count, tail_fraction, min_tail :
-        Empirical range and exponential tail (:func:`bayesnu.inference.pvalues.tail_pvalue`).
-
-    Returns
-    -------
-    dict
-        ``hemispheres``: per hemisphere the hottest pixel (ra, dec, ts, ns,
-        gamma, t0, sigma_t, p_local, p_local_extrapolated, n_band_trials,
-        n_ensemble and, with K >= 2 skies, p_global_empirical, p_global_neff,
-        p_global_neff_interval, n_eff, n_eff_interval, neff_ks_pvalue,
-        n_scrambled_skies); ``p_scrambled_min``: the leave-one-sky-out
-        hemisphere minima of the skies; ``extrapolated_map``; ``ensembles``.
-    """
-    import healpy as hp
-
-    from bayesnu.flare.trials import dec_band_edges
-    from bayesnu.inference.pvalues import PooledEnsembles, global_pvalues, pvalue_to_sigma
-
-    edges = dec_band_edges(n_bands)
-    theta, _ = hp.pix2ang(res.nside, res.pixels)
-    dec = 90.0 - np.degrees(theta)
-    k_sky = 0
-    if sky_ts is not None:
-        sky_ts = np.asarray(sky_ts, dtype=np.float64)
-        sky_pixels = np.asarray(sky_pixels)
-        if sky_ts.ndim != 2 or sky_pixels.shape != sky_ts.shape:
-            raise InputError("scrambled-sky TS maps must be (n_skies, n_pixels) with matching "
-                             "pixel indices", column="ts")
-        if sky_ts.shape[0] and not (np.all(sky_pixels == sky_pixels[0])
-                                    and np.array_equal(sky_pixels[0], res.pixels)):
-            raise InputError("scrambled skies were scanned on other pixels than the observed "
-                             "scan (nside, footprint or pole exclusion differ)", column="pixels")
-        k_sky = sky_ts.shape[0]
-    if band is None and k_sky == 0:
-        raise InputError("local p-values need band trials (--trials) or scrambled skies "
-                         "(--scrambles)", column="trials")
-    ens = PooledEnsembles.build(edges, band, sky_ts if k_sky else None, dec if k_sky else None,
-                                min_count=min_count, tail_fraction=tail_fraction,
-                                min_tail=min_tail)
-    p, extra, _ = ens.pvalues(res.maps["ts"][res.pixels], dec)
-    npix = hp.nside2npix(res.nside)
-    pmap = np.full(npix, np.nan)
-    pmap[res.pixels] = p
-    emap = np.zeros(npix, dtype=bool)
-    emap[res.pixels] = extra
-    res.pvalue_map = pmap
-    res.hottest = hottest_spots(res.nside, res.maps, res.pixels, pmap, emap)
-    minima = ens.sky_minima(progress=progress) if k_sky >= 2 else None
-    for hemi, h in res.hottest.items():
-        if not h:
-            continue
-        b = int(ens.band_of(np.array(h["dec"])))
-        h["n_band_trials"] = ens.n_band_trials(b)
-        h["n_ensemble"] = ens.n_ensemble(b)
-        h["n_scrambled_skies"] = k_sky
-        if not np.isfinite(h["p_local"]):
-            continue
-        h["p_local_sigma"] = float(pvalue_to_sigma(h["p_local"]))
-        if minima is not None and np.any(np.isfinite(minima[hemi])):
-            g = global_pvalues(h["p_local"], minima[hemi])
-            h.update(g)
-            h["p_global_sigma"] = float(pvalue_to_sigma(g["p_global_neff"]))
-    return {"hemispheres": res.hottest,
-            "p_scrambled_min": ({k: v.tolist() for k, v in minima.items()}
-                                if minima is not None else None),
-            "n_pixels_without_ensemble": int(np.sum(~np.isfinite(p))),
-            "n_pixels_extrapolated": int(np.sum(extra)),
-            "extrapolated_map": emap, "ensembles": ens}
 
 
 #: Version of the flare-fit numerics. It keys cached scans and scrambled-sky

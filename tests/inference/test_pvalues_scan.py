@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from bayesnu.inference.campaign import run_campaign
+from bayesnu.inference.flare_scan import scan_pvalues
 
 from bayesnu.cli import main
 from bayesnu.data.loaders import load
-from bayesnu.flare.scan import scan_pvalues, scan_sky, sky_scramble_trials
+from bayesnu.flare.scan import scan_sky, sky_scramble_trials
 
 
 @pytest.fixture(scope="module")
