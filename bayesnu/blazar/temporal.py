@@ -46,7 +46,7 @@ from bayesnu.lightcurve import LightCurve, LightCurveSet, quiescent_flux
 from bayesnu.lightcurve.references import CITE_NU_BLAZAR_FLARES, CITE_PLAVIN2020
 
 __all__ = ["Alerts", "alerts_from_icecat", "select_variable", "region_pairs",
-           "dec_candidates", "FlareLevels", "flare_levels", "window_sums", "rt_observed",
+           "dec_candidates", "crossmatch", "FlareLevels", "flare_levels", "window_sums", "rt_observed",
            "shift_grid", "VI_99_4FGL_DR2", "VI_99_3FGL", "ICECAT_END_MJD", "ICECAT_START_MJD",
            "CITE_NU_BLAZAR_FLARES", "CITE_PLAVIN2020"]
 
@@ -223,6 +223,34 @@ def dec_candidates(alerts: Alerts, dec: np.ndarray, factor: float = 1.0, mode: s
     inside = (dec[None, :] >= (alerts.dec - dm)[:, None]) & (dec[None, :] <= (alerts.dec + dp)[:, None])
     a, s = np.nonzero(inside)
     return a.astype(np.int64), s.astype(np.int64)
+
+
+def crossmatch(ra1, dec1, ra2, dec2, radius1=None, radius2=None, min_radius: float = 0.1
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest counterpart in catalogue 2 of each source of catalogue 1 (deg).
+
+    A match needs separation <= max(min_radius, sqrt(r1^2 + r2^2)) with r the
+    95 % error radii (``Conf_95_SemiMajor``; 0 when not given). Returns
+    ``(index1, index2, separation)`` of the matches; a source of catalogue 2 is
+    used at most once (closest wins).
+    """
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    c1 = SkyCoord(np.asarray(ra1) * u.deg, np.asarray(dec1) * u.deg)
+    c2 = SkyCoord(np.asarray(ra2) * u.deg, np.asarray(dec2) * u.deg)
+    j, sep, _ = c1.match_to_catalog_sky(c2)
+    sep = sep.deg
+    r1 = np.zeros(len(c1)) if radius1 is None else np.nan_to_num(np.asarray(radius1, float))
+    r2 = np.zeros(len(c2)) if radius2 is None else np.nan_to_num(np.asarray(radius2, float))
+    lim = np.maximum(min_radius, np.hypot(r1, r2[j]))
+    ok = sep <= lim
+    i1 = np.flatnonzero(ok)
+    i2, s = j[ok], sep[ok]
+    order = np.argsort(s, kind="stable")
+    _, first = np.unique(i2[order], return_index=True)
+    keep = np.sort(order[first])
+    return i1[keep], i2[keep], s[keep]
 
 
 # --------------------------------------------------------------------------- flare levels

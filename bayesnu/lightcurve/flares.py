@@ -59,7 +59,7 @@ from .core import LightCurve, LightCurveSet
 from .references import CITE_ABDO2010, CITE_NU_BLAZAR_FLARES, CITE_VAUGHAN2003
 
 __all__ = ["FlareResult", "Stages", "quiescent_flux", "excess_variance", "find_flares",
-           "find_flares_set", "flare_stages", "classify_pair", "variability_flags",
+           "find_flares_set", "flare_stages", "classify_pair", "classify_pairs", "variability_flags",
            "classify_set", "interval_length", "interval_intersect", "interval_subtract",
            "interval_union", "CLASSES", "CITE_ABDO2010", "CITE_NU_BLAZAR_FLARES",
            "CITE_VAUGHAN2003"]
@@ -439,6 +439,29 @@ def classify_pair(high: FlareResult, low: FlareResult, window: str = "common",
     if sim == 0:
         return "NFS", st
     return "mixed", st
+
+
+def classify_pairs(high: list[FlareResult], low: list[FlareResult], **kw: Any
+                   ) -> dict[str, np.ndarray]:
+    """:func:`classify_pair` over matched lists; arrays ``class``, ``simultaneous_d``,
+    ``total_d``, ``ratio`` (NaN without flares), ``high_d`` and ``low_d`` (flaring time in
+    the common window, days). Keyword arguments go to :func:`classify_pair`."""
+    if len(high) != len(low):
+        raise InputError(f"{len(high)} high-energy and {len(low)} low-energy results",
+                         column="pairs")
+    n = len(high)
+    out = {k: np.zeros(n) for k in ("simultaneous_d", "total_d", "ratio", "high_d", "low_d")}
+    cls = []
+    for j, (h, lo) in enumerate(zip(high, low)):
+        c, st = classify_pair(h, lo, **kw)
+        cls.append(c)
+        out["simultaneous_d"][j] = st.simultaneous_time
+        out["total_d"][j] = st.total_time
+        out["ratio"][j] = st.simultaneous_ratio
+        out["high_d"][j] = interval_length(st.high)
+        out["low_d"][j] = interval_length(st.low)
+    out["class"] = np.array(cls, dtype=str)
+    return out
 
 
 def variability_flags(lc: LightCurve, fr: FlareResult, variability_index: float | None = None,
