@@ -13,12 +13,12 @@ from bayesnu.inference.fit import fit
 __all__ = ["sample", "posterior_summary"]
 
 
-def _initvals(psm, best) -> dict[str, float]:
+def _initvals(model, best) -> dict[str, float]:
     """Start chains near the best fit, inside the priors' supports."""
     init = {}
-    for p, vn in psm.var_names.items():
-        pri = psm.priors.get(p)
-        if pri is None or vn not in psm.model.named_vars:
+    for p, vn in model.var_names.items():
+        pri = model.priors.get(p)
+        if pri is None or vn not in model.model.named_vars:
             continue
         v = best.params[p]
         if pri.kind in ("uniform", "loguniform"):
@@ -31,12 +31,12 @@ def _initvals(psm, best) -> dict[str, float]:
                 continue
         elif pri.kind == "halfflat":
             v = max(v, pri.lower + 0.5)
-        if vn in psm.model.named_vars and psm.model.named_vars[vn] in psm.model.free_RVs:
+        if vn in model.model.named_vars and model.model.named_vars[vn] in model.model.free_RVs:
             init[vn] = v
     return init
 
 
-def sample(psm, draws: int = 1000, tune: int = 1000, chains: int = 2, cores: int = 1,
+def sample(model, draws: int = 1000, tune: int = 1000, chains: int = 2, cores: int = 1,
            seed: int | None = None, target_accept: float = 0.9, progressbar: bool = False,
            init_from_fit: bool = True, diagnostics: bool = True,
            sample_kwargs: Mapping[str, Any] | None = None):
@@ -44,7 +44,7 @@ def sample(psm, draws: int = 1000, tune: int = 1000, chains: int = 2, cores: int
 
     Parameters
     ----------
-    psm
+    model
         :class:`~bayesnu.models.pointsource.PointSourceModel` (its ``model`` is sampled).
     draws, tune, chains, cores
         Passed to :func:`pymc.sample`.
@@ -72,10 +72,10 @@ def sample(psm, draws: int = 1000, tune: int = 1000, chains: int = 2, cores: int
     kw = dict(sample_kwargs or {})
     initvals = None
     if init_from_fit:
-        best = fit(psm)
-        initvals = _initvals(psm, best)
+        best = fit(model)
+        initvals = _initvals(model, best)
     t0 = time.perf_counter()
-    with psm.model:
+    with model.model:
         idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=cores,
                           random_seed=seed, target_accept=target_accept,
                           progressbar=progressbar, initvals=initvals,
@@ -83,7 +83,7 @@ def sample(psm, draws: int = 1000, tune: int = 1000, chains: int = 2, cores: int
                           compute_convergence_checks=False, **kw)
     idata.attrs["wall_time_s"] = time.perf_counter() - t0
     if diagnostics:
-        names = [psm.var_names[p] for p in psm.param_names if psm.var_names[p] in idata.posterior]
+        names = [model.var_names[p] for p in model.param_names if model.var_names[p] in idata.posterior]
         rep = diagnose(idata, var_names=names, ess_min=min(400.0, 0.25 * draws * chains))
         idata.attrs["diagnostics_ok"] = int(rep["ok"])
         idata.attrs["diagnostics_problems"] = "; ".join(rep["problems"])

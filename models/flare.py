@@ -210,7 +210,7 @@ def flare_modes(priors: Mapping[str, Prior], fit, delta_ts: float = 4.0, width: 
     return modes
 
 
-def restrict_to_mode(psm: PointSourceModel, mode: Mapping[str, Any]) -> PointSourceModel:
+def restrict_to_mode(model: PointSourceModel, mode: Mapping[str, Any]) -> PointSourceModel:
     """The same flare model with the T0 and sigma_t priors truncated to a mode's box.
 
     A new ``pm.Model`` (same likelihood, same per-event or Potential form);
@@ -219,13 +219,13 @@ def restrict_to_mode(psm: PointSourceModel, mode: Mapping[str, Any]) -> PointSou
     """
     import pymc as pm
 
-    pri = dict(psm.priors)
+    pri = dict(model.priors)
     pri["t0"] = Prior("uniform", *mode["t0"])
     pri["sigma_t"] = Prior("loguniform", *mode["sigma_t"])
-    per_event = not any(getattr(p, "name", None) == psm.likelihood_name
-                        for p in psm.model.potentials)
-    prefix = psm.var_names["ns"][:-2]
-    out = add_point_source(psm.likelihood, model=pm.Model(), priors=pri, per_event=per_event,
+    per_event = not any(getattr(p, "name", None) == model.likelihood_name
+                        for p in model.model.potentials)
+    prefix = model.var_names["ns"][:-2]
+    out = add_point_source(model.likelihood, model=pm.Model(), priors=pri, per_event=per_event,
                            name=prefix)
-    out.setup = psm.setup
+    out.setup = model.setup
     return out

@@ -235,7 +235,7 @@ def _llr_terms(ns: float, x: np.ndarray, n_other: int, n_total: int):
     return llr, den
 
 
-def flare_loglr(fd: FlareData, ns: float, gamma: float, t0: float, sigma_t: float,
+def flare_loglr(flare_data: FlareData, ns: float, gamma: float, t0: float, sigma_t: float,
                 grad: bool = False):
     """Gaussian-flare ``log L/L0`` (and its gradient in ns, gamma, T0, sigma_t).
 
@@ -243,28 +243,28 @@ def flare_loglr(fd: FlareData, ns: float, gamma: float, t0: float, sigma_t: floa
     outside [1, 4]).
     """
     if not (ns >= 0 and sigma_t > 0 and GAMMA_BOUNDS[0] <= gamma <= GAMMA_BOUNDS[1]
-            and ns < fd.n_total and np.isfinite(t0)):
+            and ns < flare_data.n_total and np.isfinite(t0)):
         return (-np.inf, np.zeros(4)) if grad else -np.inf
-    n_other = fd.n_total - fd.n
-    le, dle = fd.log_sob_energy_at(gamma, grad=True)
-    z = (fd.t - t0) / sigma_t
+    n_other = flare_data.n_total - flare_data.n
+    le, dle = flare_data.log_sob_energy_at(gamma, grad=True)
+    z = (flare_data.t - t0) / sigma_t
     if grad:
-        nz, dn_dt0, dn_ds = gauss_norm(t0, sigma_t, fd.intervals, grad=True)
+        nz, dn_dt0, dn_ds = gauss_norm(t0, sigma_t, flare_data.intervals, grad=True)
     else:
-        nz = gauss_norm(t0, sigma_t, fd.intervals)
+        nz = gauss_norm(t0, sigma_t, flare_data.intervals)
     if not nz > 1e-300:  # the flare has no live time (T0 deep in a gap): no support
         return (-np.inf, np.zeros(4)) if grad else -np.inf
     lt = (-0.5 * z * z - np.log(sigma_t) - 0.5 * np.log(2 * np.pi) - np.log(nz)
-          + np.log(fd.livetime))
-    logx = fd.log_sob_space + le + lt
+          + np.log(flare_data.livetime))
+    logx = flare_data.log_sob_space + le + lt
     x = np.exp(np.minimum(logx, 700.0))
-    llr, den = _llr_terms(ns, x, n_other, fd.n_total)
+    llr, den = _llr_terms(ns, x, n_other, flare_data.n_total)
     if not grad:
         return llr
     if den is None:
         return -np.inf, np.zeros(4)
-    a = ns / fd.n_total
-    g_ns = np.sum((x - 1.0) / den) / fd.n_total - n_other / (fd.n_total - ns)
+    a = ns / flare_data.n_total
+    g_ns = np.sum((x - 1.0) / den) / flare_data.n_total - n_other / (flare_data.n_total - ns)
     w = a * x / den  # d llr / d log x_i
     g_gamma = np.sum(w * dle)
     g_t0 = np.sum(w * (z / sigma_t - dn_dt0 / nz))
@@ -403,7 +403,7 @@ def _candidates(ts_seed: np.ndarray, sigma_min: float, sigma_max: float,
     return t0, sg
 
 
-def _rank_gauss(fd: FlareData, t0: np.ndarray, sg: np.ndarray, gammas, core: np.ndarray,
+def _rank_gauss(flare_data: FlareData, t0: np.ndarray, sg: np.ndarray, gammas, core: np.ndarray,
                 chunk: int = 200_000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """TS of each candidate with ns profiled, at the best of a few gammas.
 
@@ -411,9 +411,9 @@ def _rank_gauss(fd: FlareData, t0: np.ndarray, sg: np.ndarray, gammas, core: np.
     so that the temporal S/B outside is negligible even for the largest
     spatial x energy S/B); the others count as background-like.
     """
-    order = np.argsort(fd.t[core], kind="stable")
+    order = np.argsort(flare_data.t[core], kind="stable")
     cidx = np.flatnonzero(core)[order]
-    tc = fd.t[cidx]
+    tc = flare_data.t[cidx]
     best_ts = np.full(t0.size, -np.inf)
     best_ns = np.zeros(t0.size)
     best_g = np.full(t0.size, np.nan)
@@ -421,21 +421,21 @@ def _rank_gauss(fd: FlareData, t0: np.ndarray, sg: np.ndarray, gammas, core: np.
         return best_ts, best_ns, best_g
     from bayesnu.flare._kernels import rank_windows
 
-    pen = ts_penalty(sg, fd.tmin, fd.tmax)
-    lses = np.ascontiguousarray(np.stack([fd.log_sob_se(g)[cidx] for g in gammas]))
+    pen = ts_penalty(sg, flare_data.tmin, flare_data.tmax)
+    lses = np.ascontiguousarray(np.stack([flare_data.log_sob_se(g)[cidx] for g in gammas]))
     lmax = float(lses.max())
-    live = fd.livetime
+    live = flare_data.livetime
     k = np.sqrt(2.0 * np.maximum(np.log(live / sg) + lmax + np.log(1e3), 1.0))
     lo = np.searchsorted(tc, t0 - k * sg, side="left").astype(np.int64)
     hi = np.searchsorted(tc, t0 + k * sg, side="right").astype(np.int64)
-    lnz = np.log(fd.fast_norm(t0, sg))
+    lnz = np.log(flare_data.fast_norm(t0, sg))
     best_ts, best_ns, gi = rank_windows(np.ascontiguousarray(tc), lses, t0, sg, lnz, lo, hi, pen,
-                                        float(fd.n_total), live, True)
+                                        float(flare_data.n_total), live, True)
     best_g = np.asarray(gammas, dtype=np.float64)[np.maximum(gi, 0)]
     return best_ts, best_ns, best_g
 
 
-def _local_gauss(fd: FlareData, g0: float, t00: float, s00: float, sigma_min: float,
+def _local_gauss(flare_data: FlareData, g0: float, t00: float, s00: float, sigma_min: float,
                  sigma_max: float, exact: bool = False) -> tuple[float, float, float, float, float]:
     """Refine one candidate: compiled projected BFGS on (gamma, T0, log10 sigma_t) with ns
     profiled (:func:`bayesnu.flare._refine.refine_gauss`). Returns ns, gamma, T0, sigma_t
@@ -443,20 +443,20 @@ def _local_gauss(fd: FlareData, g0: float, t00: float, s00: float, sigma_min: fl
     gap-bridging ladder (the caller polishes the best optimum with ``exact=True``)."""
     from bayesnu.flare._refine import refine_gauss
 
-    if fd.unorm is None:
-        fd.unorm = UptimeNorm(fd.intervals)
-    edges, ptr, gaps = fd.unorm.flat
-    if fd._spline is None:  # one tabulated gamma: constant in gamma
+    if flare_data.unorm is None:
+        flare_data.unorm = UptimeNorm(flare_data.intervals)
+    edges, ptr, gaps = flare_data.unorm.flat
+    if flare_data._spline is None:  # one tabulated gamma: constant in gamma
         knots, coef = np.array(GAMMA_BOUNDS), cardinal_spline(np.array(GAMMA_BOUNDS))
-        etab = np.ascontiguousarray(np.vstack([fd.log_sob_energy[0]] * 2))
+        etab = np.ascontiguousarray(np.vstack([flare_data.log_sob_energy[0]] * 2))
     else:
-        knots, coef, etab = fd.gamma_grid, fd._spline, np.ascontiguousarray(fd.log_sob_energy)
-    lo = np.array([GAMMA_BOUNDS[0], fd.tmin, np.log10(sigma_min)])
-    hi = np.array([GAMMA_BOUNDS[1], fd.tmax, np.log10(sigma_max)])
+        knots, coef, etab = flare_data.gamma_grid, flare_data._spline, np.ascontiguousarray(flare_data.log_sob_energy)
+    lo = np.array([GAMMA_BOUNDS[0], flare_data.tmin, np.log10(sigma_min)])
+    hi = np.array([GAMMA_BOUNDS[1], flare_data.tmax, np.log10(sigma_max)])
     ns, g, t0, s, ts, _ = refine_gauss(
-        float(np.clip(g0, *GAMMA_BOUNDS)), float(np.clip(t00, fd.tmin, fd.tmax)),
-        float(np.clip(s00, sigma_min, sigma_max)), lo, hi, fd.t, fd.log_sob_space, etab,
-        knots, coef, edges, ptr, gaps, float(fd.n_total), fd.livetime, fd.tmax - fd.tmin,
+        float(np.clip(g0, *GAMMA_BOUNDS)), float(np.clip(t00, flare_data.tmin, flare_data.tmax)),
+        float(np.clip(s00, sigma_min, sigma_max)), lo, hi, flare_data.t, flare_data.log_sob_space, etab,
+        knots, coef, edges, ptr, gaps, float(flare_data.n_total), flare_data.livetime, flare_data.tmax - flare_data.tmin,
         200, 1e-6, 1e-11, np.inf if exact else 100.0)  # positional: numba's fast dispatch
     return ns, g, t0, s, ts
 
@@ -466,12 +466,12 @@ def _event_weights(x: np.ndarray, ns: float, n_total: int) -> np.ndarray:
     return a * x / (1.0 + a * (x - 1.0))
 
 
-def _seeds(fd: FlareData, gammas, seed_threshold: float) -> np.ndarray:
-    lse = np.max(np.stack([fd.log_sob_se(g) for g in gammas]), axis=0)
+def _seeds(flare_data: FlareData, gammas, seed_threshold: float) -> np.ndarray:
+    lse = np.max(np.stack([flare_data.log_sob_se(g) for g in gammas]), axis=0)
     return lse > np.log(seed_threshold)
 
 
-def fit_flare(fd: FlareData, pdf: str = "gauss", seed_threshold: float = 1.0,
+def fit_flare(flare_data: FlareData, pdf: str = "gauss", seed_threshold: float = 1.0,
               sigma_min: float = SIGMA_MIN, sigma_max: float | None = None,
               rank_gammas=(1.75, 2.5, 3.25), n_local: int = 4, core_floor: float = 1e-3,
               max_seeds: int = 400, keep_candidates: int = 0) -> FlareFit:
@@ -479,7 +479,7 @@ def fit_flare(fd: FlareData, pdf: str = "gauss", seed_threshold: float = 1.0,
 
     Parameters
     ----------
-    fd : FlareData
+    flare_data : FlareData
         ROI events of one sample with their spatial and energy S/B.
     seed_threshold : float
         Spatial x energy S/B above which an event seeds candidate flares
@@ -507,37 +507,37 @@ def fit_flare(fd: FlareData, pdf: str = "gauss", seed_threshold: float = 1.0,
     """
     if pdf not in ("gauss", "box"):
         raise InputError(f"unknown flare pdf {pdf!r}; use 'gauss' or 'box'", column="pdf")
-    live = fd.livetime
+    live = flare_data.livetime
     if sigma_max is None:
         sigma_max = 0.5 * live
     if not (0 < sigma_min < sigma_max):
         raise InputError(f"need 0 < sigma_min < sigma_max, got {sigma_min}, {sigma_max}",
                          column="sigma_t")
-    null = FlareFit(ns=0.0, gamma=float("nan"), t0=0.5 * (fd.tmin + fd.tmax), sigma_t=sigma_max,
-                    ts=float(ts_penalty(sigma_max if pdf == "gauss" else fd.tmax - fd.tmin,
-                                        fd.tmin, fd.tmax)),
-                    loglr=0.0, pdf=pdf, n_roi=fd.n)
+    null = FlareFit(ns=0.0, gamma=float("nan"), t0=0.5 * (flare_data.tmin + flare_data.tmax), sigma_t=sigma_max,
+                    ts=float(ts_penalty(sigma_max if pdf == "gauss" else flare_data.tmax - flare_data.tmin,
+                                        flare_data.tmin, flare_data.tmax)),
+                    loglr=0.0, pdf=pdf, n_roi=flare_data.n)
     if pdf == "box":
-        null.t_start, null.t_stop = fd.tmin, fd.tmax
-    if fd.n == 0:
+        null.t_start, null.t_stop = flare_data.tmin, flare_data.tmax
+    if flare_data.n == 0:
         return null
-    seed = _seeds(fd, rank_gammas, seed_threshold)
+    seed = _seeds(flare_data, rank_gammas, seed_threshold)
     idx_seed = np.flatnonzero(seed)
     if idx_seed.size > max_seeds:
-        lse = np.max(np.stack([fd.log_sob_se(g) for g in rank_gammas]), axis=0)
+        lse = np.max(np.stack([flare_data.log_sob_se(g) for g in rank_gammas]), axis=0)
         idx_seed = idx_seed[np.argsort(lse[idx_seed])[-max_seeds:]]
     null.n_seeds = int(idx_seed.size)
     if idx_seed.size == 0:
         return null
-    lse_max = np.max(np.stack([fd.log_sob_se(g) for g in rank_gammas]), axis=0)
+    lse_max = np.max(np.stack([flare_data.log_sob_se(g) for g in rank_gammas]), axis=0)
     core = lse_max > np.log(core_floor)
     if pdf == "box":
-        return _fit_box(fd, fd.t[idx_seed], core, rank_gammas, null, keep_candidates)
+        return _fit_box(flare_data, flare_data.t[idx_seed], core, rank_gammas, null, keep_candidates)
 
-    t0c, sgc = _candidates(fd.t[idx_seed], max(sigma_min, 1e-6 * live) if sigma_min < 1e-6
-                           else sigma_min, sigma_max, span=(fd.tmin, fd.tmax))
+    t0c, sgc = _candidates(flare_data.t[idx_seed], max(sigma_min, 1e-6 * live) if sigma_min < 1e-6
+                           else sigma_min, sigma_max, span=(flare_data.tmin, flare_data.tmax))
     # single-seed candidates with tiny sigma: keep the true bound for them
-    ts_c, ns_c, g_c = _rank_gauss(fd, t0c, sgc, rank_gammas, core)
+    ts_c, ns_c, g_c = _rank_gauss(flare_data, t0c, sgc, rank_gammas, core)
     order = np.argsort(ts_c)[::-1]
     picked: list[int] = []
     for j in order:
@@ -561,21 +561,21 @@ def fit_flare(fd: FlareData, pdf: str = "gauss", seed_threshold: float = 1.0,
         if not ns > 0:
             return None
         with np.errstate(divide="ignore"):
-            lt = gauss_logsob_grid(fd.t, np.array([t0]), np.array([s]), fd.intervals)[0]
+            lt = gauss_logsob_grid(flare_data.t, np.array([t0]), np.array([s]), flare_data.intervals)[0]
         if not np.all(np.isfinite(lt)):  # no live time under the flare: no support
             return None
-        x = np.exp(np.minimum(fd.log_sob_space + fd.log_sob_energy_at(g) + lt, 700.0))
-        ns, llr = _newton_row(x, fd.n, float(fd.n_total - fd.n), float(fd.n_total), 60, 1e-10)
-        ts = 2.0 * llr + float(ts_penalty(s, fd.tmin, fd.tmax))
+        x = np.exp(np.minimum(flare_data.log_sob_space + flare_data.log_sob_energy_at(g) + lt, 700.0))
+        ns, llr = _newton_row(x, flare_data.n, float(flare_data.n_total - flare_data.n), float(flare_data.n_total), 60, 1e-10)
+        ts = 2.0 * llr + float(ts_penalty(s, flare_data.tmin, flare_data.tmax))
         return (ns, g, t0, s, ts, llr, x) if np.isfinite(ts) and ns > 0 else None
 
     best = None
     for j in picked:
-        r = exact_ts(*_local_gauss(fd, g_c[j], t0c[j], sgc[j], sigma_min, sigma_max)[:4])
+        r = exact_ts(*_local_gauss(flare_data, g_c[j], t0c[j], sgc[j], sigma_min, sigma_max)[:4])
         if r is not None and (best is None or r[4] > best[4]):
             best = r
     if best is not None:  # polish the best optimum with the exact uptime mass
-        r = exact_ts(*_local_gauss(fd, best[1], best[2], best[3], sigma_min, sigma_max,
+        r = exact_ts(*_local_gauss(flare_data, best[1], best[2], best[3], sigma_min, sigma_max,
                                    exact=True)[:4])
         if r is not None and r[4] > best[4]:
             best = r
@@ -584,9 +584,9 @@ def fit_flare(fd: FlareData, pdf: str = "gauss", seed_threshold: float = 1.0,
         return null
     ns, g, t0, s, ts, llr, x = best
     fit = FlareFit(ns=float(ns), gamma=float(g), t0=float(t0), sigma_t=float(s), ts=float(ts),
-                   loglr=float(llr), pdf="gauss", n_roi=fd.n, n_seeds=int(idx_seed.size),
+                   loglr=float(llr), pdf="gauss", n_roi=flare_data.n, n_seeds=int(idx_seed.size),
                    n_candidates=int(t0c.size), success=True,
-                   weights=_event_weights(x, ns, fd.n_total), weight_index=fd.index)
+                   weights=_event_weights(x, ns, flare_data.n_total), weight_index=flare_data.index)
     if keep_candidates:
         fit.candidates = [{"t0": float(t0c[j]), "sigma_t": float(sgc[j]), "ts": float(ts_c[j]),
                            "ns": float(ns_c[j]), "gamma": float(g_c[j])}
@@ -594,19 +594,19 @@ def fit_flare(fd: FlareData, pdf: str = "gauss", seed_threshold: float = 1.0,
     return fit
 
 
-def _box_x(fd: FlareData, t_start: float, t_stop: float, gamma: float) -> np.ndarray:
-    live_box = float(live_between(fd.intervals, t_start, t_stop))
-    inside = (fd.t >= t_start) & (fd.t <= t_stop)
-    lt = np.where(inside, np.log(fd.livetime / live_box), -np.inf)
-    return np.exp(np.minimum(fd.log_sob_se(gamma) + lt, 700.0))
+def _box_x(flare_data: FlareData, t_start: float, t_stop: float, gamma: float) -> np.ndarray:
+    live_box = float(live_between(flare_data.intervals, t_start, t_stop))
+    inside = (flare_data.t >= t_start) & (flare_data.t <= t_stop)
+    lt = np.where(inside, np.log(flare_data.livetime / live_box), -np.inf)
+    return np.exp(np.minimum(flare_data.log_sob_se(gamma) + lt, 700.0))
 
 
-def box_loglr(fd: FlareData, ns: float, gamma: float, t_start: float, t_stop: float) -> float:
+def box_loglr(flare_data: FlareData, ns: float, gamma: float, t_start: float, t_stop: float) -> float:
     """Box-flare ``log L/L0``."""
     if not (ns >= 0 and GAMMA_BOUNDS[0] <= gamma <= GAMMA_BOUNDS[1] and t_stop > t_start):
         return -np.inf
-    x = _box_x(fd, t_start, t_stop, gamma)
-    llr, _ = _llr_terms(ns, x, fd.n_total - fd.n, fd.n_total)
+    x = _box_x(flare_data, t_start, t_stop, gamma)
+    llr, _ = _llr_terms(ns, x, flare_data.n_total - flare_data.n, flare_data.n_total)
     return float(llr)
 
 
@@ -625,7 +625,7 @@ def _box_pairs(s: int, exhaustive_max: int = 20000) -> tuple[np.ndarray, np.ndar
     return np.concatenate(ii), np.concatenate(jj)
 
 
-def _fit_box(fd: FlareData, tseed: np.ndarray, core: np.ndarray, gammas, null: FlareFit,
+def _fit_box(flare_data: FlareData, tseed: np.ndarray, core: np.ndarray, gammas, null: FlareFit,
              keep_candidates: int) -> FlareFit:
     tseed = np.unique(tseed)
     if tseed.size < 2:
@@ -633,21 +633,21 @@ def _fit_box(fd: FlareData, tseed: np.ndarray, core: np.ndarray, gammas, null: F
         return null
     i, j = _box_pairs(tseed.size)
     ts_, te_ = tseed[i], tseed[j]
-    live_box = live_between(fd.intervals, ts_, te_)
+    live_box = live_between(flare_data.intervals, ts_, te_)
     ok = live_box > 0
     ts_, te_, live_box = ts_[ok], te_[ok], live_box[ok]
-    order_t = np.argsort(fd.t[core], kind="stable")
+    order_t = np.argsort(flare_data.t[core], kind="stable")
     cidx = np.flatnonzero(core)[order_t]
-    tc = fd.t[cidx]
+    tc = flare_data.t[cidx]
     lo = np.searchsorted(tc, ts_, side="left")
     hi = np.searchsorted(tc, te_, side="right")
     from bayesnu.flare._kernels import rank_windows
 
-    pen = ts_penalty(te_ - ts_, fd.tmin, fd.tmax)
-    lses = np.ascontiguousarray(np.stack([fd.log_sob_se(g)[cidx] for g in gammas]))
+    pen = ts_penalty(te_ - ts_, flare_data.tmin, flare_data.tmax)
+    lses = np.ascontiguousarray(np.stack([flare_data.log_sob_se(g)[cidx] for g in gammas]))
     best_ts, best_ns, gi = rank_windows(np.ascontiguousarray(tc), lses, ts_, te_, np.log(live_box),
                                         lo.astype(np.int64), hi.astype(np.int64), pen,
-                                        float(fd.n_total), fd.livetime, False)
+                                        float(flare_data.n_total), flare_data.livetime, False)
     best_g = np.asarray(gammas, dtype=np.float64)[np.maximum(gi, 0)]
     order = np.argsort(best_ts)[::-1]
     best = None
@@ -656,8 +656,8 @@ def _fit_box(fd: FlareData, tseed: np.ndarray, core: np.ndarray, gammas, null: F
         pen_k = float(pen[k])
 
         def negts(g, a=a, b=b, pen_k=pen_k):
-            x = _box_x(fd, a, b, g)[None, :]
-            ns, llr = profile_ns(x, fd.n_total - fd.n, fd.n_total)
+            x = _box_x(flare_data, a, b, g)[None, :]
+            ns, llr = profile_ns(x, flare_data.n_total - flare_data.n, flare_data.n_total)
             return -(2 * llr[0] + pen_k), ns[0]
 
         r = minimize_scalar(lambda g: negts(g)[0], bounds=GAMMA_BOUNDS, method="bounded",
@@ -669,11 +669,11 @@ def _fit_box(fd: FlareData, tseed: np.ndarray, core: np.ndarray, gammas, null: F
     if tsb <= null.ts or ns <= 0:
         null.n_candidates = int(ts_.size)
         return null
-    x = _box_x(fd, a, b, g)
+    x = _box_x(flare_data, a, b, g)
     fit = FlareFit(ns=ns, gamma=g, t0=0.5 * (a + b), sigma_t=0.5 * (b - a), ts=float(tsb),
-                   loglr=box_loglr(fd, ns, g, a, b), pdf="box", t_start=a, t_stop=b,
-                   n_roi=fd.n, n_seeds=int(tseed.size), n_candidates=int(ts_.size),
-                   weights=_event_weights(x, ns, fd.n_total), weight_index=fd.index)
+                   loglr=box_loglr(flare_data, ns, g, a, b), pdf="box", t_start=a, t_stop=b,
+                   n_roi=flare_data.n, n_seeds=int(tseed.size), n_candidates=int(ts_.size),
+                   weights=_event_weights(x, ns, flare_data.n_total), weight_index=flare_data.index)
     if keep_candidates:
         fit.candidates = [{"t_start": float(ts_[k]), "t_stop": float(te_[k]),
                            "ts": float(best_ts[k]), "ns": float(best_ns[k]),
@@ -681,7 +681,7 @@ def _fit_box(fd: FlareData, tseed: np.ndarray, core: np.ndarray, gammas, null: F
     return fit
 
 
-def profile_t0(fd: FlareData, t0_grid: np.ndarray, sigma_min: float = SIGMA_MIN,
+def profile_t0(flare_data: FlareData, t0_grid: np.ndarray, sigma_min: float = SIGMA_MIN,
                sigma_max: float | None = None, start: FlareFit | None = None) -> np.ndarray:
     """TS (with the marginalisation term) profiled over ns, gamma, sigma_t at fixed T0.
 
@@ -693,10 +693,10 @@ def profile_t0(fd: FlareData, t0_grid: np.ndarray, sigma_min: float = SIGMA_MIN,
     ndarray (len(t0_grid), 4)
         Columns ``ts, ns, gamma, sigma_t``.
     """
-    T = fd.tmax - fd.tmin
+    T = flare_data.tmax - flare_data.tmin
     ln10 = np.log(10.0)
     if sigma_max is None:
-        sigma_max = 0.5 * fd.livetime
+        sigma_max = 0.5 * flare_data.livetime
     lo_s, hi_s = np.log10(sigma_min), np.log10(sigma_max)
     out = np.empty((len(t0_grid), 4))
     prev = None
@@ -705,7 +705,7 @@ def profile_t0(fd: FlareData, t0_grid: np.ndarray, sigma_min: float = SIGMA_MIN,
         def f(p, t0=t0):
             ns, g, ls = p
             s = 10.0**ls
-            llr, gr = flare_loglr(fd, ns, g, t0, s, grad=True)
+            llr, gr = flare_loglr(flare_data, ns, g, t0, s, grad=True)
             if not np.isfinite(llr):
                 return 1e30, np.zeros(3)
             return -(llr - np.log(T / s)), -np.array([gr[0], gr[1], gr[3] * s * ln10 + ln10])
@@ -718,7 +718,7 @@ def profile_t0(fd: FlareData, t0_grid: np.ndarray, sigma_min: float = SIGMA_MIN,
         best = None
         for p0 in starts:
             r = minimize(f, p0, jac=True, method="L-BFGS-B",
-                         bounds=[(0.0, max(fd.n, 1.0)), GAMMA_BOUNDS, (lo_s, hi_s)])
+                         bounds=[(0.0, max(flare_data.n, 1.0)), GAMMA_BOUNDS, (lo_s, hi_s)])
             if best is None or r.fun < best.fun:
                 best = r
         prev = best.x
