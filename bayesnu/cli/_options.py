@@ -79,11 +79,13 @@ exit code (used by the tests).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import re
 import secrets
 import stat
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -661,7 +663,17 @@ def validate(args: argparse.Namespace) -> argparse.Namespace:
 
 # ------------------------------------------------------------------ path checks
 def _writable_dir(d: str) -> bool:
-    return os.access(d, os.W_OK | os.X_OK)
+    """Whether a file can be created in folder ``d`` (permissions, read-only or immutable)."""
+    if not os.access(d, os.W_OK | os.X_OK):
+        return False
+    try:  # the truth (root passes access() on a read-only mount only if it is not checked)
+        fd, probe = tempfile.mkstemp(prefix=".bayesnu-probe-", dir=d)
+    except OSError:
+        return False
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
+    return True
 
 
 def check_output_path(path: str | os.PathLike, *, force: bool, option: str = "--out",
