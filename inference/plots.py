@@ -181,7 +181,8 @@ def corner_plot(idata, var_names: Sequence[str] | None = None, path=None, truths
             handles.append(Line2D([], [], color=COLORS["reference"], ls="--",
                                   label=reference_label))
         if n > 1:
-            axes[0, n - 1].legend(handles=handles, loc="upper right", fontsize=12)
+            fig.legend(handles=handles, loc="upper right", bbox_to_anchor=(0.97, 0.93),
+                       fontsize=12)
         else:
             axes[0, 0].legend(handles=handles, fontsize=10)
         if title:

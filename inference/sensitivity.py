@@ -1,4 +1,7 @@
-"""Flare sensitivity, discovery potential, upper limits and the diffuse-flux comparison (paper 000).
+"""Flare sensitivity, discovery potential, upper limits and the diffuse-flux comparison.
+
+Method of the IceCube 2023 all-sky cascade flare search (see the glossary of
+the documentation for the reference).
 
 * **Signal trials**: a Gaussian flare ``(T0, sigma_t)`` of spectrum ``E^-gamma``
   (default 2.53, the diffuse cascade index) is injected with a Poisson number
@@ -11,8 +14,21 @@
   threshold is extrapolated from the background ensemble with an exponential
   fit to its upper tail (the top 10%), as usual when 1e7 trials are out of
   reach; the quantile itself is used when the ensemble is large enough.
-* The fraction of trials above a threshold is interpolated in ``ns`` (monotone
-  linear interpolation of the Poisson-smoothed passing fraction).
+* The fraction of trials above a threshold is modelled as a smooth, monotone
+  function of ``ns``: ``f(ns) = f0 + (1 - f0) / (1 + exp(-(a + b ln ns)))``
+  with ``b > 0`` and ``f0`` the fraction of *background* trials above the
+  threshold, fitted by binomial maximum likelihood to the passing counts of
+  all grid points (:func:`fit_passing`), then inverted. This is stable where
+  a point-by-point interpolation jumps with the trial noise.
+* **Uncertainties**: a bootstrap (default 200 resamples) redraws the
+  background trials (so the median and the 5 sigma threshold move) and the
+  signal trials of every grid point, refits and inverts; the 16-84% range is
+  reported (``*_err`` fields, same unit as the value).
+* **Common random numbers**: every width ``sigma_t`` uses the same random
+  stream (same scrambles, Poisson draws and flare centres), so the curves vs
+  ``sigma_t`` differ by the physics, not by independent trial noise.
+* Defaults: 1,000 background trials, 100 signal trials per ``ns`` point
+  (``SensitivityResult.n_bg``, ``n_trials`` state them).
 * **Fluence**: ``ns`` converts to the energy-weighted fluence at 100 TeV of
   :func:`bayesnu.detector.aeff.ns_to_fluence` (GeV cm^-2, wall-clock time).
 * **Upper limits** (90% CL) from data: the mean ``ns`` at which 90% of signal
@@ -35,7 +51,7 @@ import numpy as np
 from bayesnu.data.core import EventSample
 from bayesnu.errors import InputError
 
-__all__ = ["DIFFUSE_CASCADE", "signal_trials", "threshold_5sigma", "passing_ns",
+__all__ = ["DIFFUSE_CASCADE", "signal_trials", "threshold_5sigma", "passing_ns", "fit_passing",
            "SensitivityResult", "flare_sensitivity", "upper_limit", "flares_for_diffuse",
            "plot_sensitivity"]
 
@@ -144,9 +160,78 @@ def passing_ns(ns_grid: np.ndarray, frac: np.ndarray, target: float) -> float:
     return float(g[j - 1] + (target - f[j - 1]) * (g[j] - g[j - 1]) / max(f[j] - f[j - 1], 1e-12))
 
 
+def fit_passing(ns_grid: np.ndarray, n_pass: np.ndarray, n_trials: np.ndarray,
+                floor: float = 0.0) -> tuple[float, float]:
+    """Binomial maximum-likelihood fit of a monotone passing fraction in ``ln ns``.
+
+    Model: ``f(ns) = floor + (1 - floor) * expit(a + b ln ns)`` with ``b > 0``.
+
+    Parameters
+    ----------
+    ns_grid : array, shape (k,)
+        Mean injected signal events of each grid point (> 0).
+    n_pass, n_trials : array, shape (k,)
+        Trials above the threshold, and trials, per grid point.
+    floor : float
+        Passing fraction without signal (background trials above the threshold).
+
+    Returns
+    -------
+    (a, b) : tuple of float
+        Fitted parameters (``b`` > 0).
+    """
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
+    x = np.log(np.asarray(ns_grid, dtype=np.float64))
+    k = np.asarray(n_pass, dtype=np.float64)
+    n = np.asarray(n_trials, dtype=np.float64)
+    fl = float(np.clip(floor, 0.0, 0.999))
+
+    def nll(theta):
+        a, lb = theta
+        f = fl + (1 - fl) * expit(a + np.exp(lb) * x)
+        f = np.clip(f, 1e-12, 1 - 1e-12)
+        return -float(np.sum(k * np.log(f) + (n - k) * np.log1p(-f)))
+
+    frac = (k + 0.5) / (n + 1.0)
+    mid = x[int(np.argmin(np.abs(frac - 0.5 * (1 + fl))))]
+    best = None
+    for lb0 in (0.0, 1.0, 2.0):
+        r = minimize(nll, np.array([-np.exp(lb0) * mid, lb0]), method="Nelder-Mead",
+                     options={"xatol": 1e-6, "fatol": 1e-8, "maxiter": 2000})
+        if best is None or r.fun < best.fun:
+            best = r
+    return float(best.x[0]), float(np.exp(best.x[1]))
+
+
+def _invert_passing(a: float, b: float, floor: float, target: float, ns_max: float) -> float:
+    """ns where the fitted passing fraction reaches ``target``; NaN beyond 2 x ns_max."""
+    if target <= floor:
+        return 0.0
+    q = (target - floor) / (1.0 - floor)
+    if q >= 1.0:
+        return float("nan")
+    ns = float(np.exp((np.log(q / (1 - q)) - a) / b))
+    return ns if ns <= 2.0 * ns_max else float("nan")
+
+
+def _ns_at(grid, ts_lists, thr, floor, target):
+    k = np.array([np.count_nonzero(t > thr) for t in ts_lists], dtype=np.float64)
+    n = np.array([t.size for t in ts_lists], dtype=np.float64)
+    if k[-1] / n[-1] < target and (k / n).max() < target:
+        return float("nan")
+    a, b = fit_passing(grid, k, n, floor)
+    return _invert_passing(a, b, floor, target, float(grid[-1]))
+
+
 @dataclass
 class SensitivityResult:
-    """Sensitivity and discovery potential vs sigma_t at one declination."""
+    """Sensitivity and discovery potential vs sigma_t at one declination.
+
+    Arrays run over the flare widths ``sigma_t`` (days). ``*_err`` arrays have
+    shape ``(n_sigma_t, 2)``: the bootstrap 16% and 84% quantiles, same unit.
+    """
 
     dec: float
     gamma: float
@@ -158,15 +243,38 @@ class SensitivityResult:
     bg_median: float
     ts_5sigma: float
     n_trials: int
+    n_bg: int = 0
+    n_boot: int = 0
+    ns_sens_err: np.ndarray | None = None
+    ns_disc_err: np.ndarray | None = None
+    fluence_sens_err: np.ndarray | None = None
+    fluence_disc_err: np.ndarray | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"dec": self.dec, "gamma": self.gamma, "sigma_t_days": self.sigma_t.tolist(),
-                "ns_sensitivity": self.ns_sens.tolist(), "ns_discovery": self.ns_disc.tolist(),
-                "fluence_sensitivity_gev_cm2": self.fluence_sens.tolist(),
-                "fluence_discovery_gev_cm2": self.fluence_disc.tolist(),
+        """JSON form: units in the keys, ``axes`` says what every array runs over."""
+        def arr(x):
+            return None if x is None else np.asarray(x).tolist()
+
+        return {"dec_deg": self.dec, "gamma": self.gamma, "sigma_t_days": arr(self.sigma_t),
+                "ns_sensitivity_events": arr(self.ns_sens),
+                "ns_sensitivity_events_err_16_84": arr(self.ns_sens_err),
+                "ns_discovery_events": arr(self.ns_disc),
+                "ns_discovery_events_err_16_84": arr(self.ns_disc_err),
+                "fluence_sensitivity_gev_cm2": arr(self.fluence_sens),
+                "fluence_sensitivity_gev_cm2_err_16_84": arr(self.fluence_sens_err),
+                "fluence_discovery_gev_cm2": arr(self.fluence_disc),
+                "fluence_discovery_gev_cm2_err_16_84": arr(self.fluence_disc_err),
                 "background_median_ts": self.bg_median, "ts_5sigma": self.ts_5sigma,
-                "trials_per_point": self.n_trials, **self.extra}
+                "background_trials": self.n_bg, "signal_trials_per_ns_point": self.n_trials,
+                "bootstrap_resamples": self.n_boot,
+                "axes": {"sigma_t_days and every *_events / *_gev_cm2 array": "flare width",
+                         "*_err_16_84": "(flare width, [16%, 84%] bootstrap quantile)",
+                         "passing_*": "{flare width: [fraction per ns_grid point]}"},
+                "units": {"fluence": "GeV cm^-2 (E0^2 dN/dE integrated over the flare, "
+                                     "E0 = 100 TeV)", "ns": "mean injected signal events",
+                          "sigma_t": "days", "dec": "deg"},
+                **self.extra}
 
 
 def _fluence(sample: EventSample, dec: float, ns: float, gamma: float, t0: float,
@@ -180,57 +288,132 @@ def _fluence(sample: EventSample, dec: float, ns: float, gamma: float, t0: float
 
 def flare_sensitivity(sample: EventSample, dec: float, sigma_t=(0.1, 1.0, 10.0, 100.0),
                       gamma: float = DIFFUSE_CASCADE["gamma"], ra: float = 180.0,
-                      n_bg: int = 200, n_sig: int = 40, ns_grid=None,
-                      seed: int = 1, progress: bool = False) -> SensitivityResult:
+                      n_bg: int = 1000, n_sig: int = 100, ns_grid=None,
+                      seed: int = 1, n_boot: int = 200, progress: bool = False
+                      ) -> SensitivityResult:
     """90% sensitivity and 5 sigma discovery potential (ns and fluence) vs sigma_t.
 
-    The flare centre is the middle of the live time for the fluence conversion
-    and uniform in live time in the trials.
+    Parameters
+    ----------
+    sample : EventSample
+        The event sample.
+    dec : float
+        Declination, degrees.
+    sigma_t : sequence of float
+        Flare widths, days.
+    gamma : float
+        Injected spectral index.
+    ra : float
+        Right ascension of the test position, degrees.
+    n_bg : int
+        Background trials (median TS and the 5 sigma threshold).
+    n_sig : int
+        Signal trials per ``ns`` grid point.
+    ns_grid : sequence of float, optional
+        Mean injected events (default 0.5 ... 85); each width stops at the
+        first point where >= 95% of trials pass the median and >= 60% the
+        5 sigma threshold.
+    seed : int
+        Seed of the trials and the bootstrap.
+    n_boot : int
+        Bootstrap resamples for the uncertainties (0: none).
+    progress : bool
+        Progress bars on stderr.
+
+    Returns
+    -------
+    SensitivityResult
+
+    Notes
+    -----
+    The flare centre is the middle of the live time for the fluence
+    conversion and uniform in live time in the trials. Every width uses the
+    same random stream (common random numbers).
     """
     from bayesnu.flare.trials import make_model, scrambled_fit
 
-    rng = np.random.default_rng(seed)
+    if n_bg < 20 or n_sig < 5:
+        raise InputError(f"need >= 20 background and >= 5 signal trials, got {n_bg} and "
+                         f"{n_sig}", column="n_bg")
     model = make_model(sample)
-    bg = np.array([scrambled_fit(rng, model, ra, dec).ts for _ in range(n_bg)])
+    rng_bg = np.random.default_rng([seed, 0])
+    it: Any = range(n_bg)
+    if progress:
+        from tqdm.auto import tqdm
+
+        it = tqdm(it, desc=f"background trials dec {dec:+.0f}", unit="trial",
+                  dynamic_ncols=True)
+    bg = np.array([scrambled_fit(rng_bg, model, ra, dec).ts for _ in it])
     med = float(np.median(bg))
     t5 = threshold_5sigma(bg)
     grid = np.asarray(ns_grid if ns_grid is not None else
                       [0.5, 1, 2, 3, 4, 6, 8, 11, 15, 20, 27, 36, 48, 64, 85], dtype=np.float64)
     sig = np.atleast_1d(np.asarray(sigma_t, dtype=np.float64))
-    ns_s, ns_d = np.full(sig.size, np.nan), np.full(sig.size, np.nan)
-    fr_s, fr_d = {}, {}
     cache: dict = {}
-    it = [(j, g) for j in range(sig.size) for g in range(grid.size)]
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(it), desc=f"sensitivity dec {dec:+.0f}", unit="point")
-    for j, s in enumerate(sig):
-        fs, fd_ = [], []
+        bar = tqdm(total=sig.size * grid.size, desc=f"signal trials dec {dec:+.0f}",
+                   unit="ns point", dynamic_ncols=True)
+    ts_all: list[list[np.ndarray]] = []
+    for s in sig:
+        rng = np.random.default_rng([seed, 1])  # common random numbers across widths
+        lists: list[np.ndarray] = []
         for g in grid:
             r = signal_trials(rng, model, ra, dec, g, s, n_sig, gamma, cache=cache)
-            fs.append(np.mean(r["ts"] > med))
-            fd_.append(np.mean(r["ts"] > t5))
+            lists.append(r["ts"])
             if bar is not None:
                 bar.update(1)
-            if fs[-1] >= 0.95 and fd_[-1] >= 0.6:
+            if np.mean(r["ts"] > med) >= 0.95 and np.mean(r["ts"] > t5) >= 0.6:
                 break
-        gg = grid[:len(fs)]
-        ns_s[j] = passing_ns(gg, np.array(fs), 0.9)
-        ns_d[j] = passing_ns(gg, np.array(fd_), 0.5)
-        fr_s[float(s)], fr_d[float(s)] = fs, fd_
+        if bar is not None and len(lists) < grid.size:
+            bar.total -= grid.size - len(lists)   # early stop: the bar ends at 100%
+            bar.refresh()
+        ts_all.append(lists)
     if bar is not None:
         bar.close()
+
+    def estimate(bg_, lists_all):
+        m_, t_ = float(np.median(bg_)), threshold_5sigma(bg_)
+        f_s, f_d = float(np.mean(bg_ > m_)), float(np.mean(bg_ > t_))
+        out_s, out_d = [], []
+        for lists in lists_all:
+            gg = grid[:len(lists)]
+            out_s.append(_ns_at(gg, lists, m_, f_s, 0.9))
+            out_d.append(_ns_at(gg, lists, t_, f_d, 0.5))
+        return np.array(out_s), np.array(out_d)
+
+    ns_s, ns_d = estimate(bg, ts_all)
     tmid = 0.5 * (model.uptime.start + model.uptime.stop)
     flu_s = np.array([_fluence(sample, dec, n, gamma, tmid, s) for n, s in zip(ns_s, sig)])
     flu_d = np.array([_fluence(sample, dec, n, gamma, tmid, s) for n, s in zip(ns_d, sig)])
-    return SensitivityResult(dec=dec, gamma=gamma, sigma_t=sig, ns_sens=ns_s, ns_disc=ns_d,
-                             fluence_sens=flu_s, fluence_disc=flu_d, bg_median=med,
-                             ts_5sigma=t5, n_trials=n_sig,
-                             extra={"ns_grid": grid.tolist(),
-                                    "passing_sensitivity": {str(k): v for k, v in fr_s.items()},
-                                    "passing_discovery": {str(k): v for k, v in fr_d.items()}})
+    errs: dict[str, np.ndarray | None] = dict.fromkeys(("ns_s", "ns_d", "flu_s", "flu_d"))
+    if n_boot > 0:
+        rng_b = np.random.default_rng([seed, 2])
+        bs_s, bs_d = np.full((n_boot, sig.size), np.nan), np.full((n_boot, sig.size), np.nan)
+        for i in range(n_boot):
+            bg_b = rng_b.choice(bg, bg.size)
+            lists_b = [[rng_b.choice(t, t.size) for t in lists] for lists in ts_all]
+            bs_s[i], bs_d[i] = estimate(bg_b, lists_b)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            errs["ns_s"] = np.nanquantile(bs_s, [0.16, 0.84], axis=0).T
+            errs["ns_d"] = np.nanquantile(bs_d, [0.16, 0.84], axis=0).T
+        # fluence is linear in ns at fixed (dec, gamma, sigma_t)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            errs["flu_s"] = errs["ns_s"] * (flu_s / ns_s)[:, None]
+            errs["flu_d"] = errs["ns_d"] * (flu_d / ns_d)[:, None]
+    return SensitivityResult(
+        dec=dec, gamma=gamma, sigma_t=sig, ns_sens=ns_s, ns_disc=ns_d, fluence_sens=flu_s,
+        fluence_disc=flu_d, bg_median=med, ts_5sigma=t5, n_trials=n_sig, n_bg=int(bg.size),
+        n_boot=int(n_boot), ns_sens_err=errs["ns_s"], ns_disc_err=errs["ns_d"],
+        fluence_sens_err=errs["flu_s"], fluence_disc_err=errs["flu_d"],
+        extra={"ns_grid": grid.tolist(),
+               "passing_sensitivity": {str(float(s)): [float(np.mean(t > med)) for t in lists]
+                                       for s, lists in zip(sig, ts_all)},
+               "passing_discovery": {str(float(s)): [float(np.mean(t > t5)) for t in lists]
+                                     for s, lists in zip(sig, ts_all)}})
 
 
 def upper_limit(sample: EventSample, ra: float, dec: float, ts_obs: float, sigma_t: float,
@@ -285,35 +468,51 @@ def flares_for_diffuse(fluence_gev_cm2: np.ndarray, livetime_s: float, gamma: fl
 
 def plot_sensitivity(results: list[SensitivityResult], path, ul: dict | None = None,
                      livetime_s: float | None = None) -> str:
-    """Fluence vs sigma_t (left) and time-averaged flux vs the diffuse flux (right)."""
-    import matplotlib
+    """Fluence vs sigma_t (left) and time-averaged flux vs the diffuse flux (right).
 
-    matplotlib.use("Agg")
+    Bootstrap 16-84% ranges are drawn as error bars; the legend states the
+    trial counts. Drawn in the style of :mod:`bayesnu.inference.style`.
+    """
     import matplotlib.pyplot as plt
+    from bayesnu.inference.style import label, save_figure, use_style
 
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.8))
-    for k, r in enumerate(results):
-        a1.loglog(r.sigma_t, r.fluence_sens, "-o", color=f"C{k}",
-                  label=f"90% sensitivity, dec {r.dec:+.0f}")
-        a1.loglog(r.sigma_t, r.fluence_disc, "--s", color=f"C{k}",
-                  label=f"5 sigma discovery, dec {r.dec:+.0f}")
-        if livetime_s:
-            a2.loglog(r.sigma_t, r.fluence_sens / (1e10 * livetime_s), "-o", color=f"C{k}",
-                      label=f"sensitivity, dec {r.dec:+.0f}")
-    if ul is not None and livetime_s:
-        a2.loglog([ul["sigma_t"]], [ul["time_averaged_flux_ul"]], "v", color="k", ms=9,
-                  label="90% UL (data)")
-    a2.axhline(4 * np.pi * DIFFUSE_CASCADE["phi0_per_flavour"] * 3, color="gray", ls=":",
-               label="diffuse cascade flux x 4pi (all flavour)")
-    a1.set_xlabel("sigma_t (days)")
-    a1.set_ylabel("E0^2 fluence at 100 TeV (GeV cm^-2)")
-    a2.set_xlabel("sigma_t (days)")
-    a2.set_ylabel("time-averaged phi(100 TeV) (GeV^-1 cm^-2 s^-1)")
-    a1.legend(fontsize=7)
-    a2.legend(fontsize=7)
-    fig.tight_layout()
-    from bayesnu.atomic import savefig
+    def bars(ax, x, y, err, **kw):
+        if err is None:
+            return ax.plot(x, y, **kw)
+        e = np.asarray(err, dtype=np.float64)
+        lo, hi = np.clip(y - e[:, 0], 0, None), np.clip(e[:, 1] - y, 0, None)
+        return ax.errorbar(x, y, yerr=np.vstack([np.nan_to_num(lo), np.nan_to_num(hi)]),
+                           capsize=3, **kw)
 
-    savefig(fig, path, dpi=110)
-    plt.close(fig)
-    return str(path)
+    with use_style():
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 5.2))
+        for k, r in enumerate(results):
+            bars(a1, r.sigma_t, r.fluence_sens, r.fluence_sens_err, fmt="-o", color=f"C{k}",
+                 label=f"90% sensitivity, dec {r.dec:+.0f} deg")
+            bars(a1, r.sigma_t, r.fluence_disc, r.fluence_disc_err, fmt="--s", color=f"C{k}",
+                 label=f"5 sigma discovery, dec {r.dec:+.0f} deg")
+            if livetime_s:
+                f = r.fluence_sens / (1e10 * livetime_s)
+                e = None if r.fluence_sens_err is None else r.fluence_sens_err / (
+                    1e10 * livetime_s)
+                bars(a2, r.sigma_t, f, e, fmt="-o", color=f"C{k}",
+                     label=f"sensitivity, dec {r.dec:+.0f} deg")
+        if ul is not None and livetime_s:
+            a2.plot([ul["sigma_t"]], [ul["time_averaged_flux_ul"]], "v", color="k", ms=9,
+                    label="90% upper limit (data)")
+        a2.axhline(4 * np.pi * DIFFUSE_CASCADE["phi0_per_flavour"] * 3, color="gray", ls=":",
+                   label="diffuse cascade flux x 4 pi sr (all flavour)")
+        for ax in (a1, a2):
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xlabel(label("sigma_t"))
+        a1.set_ylabel(label("fluence"))
+        a2.set_ylabel("time-averaged " + label("flux"))
+        if results:
+            r0 = results[0]
+            a1.set_title(f"{r0.n_bg:,} background trials, {r0.n_trials} signal trials per "
+                         f"ns point, {r0.n_boot} bootstrap resamples (16-84%)", fontsize=11)
+        a1.legend(fontsize=9.5)
+        a2.legend(fontsize=9.5)
+        fig.tight_layout()
+        return save_figure(fig, path)

@@ -445,8 +445,9 @@ def summary_text(s: dict[str, Any], out: Path) -> str:
             lines += [
                 f"  flare mode {i}: T0 in [{m['t0_range'][0]:.1f}, {m['t0_range'][1]:.1f}] MJD, "
                 f"posterior weight {m['weight']:.3f} +- {m['weight_err']:.3f}",
-                "    NUTS median [90%]: " + ", ".join(f"{k} {_ci(p, k)}" for k in
-                                                     ("ns", "gamma", "t0", "sigma_t")),
+                "    NUTS median [90%]: " + ", ".join(
+                    f"{k} {_ci(p, k, '{:.1f}' if k == 't0' else '{:.3g}')}"
+                    for k in ("ns", "gamma", "t0", "sigma_t")),
                 f"    diagnostics: {'ok' if d['ok'] else 'WARN ' + '; '.join(d['problems'])}: "
                 f"max R-hat {max(d['rhat'].values()):.3f}, min bulk ESS "
                 f"{min(d['ess_bulk'].values()):.0f}, divergences {d['divergences']}"]

@@ -56,3 +56,43 @@ def test_signal_trials_recover_flare():
     assert np.median(r["ts"]) > 20
     assert np.all(np.abs(r["t0_fit"] - 56600.0) < 20.0)
     assert np.all((r["sigma_fit"] > 5.0) & (r["sigma_fit"] < 20.0))
+
+
+def test_fit_passing_recovers_a_monotone_curve():
+    from bayesnu.inference.sensitivity import _invert_passing, fit_passing
+    from scipy.special import expit
+
+    rng = np.random.default_rng(3)
+    grid = np.array([1, 2, 3, 4, 6, 8, 11, 15, 20.0])
+    floor, a, b = 0.5, -4.0, 2.5                    # true ns at 90%: exp((ln 4 + 4) / 2.5)
+    f = floor + (1 - floor) * expit(a + b * np.log(grid))
+    n = np.full(grid.size, 400)
+    k = rng.binomial(n, f)
+    af, bf = fit_passing(grid, k, n, floor)
+    truth = np.exp((np.log(0.8 / 0.2) - a) / b)
+    assert _invert_passing(af, bf, floor, 0.9, 20.0) == pytest.approx(truth, rel=0.08)
+    assert bf > 0
+    # never reached within twice the grid: NaN, not an extrapolated number
+    assert np.isnan(_invert_passing(-30.0, 1.0, 0.0, 0.9, 20.0))
+
+
+@pytest.mark.slow
+def test_flare_sensitivity_bootstrap_and_units():
+    """Small end-to-end run: bootstrap ranges bracket the values, JSON keys carry units."""
+    from bayesnu.inference.sensitivity import flare_sensitivity
+
+    s = load("txs0506")["IC86b"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = flare_sensitivity(s, 5.69, ra=77.36, sigma_t=(10.0, 100.0), gamma=2.0, n_bg=60,
+                              n_sig=12, n_boot=20, ns_grid=[2, 4, 8, 16, 32], seed=2)
+    assert r.ns_sens_err.shape == (2, 2) and r.n_bg == 60 and r.n_boot == 20
+    ok = np.isfinite(r.ns_sens)
+    assert ok.all()
+    lo, hi = r.ns_sens_err[:, 0], r.ns_sens_err[:, 1]
+    assert np.all(lo <= r.ns_sens * 1.0001) and np.all(hi >= r.ns_sens * 0.9999)
+    d = r.as_dict()
+    for key in ("sigma_t_days", "ns_sensitivity_events", "fluence_sensitivity_gev_cm2",
+                "background_trials", "signal_trials_per_ns_point", "axes", "units"):
+        assert key in d
+    assert np.all(np.asarray(d["fluence_sensitivity_gev_cm2"]) > 0)

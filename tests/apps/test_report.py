@@ -1,0 +1,142 @@
+"""The HTML report writer and the demo's report: every promised image and number is present."""
+
+import base64
+import json
+import re
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+from bayesnu.inference.plots import background_ts_plot, ts_curve_plot
+
+from bayesnu.apps.report import (
+    MANIFEST_ID,
+    Report,
+    empirical_pvalue,
+    format_number,
+    format_pvalue,
+)
+from bayesnu.errors import InputError
+
+
+class _Page(HTMLParser):
+    """Collects images, table cells, headings, the manifest and every external reference."""
+
+    def __init__(self):
+        super().__init__()
+        self.images, self.cells, self.headings, self.external = {}, [], [], []
+        self.manifest, self._tag, self._buf, self.text = None, None, [], []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for key in ("src", "href"):
+            if key in a and not str(a[key]).startswith(("data:", "#")):
+                self.external.append(a[key])
+        if tag == "img":
+            self.images[a.get("data-name")] = a.get("src", "")
+        if tag in ("td", "th", "h2", "script", "p"):
+            self._tag, self._buf = (tag, a), []
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._tag is not None:
+            self._buf.append(data)
+
+    def handle_endtag(self, tag):
+        if self._tag is None or tag != self._tag[0]:
+            return
+        s = "".join(self._buf).strip()
+        if tag == "td":
+            self.cells.append(s)
+        elif tag == "h2":
+            self.headings.append(s)
+        elif tag == "script" and self._tag[1].get("id") == MANIFEST_ID:
+            self.manifest = json.loads(s)
+        self._tag = None
+
+
+def parse(path):
+    page = _Page()
+    page.feed(open(path, encoding="utf-8").read())
+    return page
+
+
+def check_png(src):
+    assert src.startswith("data:image/png;base64,")
+    raw = base64.b64decode(src.split(",", 1)[1])
+    assert raw[:8] == b"\x89PNG\r\n\x1a\n" and len(raw) > 5000
+
+
+def test_report_writer_embeds_figures_and_numbers(tmp_path):
+    x = np.linspace(56900, 57100, 41)
+    ts_curve_plot(x, 10 - ((x - 57004) / 30) ** 2, "t0", path=tmp_path / "prof.png", best=57004)
+    bg = np.random.default_rng(1).exponential(2.0, 300)
+    background_ts_plot(bg, 25.0, path=tmp_path / "bg.png")
+    pv = empirical_pvalue(25.0, bg)
+    rep = Report("Test report", "First sentence. Second sentence.", command="bayesnu test")
+    rep.add_table("Results", ["quantity", "ours", "published"],
+                  [["ns (events)", 10.43, "13.1 +5.0 -4.6"], ["T0 (MJD)", 57007.41, "57004"],
+                   ["trials", 300, ""], ["local p", format_pvalue(pv), "3.5 sigma"]])
+    rep.add_figure("profile", tmp_path / "prof.png", caption="TS profile")
+    rep.add_figure("background", tmp_path / "bg.png", caption="background")
+    rep.add_text("Why", "A paragraph.\n\nAnother one.")
+    out = rep.write(tmp_path / "sub" / "report.html")
+    page = parse(out)
+    assert page.manifest["figures"] == ["profile", "background"]
+    for name in page.manifest["figures"]:
+        check_png(page.images[name])
+    assert page.manifest["numbers"] == ["10.4", "57007.4", "300"]
+    for n in page.manifest["numbers"]:
+        assert n in page.cells
+    assert "p < 0.00332" in " ".join(page.cells)          # floor 1/301, an upper bound
+    assert page.external == []                              # self-contained
+    assert "First sentence. Second sentence." in "".join(page.text)
+    assert page.headings == ["Results", "Why"]
+    with pytest.raises(InputError):
+        rep.add_figure("missing", tmp_path / "nope.png")
+    with pytest.raises(InputError):
+        rep.add_table("bad", ["a", "b"], [[1]])
+
+
+def test_empirical_pvalue_interval_and_floor():
+    bg = np.arange(1000, dtype=float)            # TS 0..999
+    d = empirical_pvalue(989.5, bg)               # 10 trials at or above
+    assert d["n_at_or_above"] == 10 and not d["at_floor"]
+    assert d["p"] == pytest.approx(11 / 1001)
+    lo, hi = d["interval"]
+    assert lo < 0.01 < hi and hi - lo < 0.01
+    t = format_pvalue(d)
+    assert t.startswith("p = 0.011 [") and "1,000 background trials" in t
+    f = empirical_pvalue(5000.0, bg)
+    assert f["at_floor"] and f["interval"][0] == 0.0
+    assert format_pvalue(f).startswith("p < 0.000999")
+    assert format_pvalue(1 / 97, n_trials=96).startswith("p < 0.0103")
+    assert format_number(float("nan")) == "n/a" and format_number(57007.44) == "57007.4"
+
+
+@pytest.mark.slow
+def test_demo_report_quick(tmp_path):
+    """The demo's frequentist report (a small, fast variant): all figures and numbers."""
+    from bayesnu.apps.demo import PUBLISHED, run_demo
+
+    s = run_demo(tmp_path / "demo", n_trials=60, bayes=False, seed=3)
+    page = parse(tmp_path / "demo" / "report.html")
+    for name in ("time_series", "ts_profile", "background_ts"):
+        check_png(page.images[name])
+    assert "corner" not in page.images                       # no Bayesian part was run
+    cells = " | ".join(page.cells)
+    g = s["gauss"]
+    for v in (g["t0"], g["ns"], g["gamma"], g["ts"], 2 * g["sigma_t"], s["box"]["ns"]):
+        assert format_number(v) in page.cells
+    assert f"{PUBLISHED['box_mjd'][0]} - {PUBLISHED['box_mjd'][1]}" in cells
+    assert "13.1 +5 -4.6" in cells and "2.1 +- 0.2" in cells and "3.5 sigma" in cells
+    for pdf in ("gauss", "box"):
+        assert s["p_local"][pdf]["text"] in cells
+        assert re.match(r"p [=<] ", s["p_local"][pdf]["text"])
+    assert "Why our significance is lower" in page.headings
+    assert page.external == []
+    js = json.loads((tmp_path / "demo" / "summary.json").read_text())
+    assert js["n_background_trials"] == 60 and "units" in js
+    assert js["p_local"]["gauss"]["n_trials"] == 60
+    assert isinstance(js["p_local"]["box"]["at_floor"], bool)
+    assert len(js["ts_profile_t0"]["t0_mjd"]) == len(js["ts_profile_t0"]["ts"])
