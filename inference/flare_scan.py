@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from bayesnu.inference.campaign import run_campaign
+from bayesnu.inference.campaign import make_client, run_campaign
 from bayesnu.inference.pvalues import (
     BandEnsembles,
     PooledEnsembles,
@@ -41,10 +41,11 @@ from bayesnu.flare.scan import (
     sky_scramble_trials,
     write_scan,
 )
-from bayesnu.flare.trials import dec_band_edges
+from bayesnu.flare.trials import band_trials, dec_band_edges
 from bayesnu.jsonio import to_jsonable
 
-__all__ = ["scan_pvalues", "flare_scan", "FlareScanResult", "POLE_EXCLUSION_DEG"]
+__all__ = ["scan_pvalues", "flare_scan", "FlareScanResult", "band_trial_campaigns",
+           "POLE_EXCLUSION_DEG"]
 
 #: pixels within this distance of a pole are not scanned, degrees
 POLE_EXCLUSION_DEG = 10.0
@@ -332,3 +333,51 @@ def flare_scan(sample: EventSample, out_dir: str | os.PathLike, *, data_name: st
                            seconds=res.seconds, cpu_seconds=res.cpu_seconds,
                            hottest=res.hottest, files=files, details=details,
                            out_dir=str(out))
+
+
+def band_trial_campaigns(sample: EventSample, out_dir: str | os.PathLike, bands: list[int],
+                         n: int, *, data_name: str = "", n_bands: int = 81, seed: int = 1,
+                         chunk_size: int = 50, pdf: str = "gauss", seed_threshold: float = 1.0,
+                         sigma_min: float | None = None, scheduler: Any = "serial",
+                         workers: int | None = None, progress: bool = False
+                         ) -> dict[str, dict[str, Any]]:
+    """Background flare-TS trials per declination band (``bayesnu flare trials``).
+
+    One resumable campaign per band in ``out_dir/band_XX`` (seed derived from
+    ``seed`` and the band), all on one dask client unless ``scheduler`` is
+    ``"serial"``.
+
+    Returns
+    -------
+    dict
+        Per band (str): ``dec_lo``, ``dec_hi`` (deg), ``n``, ``median_ts``,
+        ``ts_q99`` and the campaign's run summary.
+    """
+    edges = dec_band_edges(n_bands)
+    close = None
+    if scheduler not in ("serial",):
+        scheduler, close = make_client(scheduler, workers)
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        for b in bands:
+            lo, hi = (float(x) for x in edges[b])
+            bseed = int(np.random.SeedSequence([seed, b]).generate_state(1)[0])
+            meta = {"data": data_name, "sample": sample.name, "band": b, "dec_lo": lo,
+                    "dec_hi": hi, "pdf": pdf, "seed_threshold": seed_threshold,
+                    "sigma_min": sigma_min, "master_seed": seed}
+            res = run_campaign(band_trials, n, f"{out_dir}/band_{b:02d}", seed=bseed,
+                               chunk_size=chunk_size,
+                               args=(sample, lo, hi, pdf, seed_threshold, sigma_min),
+                               scheduler=scheduler, progress=progress, meta=meta,
+                               desc=f"band {b} [{lo:+.0f},{hi:+.0f}]")
+            ts = res["ts"]
+            results[str(b)] = {"dec_lo": lo, "dec_hi": hi, "n": int(ts.size),
+                               "median_ts": float(np.median(ts)),
+                               "ts_q99": float(np.quantile(ts, 0.99)),
+                               **{k: v for k, v in res.summary().items()
+                                  if k in ("chunks_run", "chunks_reused", "wall_seconds",
+                                           "trials_per_second", "cpu_seconds_in_chunks")}}
+    finally:
+        if close is not None:
+            close()
+    return results

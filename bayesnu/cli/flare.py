@@ -118,11 +118,10 @@ def _one_sample(ds, names):
 
 
 def _cmd_trials(args: argparse.Namespace) -> dict[str, Any]:
-    import numpy as np
-
+    """``flare trials``: :func:`bayesnu.inference.flare_scan.band_trial_campaigns`."""
     from bayesnu.flare.analysis import load_data
-    from bayesnu.flare.trials import band_trials, dec_band_edges
-    from bayesnu.inference.campaign import run_campaign
+    from bayesnu.flare.trials import dec_band_edges
+    from bayesnu.inference.flare_scan import band_trial_campaigns
 
     ds = load_data(args.data)
     sample = _one_sample(ds, args.sample)
@@ -133,38 +132,12 @@ def _cmd_trials(args: argparse.Namespace) -> dict[str, Any]:
     if not bands:
         raise InputError("no declination band overlaps the sample's footprint", column="bands")
     seed = 1 if args.seed is None else int(args.seed)
-    client = cluster = None
-    scheduler: Any = args.scheduler
-    if scheduler not in ("serial",):
-        from bayesnu.inference.campaign import _client
-
-        client, cluster = _client(scheduler, args.workers)
-        scheduler = client
-    results = {}
-    try:
-        for b in bands:
-            lo, hi = (float(x) for x in edges[b])
-            bseed = int(np.random.SeedSequence([seed, b]).generate_state(1)[0])
-            meta = {"data": ds.name, "sample": sample.name, "band": b, "dec_lo": lo, "dec_hi": hi,
-                    "pdf": args.pdf, "seed_threshold": args.seed_threshold,
-                    "sigma_min": args.sigma_min, "master_seed": seed}
-            res = run_campaign(band_trials, args.n, f"{args.out}/band_{b:02d}", seed=bseed,
-                               chunk_size=args.chunk_size,
-                               args=(sample, lo, hi, args.pdf, args.seed_threshold,
-                                     args.sigma_min),
-                               scheduler=scheduler, progress=progress_enabled(args),
-                               meta=meta, desc=f"band {b} [{lo:+.0f},{hi:+.0f}]")
-            ts = res["ts"]
-            results[str(b)] = {"dec_lo": lo, "dec_hi": hi, "n": int(ts.size),
-                               "median_ts": float(np.median(ts)),
-                               "ts_q99": float(np.quantile(ts, 0.99)),
-                               **{k: v for k, v in res.summary().items()
-                                  if k in ("chunks_run", "chunks_reused", "wall_seconds",
-                                           "trials_per_second", "cpu_seconds_in_chunks")}}
-    finally:
-        if cluster is not None:
-            client.close()
-            cluster.close()
+    results = band_trial_campaigns(sample, args.out, bands, args.n, data_name=ds.name,
+                                   n_bands=args.dec_bands, seed=seed,
+                                   chunk_size=args.chunk_size, pdf=args.pdf,
+                                   seed_threshold=args.seed_threshold, sigma_min=args.sigma_min,
+                                   scheduler=args.scheduler, workers=args.workers,
+                                   progress=progress_enabled(args))
     text = [f"flare background trials of {sample.name} into {args.out} (seed {seed}):"]
     for b, r in results.items():
         tps = r["trials_per_second"]
