@@ -1,0 +1,284 @@
+"""Point-source likelihood with a propagated (non-power-law) spectrum, numpy and PyTensor.
+
+The signal energy PDF of a flux ``phi`` on a sample's true-energy bins is the
+linear-fractional map ``S = R phi / (a . phi)`` of :mod:`bayesnu.pdfs.spectrum`.
+Here it is chained with the transport through the cosmic neutrino background
+(:mod:`bayesnu.transport`): the propagated nu_mu flux ``F(E; eta, gamma)`` on the
+transport grid gives the ratio ``F / F_free`` (``F_free`` the bin-averaged power law
+of the same normalisation), which multiplies the exact power law on each
+sample's true bins (:class:`~bayesnu.pdfs.spectrum.RatioRebinner`).
+
+* :func:`spectrum_pdf` -- ``R phi / (a . phi)`` as a graph of standard PyTensor ops
+  (exact gradient in ``phi`` by automatic differentiation).
+* :func:`power_law_integrals` -- exact bin integrals of ``(E/e0)^-gamma`` (symbolic in gamma).
+* :class:`CnbSource` -- one source (one or more samples): the data's ROI events,
+  one :class:`~bayesnu.pdfs.spectrum.SpectrumEnergyPDF` per sample, and
+
+  - :meth:`CnbSource.logl` -- the symbolic log-likelihood ratio
+    ``log L(ns, gamma, flux) - log L(ns = 0)`` for a symbolic flux (e.g. the output of
+    :class:`bayesnu.transport.ops.NumuFluxOp` or ``SecretNumuFluxOp``), so that
+    d logL / d(ns, gamma, log10 eta) or d/d(log10 g, log10 m_phi) reach NUTS through one graph;
+  - :meth:`CnbSource.mixture` -- the same likelihood as a numpy
+    :class:`~bayesnu.likelihood.MixtureLikelihood` for a fixed transport ratio tabulated
+    on a gamma grid (its log S splines in gamma), used by the fast profiles of
+    :mod:`bayesnu.inference.cnb` (``fast_fit`` over ns and gamma).
+
+With a ratio of 1 (eta = 0) both reduce exactly to today's power-law likelihood.
+
+The likelihood is the kernel's mixture (see :mod:`bayesnu.likelihood.kernel`): for
+sample k with N_k events, ``F_k = acc_k / sum acc`` its share of ns and
+``Z_i = F_k X_i S_{k, r(i)}`` (``X_i`` spatial signal / (spatial x energy background))::
+
+    log L - log L0 = sum_i log(1 + ns (Z_i - F_k) / N_k) + sum_k (N_k - n_roi,k) log(1 - ns F_k / N_k)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import numpy as np
+import pytensor.tensor as pt
+
+from bayesnu.errors import InputError
+from bayesnu.likelihood import LikelihoodSetup, MixtureLikelihood
+from bayesnu.pdfs.energy import GammaSpline
+from bayesnu.pdfs.spectrum import RatioRebinner, SpectrumEnergyPDF
+
+__all__ = ["CNB_GAMMA_GRID", "spectrum_pdf", "power_law_integrals", "power_law_average",
+           "transport_ratio", "CnbSource"]
+
+#: gamma grid of the eta-profile splines (covers the uniform gamma prior [1, 4])
+CNB_GAMMA_GRID = np.round(np.arange(1.0, 4.0 + 1e-9, 0.1), 10)
+
+_LOG_FLOOR = -700.0
+
+
+def spectrum_pdf(phi, R, a):
+    """Symbolic ``S = R phi / (a . phi)``.
+
+    Parameters
+    ----------
+    phi
+        Flux bin integrals on the true bins, (n_true,) (symbolic or array).
+    R
+        (n_reco, n_true) matrix of :class:`~bayesnu.pdfs.spectrum.SpectrumEnergyPDF`.
+    a
+        (n_true,) acceptance, cm^2 s.
+
+    Returns
+    -------
+    (S, acc)
+        Density per unit log10 E_reco in each reco bin (n_reco,) and ``a . phi``.
+    """
+    phi = pt.as_tensor_variable(phi)
+    acc = pt.dot(pt.as_tensor_variable(a), phi)
+    return pt.dot(pt.as_tensor_variable(R), phi) / acc, acc
+
+
+def power_law_integrals(edges_gev: np.ndarray, gamma, e0_gev: float):
+    """Symbolic exact integrals of ``(E/e0)^-gamma`` over bins with edges ``edges_gev`` (GeV).
+
+    Written as ``lo^(1-g) expm1((1-g) ln(hi/lo)) / (1-g)`` with ``1-g`` kept at least
+    1e-7 away from 0 (relative error < 1e-7 at gamma = 1 exactly, finite gradient).
+    """
+    e = np.asarray(edges_gev, dtype=np.float64) / e0_gev
+    lo, dl = e[:-1], np.log(e[1:] / e[:-1])
+    g = pt.as_tensor_variable(gamma)
+    a = 1.0 - g
+    a = pt.switch(pt.lt(pt.abs(a), 1e-7), pt.switch(pt.lt(a, 0), -1e-7, 1e-7), a)
+    return e0_gev * pt.exp(a * np.log(lo)) * pt.expm1(a * dl) / a
+
+
+def power_law_average(edges_gev: np.ndarray, gamma, e0_gev: float):
+    """Symbolic bin averages of ``(E/e0)^-gamma`` (the transport's free flux per unit norm)."""
+    return power_law_integrals(edges_gev, gamma, e0_gev) / np.diff(np.asarray(edges_gev))
+
+
+def transport_ratio(propagator, etas: np.ndarray, gammas: np.ndarray) -> np.ndarray:
+    """Propagated over free nu_mu flux, shape (n_eta, n_gamma, N) on the propagator's grid.
+
+    Uses :meth:`bayesnu.transport.Propagator.numu_flux_grid` (every eta at once for the
+    constant-density eigen-decomposition). Bins where the free flux vanishes get 0.
+    """
+    from bayesnu.transport.constants import E0_GEV as E0_TRANSPORT
+    from bayesnu.transport.operator import power_law_bin_average
+
+    etas = np.atleast_1d(np.asarray(etas, dtype=np.float64))
+    gammas = np.atleast_1d(np.asarray(gammas, dtype=np.float64))
+    edges = propagator.grid.edges
+    out = np.empty((etas.size, gammas.size, propagator.N))
+    for j, g in enumerate(gammas):
+        free, _ = power_law_bin_average(edges, float(g), E0_TRANSPORT)
+        f = np.asarray(propagator.numu_flux_grid(etas, float(g)), dtype=np.float64)
+        out[:, j, :] = np.divide(f, free[None, :], out=np.zeros_like(f), where=free[None, :] > 0)
+    return out
+
+
+class CnbSource:
+    """The CnuB likelihood of one source over the samples of a set-up.
+
+    Parameters
+    ----------
+    setup
+        :class:`~bayesnu.likelihood.LikelihoodSetup` for exactly one source.
+    transport_edges_gev
+        Energy-bin edges of the transport grid (``Propagator.grid.edges``), GeV.
+    likelihood
+        Events to use (a kernel from ``setup.likelihood(...)``: the data, a scramble or
+        a data set with injected signal); default the set-up's data.
+    gamma_grid
+        Spectral indices of the numpy splines (:meth:`mixture`).
+    """
+
+    def __init__(self, setup: LikelihoodSetup, transport_edges_gev: np.ndarray,
+                 likelihood: MixtureLikelihood | None = None,
+                 gamma_grid: np.ndarray = CNB_GAMMA_GRID) -> None:
+        if len(setup.sources) != 1:
+            raise InputError("the CnuB likelihood takes one source per set-up; combine sources "
+                             "by adding their log-likelihoods", column="source")
+        self.setup = setup
+        self.source = setup.sources[0]
+        self.transport_edges = np.asarray(transport_edges_gev, dtype=np.float64)
+        self.gamma_grid = np.asarray(gamma_grid, dtype=np.float64)
+        self.base = likelihood if likelihood is not None else setup.likelihood()
+        self.pdfs: list[SpectrumEnergyPDF] = []
+        self.rebin: list[RatioRebinner] = []
+        for st in setup.setups:
+            self.pdfs.append(SpectrumEnergyPDF.from_sample(st.sample, self.source.dec,
+                                                           st.true_edges, st.bkg_energy.reco_edges))
+            self.rebin.append(RatioRebinner(st.true_edges, self.transport_edges))
+        # fold power law, sub-interval sums and response once per gamma of the grid:
+        # R phi = K_g @ ratio + c_g and a . phi = k_g @ ratio + c0_g (linear in the ratio)
+        self._K, self._c, self._ka, self._ca = [], [], [], []
+        n_ratio = self.transport_edges.size - 1
+        for pdf, rb in zip(self.pdfs, self.rebin):
+            pl = rb.power_law(self.gamma_grid)  # (n_g, n_sub)
+            E = np.zeros((rb.n_sub, n_ratio))
+            E[np.arange(rb.n_sub), rb.ratio_of_sub] = rb.inside
+            RG = pdf.R @ rb.gather  # (n_reco, n_sub)
+            aG = pdf.a @ rb.gather  # (n_sub,)
+            self._K.append(np.einsum("rs,gs,sn->grn", RG, pl, E, optimize=True))
+            self._c.append((RG[None] * pl[:, None, :]) @ rb.outside)
+            self._ka.append(np.einsum("s,gs,sn->gn", aG, pl, E, optimize=True))
+            self._ca.append(pl @ (aG * rb.outside))
+
+    def with_likelihood(self, likelihood: MixtureLikelihood) -> CnbSource:
+        """The same source and PDFs with other events (no PDF rebuilt)."""
+        new = object.__new__(CnbSource)
+        new.__dict__.update(self.__dict__)
+        new.base = likelihood
+        return new
+
+    @property
+    def n_samples(self) -> int:
+        return len(self.pdfs)
+
+    # ------------------------------------------------------------------ numpy
+    def tables(self, ratio: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        """log S per sample (..., n_gamma, n_reco_k) and log acceptance (..., n_gamma, K).
+
+        ``ratio`` has shape (..., n_gamma, N): the transport ratio at each grid gamma
+        (leading axes, e.g. many etas, are evaluated at once).
+        """
+        r = np.asarray(ratio, dtype=np.float64)
+        if r.shape[-2:] != (self.gamma_grid.size, self.transport_edges.size - 1):
+            raise InputError(f"ratio table shape {r.shape} does not end in "
+                             f"({self.gamma_grid.size}, {self.transport_edges.size - 1})",
+                             column="ratio")
+        logs, logacc = [], []
+        for k in range(len(self.pdfs)):
+            num = np.einsum("grn,...gn->...gr", self._K[k], r) + self._c[k]
+            acc = np.einsum("gn,...gn->...g", self._ka[k], r) + self._ca[k]
+            s = np.divide(num, acc[..., None], out=np.zeros_like(num), where=acc[..., None] > 0)
+            logs.append(np.maximum(np.log(np.maximum(s, 1e-300)), _LOG_FLOOR))
+            logacc.append(np.maximum(np.log(np.maximum(acc, 1e-300)), _LOG_FLOOR))
+        return logs, np.stack(logacc, axis=-1)
+
+    def mixture(self, ratio: np.ndarray) -> MixtureLikelihood:
+        """Numpy kernel for a transport ratio tabulated on :attr:`gamma_grid` (n_gamma, N)."""
+        logs, logacc = self.tables(ratio)
+        terms = [replace(t, energy=GammaSpline(self.gamma_grid, ls))
+                 for t, ls in zip(self.base.terms, logs)]
+        return MixtureLikelihood(terms, GammaSpline(self.gamma_grid, logacc),
+                                 ns_min=self.base.ns_min)
+
+    def power_law_mixture(self) -> MixtureLikelihood:
+        """The kernel without interactions (ratio 1) on the same gamma grid (the null L0)."""
+        return self.mixture(np.ones((self.gamma_grid.size, self.transport_edges.size - 1)))
+
+    # ------------------------------------------------------------------ PyTensor
+    def logl(self, ns, gamma, flux, transport_e0_gev: float | None = None):
+        """Symbolic ``log L - log L(ns = 0)`` for a symbolic propagated nu_mu flux.
+
+        Parameters
+        ----------
+        ns, gamma
+            Scalars (signal events summed over samples; source spectral index).
+        flux
+            Propagated nu_mu flux on the transport grid (N,), normalised as in
+            :class:`bayesnu.transport.Propagator` (the bin-averaged power law
+            ``(E/E0)^-gamma`` without interactions, E0 = 1 TeV).
+        transport_e0_gev
+            Pivot of that normalisation (default the transport's E0).
+
+        Returns
+        -------
+        Scalar log-likelihood ratio; -inf outside the mixture's support (never NaN).
+        """
+        from bayesnu.transport.constants import E0_GEV as E0_TRANSPORT
+
+        e0 = E0_TRANSPORT if transport_e0_gev is None else float(transport_e0_gev)
+        ns = pt.as_tensor_variable(ns)
+        gamma = pt.as_tensor_variable(gamma)
+        free = power_law_average(self.transport_edges, gamma, e0)
+        ratio = flux / free
+        accs, dens = [], []
+        for pdf, rb in zip(self.pdfs, self.rebin):
+            rs = ratio[rb.ratio_of_sub] * rb.inside + rb.outside
+            phi = pt.dot(rb.gather, rs * power_law_integrals(10.0 ** rb.sub_edges, gamma,
+                                                             rb.e0_gev))
+            acc = pt.dot(pdf.a, phi)
+            # an all-absorbed flux has acc = 0: keep the graph (and its gradient) finite and
+            # return -inf through the support switch below
+            s = pt.dot(pdf.R, phi) / pt.switch(acc > 0, acc, 1.0)
+            dens.append(s)
+            accs.append(acc)
+        acc_all = pt.stack(accs)
+        acc_sum = pt.sum(acc_all)
+        frac = acc_all / pt.switch(acc_sum > 0, acc_sum, 1.0)
+        total = 0.0
+        ok = pt.as_tensor_variable(np.array(True))
+        for k, t in enumerate(self.base.terms):
+            Nk = float(t.n_total)
+            z = frac[k] * t.spatial * dens[k][t.cells]
+            arg = 1.0 + ns * (z - frac[k]) / Nk
+            m = float(t.n_total - t.n_roi)
+            rest_arg = 1.0 - ns * frac[k] / Nk
+            ok = ok & pt.all(arg > 0)
+            if m > 0:
+                ok = ok & (rest_arg > 0)
+            safe = pt.switch(arg > 0, arg, 1.0)
+            total = total + pt.sum(pt.log(safe))
+            if m > 0:
+                total = total + m * pt.log(pt.switch(rest_arg > 0, rest_arg, 1.0))
+        ok = ok & pt.ge(ns, self.base.ns_min) & pt.all(pt.lt(pt.abs(acc_all), np.inf)) & (acc_sum > 0)
+        return pt.switch(ok, total, -np.inf)
+
+    def logl_function(self, flux_fn: Callable, n_inputs: int) -> Callable:
+        """Compiled numpy function ``(ns, gamma, *x) -> log L`` with ``flux = flux_fn(*x, gamma)``."""
+        import pytensor
+
+        xs = [pt.dscalar(f"x{i}") for i in range(n_inputs)]
+        ns, g = pt.dscalar("ns"), pt.dscalar("gamma")
+        out = self.logl(ns, g, flux_fn(*xs, g))
+        return pytensor.function([ns, g, *xs], out)
+
+
+def combined_logl(sources: Sequence[CnbSource], ns: Sequence, gammas: Sequence,
+                  fluxes: Sequence):
+    """Sum of the sources' symbolic log-likelihood ratios (sources with a shared eta)."""
+    return sum(s.logl(n, g, f) for s, n, g, f in zip(sources, ns, gammas, fluxes))
+
+
+__all__.append("combined_logl")
