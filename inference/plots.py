@@ -229,7 +229,9 @@ def profile_plot(prof, path=None, cls: Sequence[float] | None = None, title: str
         Figure title.
     """
     x, d = np.asarray(prof.values, dtype=np.float64), np.asarray(prof.delta_ts, dtype=np.float64)
-    return ts_curve_plot(x, d, prof.param, path=path, delta=True, cls=cls, title=title)
+    best = prof.best.get("params", {}).get(prof.param) if isinstance(prof.best, dict) else None
+    return ts_curve_plot(x, d, prof.param, path=path, delta=True, cls=cls, title=title,
+                         best=best)
 
 
 def ts_curve_plot(values, ts, param: str, path=None, delta: bool = False,
@@ -273,10 +275,15 @@ def ts_curve_plot(values, ts, param: str, path=None, delta: bool = False,
         ax.plot(x - off, d, color=COLORS["data"], lw=2, label=r"$\Delta$TS profile")
         _wilks_lines(ax, levels)
         colors = ("#2e86c1", "#e67e22", "#c0392b")
-        for (_cl, thr), c in zip(levels[::-1], colors[::-1]):
-            if np.any(np.isfinite(d) & (d <= thr)):
-                lo, hi = _crossings(x, d, thr)
-                ax.axvspan(lo - off, hi - off, color=c, alpha=0.10, lw=0)
+        for k, ((_cl, thr), c) in enumerate(zip(levels, colors)):
+            if not np.any(np.isfinite(d) & (d <= thr)):
+                continue
+            lo, hi = _crossings(x, d, thr)
+            if k == 0:   # innermost interval shaded, the wider ones marked by their ends
+                ax.axvspan(lo - off, hi - off, color=c, alpha=0.15, lw=0)
+            else:
+                for v in (lo, hi):
+                    ax.axvline(v - off, color=c, ls=":", lw=1.2)
         if best is not None and np.isfinite(best):
             ax.axvline(best - off, color=COLORS["fit"], lw=1.4, label="best fit")
         if reference_span is not None:
