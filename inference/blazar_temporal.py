@@ -552,20 +552,11 @@ def plot_window_scan(scan: dict[str, Any], path, title: str = "") -> None:
 
 
 def _save(fig, path) -> None:
-    import os
-    import tempfile
-    from pathlib import Path
-
     import matplotlib.pyplot as plt
 
-    p = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=p.name + ".", suffix=p.suffix or ".png",
-                               dir=p.parent if str(p.parent) else ".")
-    os.close(fd)
+    from bayesnu.atomic import savefig
+
     try:
-        fig.savefig(tmp, dpi=120)
-        os.replace(tmp, p)
+        savefig(fig, path, dpi=120)
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)

@@ -296,20 +296,12 @@ def read_csv(path: str | os.PathLike, name: str | None = None, band: str | None 
 
 
 def write_csv(lc: LightCurve, path: str | os.PathLike) -> None:
-    """Write a light curve in the generic CSV format (atomically: temp file + rename)."""
-    import tempfile
+    """Write a light curve in the generic CSV format (atomically, :mod:`bayesnu.atomic`)."""
+    from bayesnu.atomic import atomic_open
 
-    p = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=p.name + ".", suffix=".tmp", dir=p.parent or ".")
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            fh.write(f"# name: {lc.name}\n# band: {lc.band}\n# unit: {lc.unit}\n")
-            fh.write("time,flux,error,upper_limit,time_lo,time_hi\n")
-            for i in range(lc.n):
-                fh.write(f"{float(lc.time[i])!r},{float(lc.flux[i])!r},{float(lc.error[i])!r},"
-                         f"{int(lc.upper_limit[i])},{float(lc.t_lo[i])!r},"
-                         f"{float(lc.t_hi[i])!r}\n")
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "w", newline="") as fh:
+        fh.write(f"# name: {lc.name}\n# band: {lc.band}\n# unit: {lc.unit}\n")
+        fh.write("time,flux,error,upper_limit,time_lo,time_hi\n")
+        for i in range(lc.n):
+            fh.write(f"{float(lc.time[i])!r},{float(lc.flux[i])!r},{float(lc.error[i])!r},"
+                     f"{int(lc.upper_limit[i])},{float(lc.t_lo[i])!r},{float(lc.t_hi[i])!r}\n")
