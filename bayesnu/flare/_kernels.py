@@ -1,9 +1,9 @@
 """Compiled (numba) inner loops of the flare search.
 
-:func:`profile_ns_csr` maximises ``log L/L0`` over ns independently for many
-candidate flares whose events are stored row-wise in CSR layout (``x[ptr[r]:ptr[r+1]]``).
-Each row runs its own safeguarded Newton iteration, so converged rows cost
-nothing, unlike a masked vectorised loop.
+:func:`newton_ns` is the one ns-profile solver of the flare analysis.
+:func:`profile_ns_csr` applies it independently to many candidate flares whose
+events are stored row-wise in CSR layout (``x[ptr[r]:ptr[r+1]]``), so
+converged rows cost nothing, unlike a masked vectorised loop.
 """
 
 from __future__ import annotations
@@ -21,69 +21,33 @@ def profile_ns_csr(x, ptr, n_other, n_total, max_iter=60, tol=1e-8):  # pragma: 
     for r in range(nrow):
         a0 = ptr[r]
         a1 = ptr[r + 1]
-        ns, llr = _newton_row(x[a0:a1], a1 - a0, n_other[r], N, max_iter, tol)
+        ns, llr = newton_ns(x[a0:a1], a1 - a0, n_other[r], 0.0, 0.0, 0, N, max_iter, tol)
         ns_out[r] = ns
         llr_out[r] = llr
     return ns_out, llr_out
 
 
 @numba.njit(cache=True, nogil=True)
-def _newton_row(x, m, no, N, max_iter=60, tol=1e-8):  # pragma: no cover - jit
-    """Best ns and log L/L0 for the first ``m`` entries of ``x`` plus ``no`` zero-signal events."""
-    g0 = -no / N
-    hi = N * (1.0 - 1e-9)
-    nbig = 0.0
-    for k in range(m):
-        xm1 = x[k] - 1.0
-        g0 += xm1 / N
-        if xm1 < 0.0:
-            lim = -N / xm1 * (1.0 - 1e-9)
-            if lim < hi:
-                hi = lim
-        else:
-            nbig += 1.0
-    if g0 <= 0.0:
-        return 0.0, 0.0
-    lo = 0.0
-    # start from the Newton step at ns = 0 (close to the root for small ns/N)
-    h0 = no
-    for k in range(m):
-        h0 += (x[k] - 1.0) ** 2
-    ns = g0 * N * N / h0 if h0 > 0.0 else max(nbig, 1.0)
-    if not (ns > 0.0 and ns < hi):
-        ns = min(max(nbig, 1.0), 0.5 * hi)
-    for _ in range(max_iter):
-        g = -no / (N - ns)
-        h = -no / (N - ns) ** 2
-        a = ns / N
-        for k in range(m):
-            xm1 = x[k] - 1.0
-            q = xm1 / (1.0 + a * xm1)
-            g += q / N
-            h -= q * q / (N * N)
-        if g > 0.0:
-            lo = ns
-        else:
-            hi = ns
-        new = ns - g / h if h < 0.0 else 0.5 * (lo + hi)
-        if not (new > lo and new < hi):
-            new = 0.5 * (lo + hi)
-        done = abs(new - ns) < tol * max(1.0, ns)
-        ns = new
-        if done:
-            break
-    a = ns / N
-    s = no * np.log1p(-a)
-    for k in range(m):
-        s += np.log1p(a * (x[k] - 1.0))
-    return ns, s
+def newton_ns(x, m, no, s1, s2, ms, N, max_iter=60, tol=1e-8):  # pragma: no cover - jit
+    """THE ns-profile solver: best ns >= 0 and ``log L/L0`` of one flare hypothesis.
 
+    ``log L/L0(ns) = sum_k log(1 + a (x_k - 1)) + no log(1 - a)``, ``a = ns / N``,
+    for the first ``m`` entries of ``x`` (total S/B of the events with signal PDF),
+    ``no`` events with zero signal PDF and, optionally, ``ms`` further low-S/B
+    events summarised by ``s1 = sum(x - 1)`` and ``s2 = sum((x - 1)^2)``
+    (second-order expansion of their ``log(1 + a (x - 1))``, exact to O(a^3);
+    pass ``0.0, 0.0, 0`` for none, which leaves every floating-point operation of
+    the exact form unchanged). The function is concave in ns: a safeguarded
+    Newton iteration in a shrinking bracket ``[lo, hi]`` (``hi`` keeps every
+    ``1 + a (x - 1) > 0`` and ``ns < N``), started at the Newton step from 0,
+    stops when the step is below ``tol * max(1, ns)``.
 
-@numba.njit(cache=True, nogil=True)
-def _newton_split(x, m, no, s1, s2, ms, N, max_iter=60, tol=1e-8):  # pragma: no cover - jit
-    """As :func:`_newton_row` with ``ms`` further low-S/B events summarised by
-    ``s1 = sum(x - 1)`` and ``s2 = sum((x - 1)^2)`` (second-order expansion of
-    their ``log(1 + a (x - 1))``, exact to O(a^3))."""
+    Every flare ns profile uses it: the candidate ranking (:func:`rank_windows`),
+    the ragged rows of :func:`profile_ns_csr`, the box fit
+    (:func:`bayesnu.flare.search.profile_ns`), the refinement
+    (:mod:`bayesnu.flare._refine`) and the fixed-(T0, sigma_t) profile, hence
+    the search, the scan and the flare trials.
+    """
     g0 = -no / N + s1 / N
     hi = N * (1.0 - 1e-9)
     nbig = 0.0
@@ -190,7 +154,7 @@ def rank_windows(tc, lse, t0, sg, lnorm, lo, hi, pen, n_total, live, gauss,
                 else:
                     buf[nb] = x
                     nb += 1
-            ns, llr = _newton_split(buf, nb, no, s1, s2, ms, N)
+            ns, llr = newton_ns(buf, nb, no, s1, s2, ms, N)
             ts = 2.0 * llr + pen[c]
             if ts > best_ts[c]:
                 best_ts[c] = ts

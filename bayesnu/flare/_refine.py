@@ -10,7 +10,7 @@
   weighted sum of its tabulated values (no per-position spline fit).
 * :func:`refine_gauss` -- local maximisation of the flare TS over
   ``(gamma, T0, log10 sigma_t)`` with ``ns`` profiled (safeguarded Newton,
-  :func:`bayesnu.flare._kernels._newton_row`): a projected BFGS with an Armijo
+  :func:`bayesnu.flare._kernels.newton_ns`): a projected BFGS with an Armijo
   back-tracking line search inside the box bounds. The gradient uses the
   envelope theorem (``d llr/d theta`` at the profiled ``ns``).
 """
@@ -22,7 +22,7 @@ import math
 import numba
 import numpy as np
 
-from bayesnu.flare._kernels import _newton_row
+from bayesnu.flare._kernels import newton_ns
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -142,7 +142,7 @@ def _objective(y, s0, t, lss, etab, knots, coef, edges, ptr, gaps, n_total, live
         lx = lss[i] + le - 0.5 * z * z + lconst
         xbuf[i] = math.exp(lx if lx < 700.0 else 700.0)
     N = float(n_total)
-    ns, llr = _newton_row(xbuf, n, N - n, N, 60, 1e-10)
+    ns, llr = newton_ns(xbuf, n, N - n, 0.0, 0.0, 0, N, 60, 1e-10)
     f = -(llr - math.log(tspan / sig))
     a = ns / N
     gg = 0.0

@@ -272,8 +272,8 @@ def flare_loglr(flare_data: FlareData, ns: float, gamma: float, t0: float, sigma
     return llr, np.array([g_ns, g_gamma, g_t0, g_s])
 
 
-def profile_ns(x: np.ndarray, n_other: np.ndarray | int, n_total: int,
-               ns_max: float | None = None, iters: int = 40) -> tuple[np.ndarray, np.ndarray]:
+def profile_ns(x: np.ndarray, n_other: np.ndarray | int, n_total: int
+               ) -> tuple[np.ndarray, np.ndarray]:
     """Maximise ``log L/L0`` over ns for many rows of S/B values at once.
 
     Parameters
@@ -292,47 +292,16 @@ def profile_ns(x: np.ndarray, n_other: np.ndarray | int, n_total: int,
 
     Notes
     -----
-    ``log L/L0`` is concave in ns; a safeguarded Newton iteration inside a
-    shrinking bracket ``[lo, hi]`` converges in a few steps.
+    Each row is solved by the one ns-profile solver,
+    :func:`bayesnu.flare._kernels.newton_ns` (tolerance 1e-10 in ns).
     """
-    x = np.atleast_2d(x)
-    m = x.shape[0]
-    n_other = np.broadcast_to(np.asarray(n_other, dtype=np.float64), (m,))
-    N = float(n_total)
-    xm1 = x - 1.0
-    # upper end: den > 0 for all events and ns < N
-    hi = np.full(m, (N if ns_max is None else min(ns_max, N)) * (1 - 1e-9))
-    neg = np.where(xm1 < 0, xm1, -np.inf)
-    lim = np.min(np.where(xm1 < 0, -N / np.where(neg == -np.inf, -1.0, neg), np.inf), axis=1)
-    hi = np.minimum(hi, lim * (1 - 1e-9))
-    lo = np.zeros(m)
+    from bayesnu.flare._kernels import profile_ns_csr
 
-    def deriv(ns):
-        a = ns[:, None] / N
-        den = 1.0 + a * xm1
-        g = np.sum(xm1 / den, axis=1) / N - n_other / (N - ns)
-        h = -np.sum((xm1 / den) ** 2, axis=1) / N**2 - n_other / (N - ns) ** 2
-        return g, h
-
-    g0, _ = deriv(lo)
-    active = g0 > 0  # otherwise ns_hat = 0
-    ns = np.where(active, np.minimum(np.maximum(np.sum(x > 1, axis=1), 1.0), hi * 0.5), 0.0)
-    for _ in range(iters):
-        if not np.any(active):
-            break
-        g, h = deriv(ns)
-        lo = np.where(active & (g > 0), ns, lo)
-        hi = np.where(active & (g <= 0), ns, hi)
-        step = -g / np.where(h < 0, h, -1e-300)
-        new = ns + step
-        bad = ~((new > lo) & (new < hi)) | ~np.isfinite(new)
-        new = np.where(bad, 0.5 * (lo + hi), new)
-        conv = np.abs(new - ns) < 1e-7 * np.maximum(1.0, ns)
-        ns = np.where(active, new, ns)
-        active &= ~conv
-    a = ns[:, None] / N
-    llr = np.sum(np.log1p(a * xm1), axis=1) + n_other * np.log1p(-ns / N)
-    return ns, llr
+    x = np.ascontiguousarray(np.atleast_2d(x), dtype=np.float64)
+    m, k = x.shape
+    ptr = np.arange(m + 1, dtype=np.int64) * k
+    n_other = np.ascontiguousarray(np.broadcast_to(np.asarray(n_other, dtype=np.float64), (m,)))
+    return profile_ns_csr(x.ravel(), ptr, n_other, float(n_total), 60, 1e-10)
 
 
 def _segments(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -555,7 +524,7 @@ def fit_flare(flare_data: FlareData, pdf: str = "gauss", seed_threshold: float =
             picked.append(int(order[inc[0]]))
     # refine the picked candidates; rank the optima by their exact TS (exact uptime
     # mass, ns re-profiled)
-    from bayesnu.flare._kernels import _newton_row
+    from bayesnu.flare._kernels import newton_ns
 
     def exact_ts(ns, g, t0, s):
         if not ns > 0:
@@ -565,7 +534,8 @@ def fit_flare(flare_data: FlareData, pdf: str = "gauss", seed_threshold: float =
         if not np.all(np.isfinite(lt)):  # no live time under the flare: no support
             return None
         x = np.exp(np.minimum(flare_data.log_sob_space + flare_data.log_sob_energy_at(g) + lt, 700.0))
-        ns, llr = _newton_row(x, flare_data.n, float(flare_data.n_total - flare_data.n), float(flare_data.n_total), 60, 1e-10)
+        ns, llr = newton_ns(x, flare_data.n, float(flare_data.n_total - flare_data.n), 0.0, 0.0, 0,
+                            float(flare_data.n_total), 60, 1e-10)
         ts = 2.0 * llr + float(ts_penalty(s, flare_data.tmin, flare_data.tmax))
         return (ns, g, t0, s, ts, llr, x) if np.isfinite(ts) and ns > 0 else None
 
