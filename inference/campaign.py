@@ -68,7 +68,7 @@ LOCK = "campaign.lock"
 #: batch systems reachable through dask-jobqueue (``pip install "bayesnu[hpc]"``)
 CLUSTER_KINDS = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster",
                  "lsf": "LSFCluster"}
-_ADDRESS = re.compile(r"^(tcp|tls|ucx|inproc|ws|wss)://[^\s/]+(:\d{1,5})?/?$")
+_ADDRESS = re.compile(r"^(tcp|tls|ucx|ws|wss)://[^\s/:]+:\d{1,5}/?$|^(tcp|tls)://\[[0-9a-fA-F:]+\]:\d{1,5}/?$")
 _CHUNK_NAME = re.compile(r"^chunk_(\d{6,})\.npz$")
 
 
@@ -331,8 +331,8 @@ def check_scheduler_address(address: str) -> str | None:
     if address in ("serial", "local", "threads"):
         return None
     if not _ADDRESS.match(address):
-        return (f"expected 'serial', 'local', 'threads' or a dask scheduler address such as "
-                f"tcp://host:8786, got {address!r}")
+        return (f"expected 'serial', 'local', 'threads' or a dask scheduler address with a port, "
+                f"such as tcp://host:8786, got {address!r}")
     port = address.rsplit(":", 1)[-1].rstrip("/")
     if port.isdigit() and not 0 < int(port) < 65536:
         return f"port {port} out of range 1..65535"
@@ -443,7 +443,7 @@ def make_client(scheduler: Any = "local", n_workers: int | None = None, cluster:
         raise InputError(msg, column="--scheduler")
     try:
         client = Client(scheduler, timeout=f"{timeout}s")
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(f"cannot connect to the dask scheduler {scheduler} within {timeout:g} s "
                          f"({type(exc).__name__}); is it running and reachable?",
                          column="--scheduler") from None

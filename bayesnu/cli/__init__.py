@@ -29,7 +29,7 @@ import warnings
 
 from bayesnu import __version__
 from bayesnu.cli._common import run_handler
-from bayesnu.cli._options import NEGATIVE_NUMBER, validate
+from bayesnu.cli._options import NEGATIVE_NUMBER, iter_options, validate
 from bayesnu.errors import InputError
 
 # command-group modules, in the order shown by --help
@@ -93,12 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _report(exc: BaseException, debug: bool) -> int:
+def _report(exc: BaseException, debug: bool, option_names: set[str] | None = None) -> int:
     """One line for an exception escaping a command; return the exit code."""
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
     if isinstance(exc, InputError):
-        sys.stderr.write(f"bayesnu: error: {format_input_error(exc)}\n")
+        sys.stderr.write(f"bayesnu: error: {format_input_error(exc, option_names)}\n")
         return 2
     if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError
                   | NotADirectoryError | FileExistsError) and exc.filename:
@@ -115,9 +115,25 @@ def _report(exc: BaseException, debug: bool) -> int:
     return 1
 
 
-def format_input_error(exc: InputError) -> str:
-    """Message of an InputError; a command-line option is called ``option --x``, not column."""
+def _as_option(column: str, option_names: set[str]) -> str | None:
+    """``"sample"`` -> ``"--sample"``, ``"ra/dec"`` -> ``"--ra/--dec"`` if those are options."""
+    parts = [c.strip() for c in str(column).split("/")]
+    names = ["--" + c.lstrip("-").replace("_", "-") for c in parts]
+    if all(n in option_names for n in names):
+        return "/".join(names)
+    return None
+
+
+def format_input_error(exc: InputError, option_names: set[str] | None = None) -> str:
+    """Message of an InputError; a command-line option is called ``option --x``, not column.
+
+    ``option_names`` (the command's options) lets a library error that names a parameter
+    (``column="sample"``, no file) be reported as ``option --sample``.
+    """
     col = getattr(exc, "column", None)
+    if (col and not str(col).startswith("-") and option_names
+            and getattr(exc, "path", None) is None):
+        col = _as_option(col, option_names) or col
     if col and str(col).startswith("-") and not str(exc).startswith("option "):
         reason = " ".join(str(getattr(exc, "reason", exc)).split())
         reason = reason.removeprefix(f"{col} ").removeprefix(f"{col}: ")
@@ -152,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         except BaseException as exc:  # noqa: BLE001 - the one top-level handler
             if debug:
                 _print_warnings(caught)
-            return _report(exc, debug)
+            names = {n for o in iter_options(args) for n in [o.name] if n.startswith("-")}
+            return _report(exc, debug, names)
     _print_warnings(caught)
     return rc
 

@@ -1,4 +1,4 @@
-"""``bayesnu flare ...``: time-dependent (flare) point-source search of paper 000.
+"""``bayesnu flare ...``: time-dependent (flare) point-source search (IceCube 2023 cascade flare search).
 
 Subcommands: ``fit`` (one position), ``scan`` (HEALPix all-sky scan),
 ``trials`` (background TS ensembles per declination band, resumable, dask),
@@ -12,25 +12,120 @@ import argparse
 import os
 from typing import Any
 
-from bayesnu.cli._common import add_common, progress_enabled
-from bayesnu.errors import InputError
+from bayesnu.cli._common import progress_enabled
+from bayesnu.cli._options import (
+    Opt,
+    OptionError,
+    add_options,
+    common_options,
+    data_option,
+    output_dir,
+    output_file,
+)
 
 
-def _add_position(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", required=True, help="bundled data set name or path")
-    p.add_argument("--source", help="source name (e.g. 'TXS 0506+056')")
-    p.add_argument("--ra", type=float, help="right ascension, deg")
-    p.add_argument("--dec", type=float, help="declination, deg")
-    p.add_argument("--sample", action="append", default=None,
-                   help="sample(s) to fit (default: each sample, best reported)")
+def _scheduler_check(value: str) -> str | None:
+    from bayesnu.inference.campaign import check_scheduler_address
+
+    return check_scheduler_address(value)
 
 
-def _add_fit_opts(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--pdf", choices=("gauss", "box"), default="gauss", help="time PDF")
-    p.add_argument("--seed-threshold", type=float, default=1.0,
-                   help="spatial x energy S/B above which events seed flares (paper 000: 1)")
-    p.add_argument("--sigma-min", type=float, default=None,
-                   help="lower bound of sigma_t, days (default 1e-11, 0.5 for whole-day times)")
+def _bands_check(value: str) -> str | None:
+    import re
+
+    if not re.fullmatch(r"\d+(:\d+)?(,\d+(:\d+)?)*", value):
+        return f"expected band indices such as 40, 30:50 or 30:50,60, got {value!r}"
+    return None
+
+
+def _nside_check(value: int) -> str | None:
+    return None if value & (value - 1) == 0 else f"must be a power of 2, got {value}"
+
+
+def _position_opts() -> list[Opt]:
+    return [
+        data_option(help="event data: bundled name (ic40, ic86_2011, txs0506) or a file/release "
+                         "folder path"),
+        Opt("--source", str, default_text="none (give --ra and --dec)",
+            help="source name from the bundled source table (e.g. 'TXS 0506+056')"),
+        Opt("--online", bool, help="resolve a --source name missing from the bundled table with "
+                                   "astropy's online name resolver (network access)"),
+        Opt("--ra", float, min=0.0, max=360.0, unit="deg", default_text="none (give --source)",
+            help="right ascension"),
+        Opt("--dec", float, min=-90.0, max=90.0, unit="deg", default_text="none (give --source)",
+            help="declination"),
+        Opt("--sample", str, repeat=True,
+            default_text="every sample, the best one reported",
+            help="sample(s) of the data set to use (e.g. IC86b)"),
+    ]
+
+
+_POSITION_RULES = {"exclusive": [("--source", ("--ra", "--dec"))],
+                   "together": [("--ra", "--dec")],
+                   "one_of": [("--source", ("--ra", "--dec"))],
+                   "requires": {"--online": ("--source",)}}
+
+
+def _fit_opts() -> list[Opt]:
+    return [
+        Opt("--pdf", choices=("gauss", "box"), default="gauss", help="time PDF of the flare"),
+        Opt("--seed-threshold", float, default=1.0, min=0.0, min_open=True, max=1e12,
+            help="spatial x energy signal-over-background ratio above which an event seeds "
+                 "candidate flares (IceCube 2023 cascade flare search: 1)"),
+        Opt("--sigma-min", float, min=0.0, min_open=True, max=1e4, unit="days",
+            default_text="1e-11, or 0.5 for event times rounded to whole days",
+            help="lower bound of the flare width sigma_t"),
+    ]
+
+
+def _scheduler_opt(default: str | None, default_text: str | None = None) -> Opt:
+    return Opt("--scheduler", str, default=default, check=_scheduler_check,
+               default_text=default_text,
+               help="where trials run: 'serial', 'local' (dask LocalCluster of --workers "
+                    "processes) or the address of a running dask scheduler, tcp://HOST:PORT "
+                    "(trusted: its workers run this campaign's code)")
+
+
+def _cluster_opts() -> list[Opt]:
+    return [
+        Opt("--cluster", choices=("slurm", "pbs", "sge", "lsf"),
+            default_text="none (use --scheduler)",
+            help="start dask workers as batch jobs through dask-jobqueue "
+                 "(pip install \"bayesnu[hpc]\")"),
+        Opt("--cluster-config", kind="input", suffixes=(".yaml", ".yml", ".json"),
+            default_text="dask-jobqueue's own configuration",
+            help="YAML/JSON mapping of dask-jobqueue cluster options (cores, memory, queue, "
+                 "walltime, job_extra_directives, ...; 'jobs' = number of jobs)"),
+    ]
+
+
+_CLUSTER_RULES = {"requires": {"--cluster-config": ("--cluster",)}}
+
+
+def _events(args: argparse.Namespace):
+    """The --data event set (a catalogue is refused naming the option)."""
+    from bayesnu.data import Dataset
+    from bayesnu.flare.analysis import load_data
+
+    ds = load_data(args.data)
+    if not isinstance(ds, Dataset):
+        raise OptionError("--data", f"{args.data} is a source catalogue, not event data")
+    return ds
+
+
+def _position(args: argparse.Namespace, ds):
+    from bayesnu.flare.analysis import resolve_position
+
+    return resolve_position(args.source, args.ra, args.dec, ds,
+                            online=bool(getattr(args, "online", False)))
+
+
+def _named_sample(ds, name: str):
+    for s in ds.samples:
+        if s.name.lower() == str(name).lower():
+            return s
+    raise OptionError("--sample", f"no sample {name!r} in {ds.name}; have "
+                      f"{', '.join(s.name for s in ds.samples)}")
 
 
 def _fit_dict(fit, sample: str | None = None) -> dict[str, Any]:
@@ -41,10 +136,12 @@ def _fit_dict(fit, sample: str | None = None) -> dict[str, Any]:
 
 
 def _cmd_fit(args: argparse.Namespace) -> dict[str, Any]:
-    from bayesnu.flare.analysis import fit_dataset, load_data, resolve_position
+    from bayesnu.flare.analysis import fit_dataset
 
-    ds = load_data(args.data)
-    ra, dec, label = resolve_position(args.source, args.ra, args.dec, ds)
+    ds = _events(args)
+    ra, dec, label = _position(args, ds)
+    for name in args.sample or ():
+        _named_sample(ds, name)
     res = fit_dataset(ds, ra, dec, pdf=args.pdf, samples=args.sample,
                       seed_threshold=args.seed_threshold, sigma_min=args.sigma_min)
     best = res["best"]
@@ -66,21 +163,15 @@ def _cmd_fit(args: argparse.Namespace) -> dict[str, Any]:
 
 def _cmd_scan(args: argparse.Namespace) -> dict[str, Any]:
     """``flare scan``: :func:`bayesnu.inference.flare_scan.flare_scan`."""
-    from bayesnu.flare.analysis import load_data
     from bayesnu.inference.flare_scan import flare_scan
 
-    if args.scrambles < 0:
-        raise InputError(f"--scrambles must be >= 0, got {args.scrambles}", column="scrambles")
-    ds = load_data(args.data)
-    if len(ds.samples) != 1 and not args.sample:
-        raise InputError(f"{ds.name} has {len(ds.samples)} samples; choose one with --sample",
-                         column="sample")
-    sample = ds[args.sample[0]] if args.sample else ds.samples[0]
+    ds = _events(args)
+    sample = _one_sample(ds, args.sample)
     res = flare_scan(sample, args.out, data_name=ds.name, nside=args.nside, pdf=args.pdf,
                      seed_threshold=args.seed_threshold, sigma_min=args.sigma_min,
                      workers=args.workers, scheduler=args.scheduler, trials_dir=args.trials,
                      dec_bands=args.dec_bands, scrambles=args.scrambles,
-                     seed=1 if args.seed is None else int(args.seed),
+                     seed=int(args.seed),
                      min_count=args.min_count, tail_fraction=args.tail_fraction,
                      min_tail=args.min_tail, progress=progress_enabled(args))
     out = res.to_dict()
@@ -100,44 +191,58 @@ def _band_selection(spec: str | None, n_bands: int) -> list[int]:
             else:
                 out.append(int(part))
         except ValueError as exc:
-            raise InputError(f"bad band selection {spec!r} (use e.g. 40 or 30:50,60)",
-                             column="bands") from exc
+            raise OptionError("--bands", f"bad band selection {spec!r} (use e.g. 40 or "
+                              "30:50,60)") from exc
     bad = [b for b in out if not 0 <= b < n_bands]
     if bad:
-        raise InputError(f"band {bad[0]} outside 0..{n_bands - 1}", column="bands")
+        raise OptionError("--bands", f"band {bad[0]} outside 0..{n_bands - 1} (--dec-bands "
+                          f"{n_bands})")
     return out
 
 
 def _one_sample(ds, names):
     if names:
-        return ds[names[0]]
+        if len(names) > 1:
+            raise OptionError("--sample", "this command works on one sample; give --sample once")
+        return _named_sample(ds, names[0])
     if len(ds.samples) != 1:
-        raise InputError(f"{ds.name} has {len(ds.samples)} samples; choose one with --sample",
-                         column="sample")
+        raise OptionError("--sample", f"{ds.name} has {len(ds.samples)} samples "
+                          f"({', '.join(s.name for s in ds.samples)}); choose one")
     return ds.samples[0]
 
 
 def _cmd_trials(args: argparse.Namespace) -> dict[str, Any]:
     """``flare trials``: :func:`bayesnu.inference.flare_scan.band_trial_campaigns`."""
-    from bayesnu.flare.analysis import load_data
     from bayesnu.flare.trials import dec_band_edges
     from bayesnu.inference.flare_scan import band_trial_campaigns
 
-    ds = load_data(args.data)
+    ds = _events(args)
     sample = _one_sample(ds, args.sample)
     edges = dec_band_edges(args.dec_bands)
     bands = _band_selection(args.bands, edges.shape[0])
     fp = sample.footprint
     bands = [b for b in bands if edges[b, 1] > fp.dec_min and edges[b, 0] < fp.dec_max]
     if not bands:
-        raise InputError("no declination band overlaps the sample's footprint", column="bands")
-    seed = 1 if args.seed is None else int(args.seed)
-    results = band_trial_campaigns(sample, args.out, bands, args.n, data_name=ds.name,
-                                   n_bands=args.dec_bands, seed=seed,
-                                   chunk_size=args.chunk_size, pdf=args.pdf,
-                                   seed_threshold=args.seed_threshold, sigma_min=args.sigma_min,
-                                   scheduler=args.scheduler, workers=args.workers,
-                                   progress=progress_enabled(args))
+        raise OptionError("--bands", "no selected declination band overlaps the sample's "
+                          "footprint")
+    seed = int(args.seed)
+    scheduler: Any = args.scheduler
+    close = None
+    if args.cluster:  # batch jobs through dask-jobqueue: one client for all bands
+        from bayesnu.inference.campaign import make_client
+
+        scheduler, close = make_client(None, args.workers, cluster=args.cluster,
+                                       cluster_config=args.cluster_config)
+    try:
+        results = band_trial_campaigns(sample, args.out, bands, args.n, data_name=ds.name,
+                                       n_bands=args.dec_bands, seed=seed,
+                                       chunk_size=args.chunk_size, pdf=args.pdf,
+                                       seed_threshold=args.seed_threshold,
+                                       sigma_min=args.sigma_min, scheduler=scheduler,
+                                       workers=args.workers, progress=progress_enabled(args))
+    finally:
+        if close is not None:
+            close()
     text = [f"flare background trials of {sample.name} into {args.out} (seed {seed}):"]
     for b, r in results.items():
         tps = r["trials_per_second"]
@@ -151,18 +256,17 @@ def _cmd_trials(args: argparse.Namespace) -> dict[str, Any]:
 def _cmd_sensitivity(args: argparse.Namespace) -> dict[str, Any]:
     from pathlib import Path
 
-    from bayesnu.flare.analysis import load_data
     from bayesnu.inference.sensitivity import (
         flare_sensitivity,
         flares_for_diffuse,
         plot_sensitivity,
     )
 
-    ds = load_data(args.data)
+    ds = _events(args)
     sample = _one_sample(ds, args.sample)
-    seed = 1 if args.seed is None else int(args.seed)
-    sig = [float(x) for x in args.sigma_t.split(",")]
-    decs = [float(x) for x in args.dec.split(",")]
+    seed = int(args.seed)
+    sig = [float(x) for x in args.sigma_t]
+    decs = [float(x) for x in args.dec]
     res = [flare_sensitivity(sample, d, sigma_t=sig, gamma=args.gamma, ra=args.ra,
                              n_bg=args.n_bg, n_sig=args.n_sig, seed=seed,
                              progress=progress_enabled(args)) for d in decs]
@@ -186,12 +290,10 @@ def _cmd_sensitivity(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _bayes_inputs(args):
-    from bayesnu.flare.analysis import load_data, resolve_position
-
-    ds = load_data(args.data)
-    ra, dec, label = resolve_position(args.source, args.ra, args.dec, ds)
+    ds = _events(args)
+    ra, dec, label = _position(args, ds)
     if args.sample:
-        samples = [ds[n] for n in args.sample]
+        samples = [_named_sample(ds, n) for n in args.sample]
     else:
         from bayesnu.flare.analysis import fit_dataset
 
@@ -206,8 +308,7 @@ def _sample_modes(args, ds, ra, dec, label, samples) -> dict[str, Any]:
     from bayesnu.inference.flare import flare_posterior_modes
 
     if len(samples) != 1:
-        raise InputError("--modes works on one sample; choose it with --sample",
-                         column="sample")
+        raise OptionError("--modes", "works on one sample; choose it with --sample")
     sample = samples[0]
     fit = fit_dataset(ds, ra, dec, pdf="gauss", samples=[sample.name],
                       keep_candidates=20)["best"]
@@ -219,7 +320,9 @@ def _sample_modes(args, ds, ra, dec, label, samples) -> dict[str, Any]:
                                 progressbar=progress_enabled(args))
     out = res.to_dict()
     if args.out and res.mode_idata:
-        res.mode_idata[0].to_netcdf(args.out)
+        from bayesnu.atomic import write_netcdf
+
+        write_netcdf(res.mode_idata[0], args.out)
         out["netcdf"] = args.out
     out["_text"] = res.text()
     return out
@@ -248,7 +351,9 @@ def _cmd_sample(args: argparse.Namespace) -> dict[str, Any]:
            "divergences": int(idata.attrs.get("divergences", 0)),
            "wall_time_s": float(idata.attrs.get("wall_time_s", 0.0))}
     if args.out:
-        idata.to_netcdf(args.out)
+        from bayesnu.atomic import write_netcdf
+
+        write_netcdf(idata, args.out)
         out["netcdf"] = args.out
     lines = [f"flare posterior at {label} ({', '.join(out['samples'])}):"]
     for k, v in summ.items():
@@ -278,94 +383,129 @@ def _cmd_evidence(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("flare", help="time-dependent (flare) search, paper 000")
+    p = subparsers.add_parser("flare", help="time-dependent (flare) search (IceCube 2023 cascade "
+                                            "flare search; IceCube 2018 TXS 0506+056)",
+                              description="Time-dependent point-source (flare) search.")
     sub = p.add_subparsers(dest="flare_command", metavar="SUBCOMMAND")
+    ncpu = os.cpu_count() or 1
 
-    f = sub.add_parser("fit", help="flare fit at one position")
-    _add_position(f)
-    _add_fit_opts(f)
-    add_common(f)
+    f = sub.add_parser("fit", help="flare fit at one position",
+                       description="Maximum-likelihood flare fit (ns, gamma, T0, sigma_t or box) "
+                                   "at one position, per sample; the best sample is reported.")
+    add_options(f, [*_position_opts(), *_fit_opts(), *common_options(seed=False)],
+                **_POSITION_RULES)
     f.set_defaults(handler=_cmd_fit)
 
-    s = sub.add_parser("scan", help="HEALPix all-sky flare scan")
-    s.add_argument("--data", required=True)
-    s.add_argument("--sample", action="append", default=None)
-    s.add_argument("--nside", type=int, default=32)
-    s.add_argument("--out", required=True, help="output folder (FITS maps, PNG, JSON)")
-    s.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                   help="processes (default: all cores)")
-    s.add_argument("--trials", default=None,
-                   help="folder of `flare trials` band campaigns: local p-value map and "
-                        "hottest spots by p-value")
-    s.add_argument("--dec-bands", type=int, default=81)
-    s.add_argument("--scrambles", type=int, default=0,
-                   help="scrambled full-sky scans (resumable in OUT/scrambles): their TS maps "
-                        "join the band ensembles and give the global p-values")
-    s.add_argument("--scheduler", default=None,
-                   help="where scrambled skies run: 'serial', 'local' (dask LocalCluster of "
-                        "--workers) or a dask scheduler address (default: serial if "
-                        "--workers 1, else local)")
-    s.add_argument("--min-count", type=int, default=20,
-                   help="empirical local p-value while at least this many ensemble values are "
-                        "at or above the TS; exponential tail extrapolation beyond")
-    s.add_argument("--tail-fraction", type=float, default=0.05,
-                   help="fraction of each band ensemble in the exponential tail fit")
-    s.add_argument("--min-tail", type=int, default=50,
-                   help="at least this many values in a tail fit (no extrapolation from "
-                        "ensembles smaller than twice this)")
-    _add_fit_opts(s)
-    add_common(s)
+    s = sub.add_parser("scan", help="HEALPix all-sky flare scan",
+                       description="All-sky flare scan on a HEALPix grid with local p-values from "
+                                   "band trials and global p-values from scrambled skies. "
+                                   "Resumable: the observed scan and the scrambled skies are kept "
+                                   "in --out.")
+    add_options(s, [
+        data_option(help="event data (one sample): bundled name or file/release-folder path"),
+        Opt("--sample", str, repeat=True, default_text="the only sample of --data",
+            help="the sample to scan (give once)"),
+        Opt("--nside", int, default=32, min=1, max=256, check=_nside_check,
+            help="HEALPix nside of the scan grid (a power of 2; 32 = 1.8 deg pixels)"),
+        output_dir("--out", existing="resume",
+                   help="output folder (FITS maps, PNG, JSON; scrambled skies in OUT/scrambles)"),
+        Opt("--workers", int, default=ncpu, min=1, max=1024,
+            default_text=f"all cores ({ncpu} here)", help="processes"),
+        Opt("--trials", kind="input", default_text="none (no local p-values from band trials)",
+            help="folder of 'flare trials' band campaigns: local p-value map and hottest spots "
+                 "by p-value"),
+        Opt("--dec-bands", int, default=81, min=1, max=180,
+            help="number of declination bands of the trial ensembles over [-80, 80] deg"),
+        Opt("--scrambles", int, default=0, min=0, max=100_000,
+            help="scrambled full-sky scans (resumable in OUT/scrambles): their TS maps join "
+                 "the band ensembles and give the global p-values"),
+        _scheduler_opt(None, "serial if --workers 1, else local"),
+        Opt("--min-count", int, default=20, min=1, max=1_000_000,
+            help="empirical local p-value while at least this many ensemble values are at or "
+                 "above the TS; exponential tail extrapolation beyond"),
+        Opt("--tail-fraction", float, default=0.05, min=0.0, max=1.0, min_open=True,
+            help="fraction of each band ensemble in the exponential tail fit"),
+        Opt("--min-tail", int, default=50, min=2, max=1_000_000,
+            help="at least this many values in a tail fit (no extrapolation from ensembles "
+                 "smaller than twice this)"),
+        *_fit_opts(),
+        *common_options(seed_default=1),
+    ])
     s.set_defaults(handler=_cmd_scan)
 
-    t = sub.add_parser("trials", help="background TS ensembles per declination band")
-    t.add_argument("--data", required=True)
-    t.add_argument("--sample", action="append", default=None)
-    t.add_argument("--out", required=True, help="campaign folder (one sub-folder per band)")
-    t.add_argument("--n", type=int, default=1000, help="trials per band")
-    t.add_argument("--dec-bands", type=int, default=81, help="number of 2-deg bands over [-80, 80]")
-    t.add_argument("--bands", default=None, help="subset of band indices, e.g. 40 or 30:50")
-    t.add_argument("--chunk-size", type=int, default=50, help="trials per chunk file")
-    t.add_argument("--scheduler", default="local",
-                   help="'local' (LocalCluster on all cores), 'serial', or a dask scheduler address")
-    t.add_argument("--workers", type=int, default=None, help="local cluster workers (default: cores)")
-    _add_fit_opts(t)
-    add_common(t)
+    t = sub.add_parser("trials", help="background TS ensembles per declination band",
+                       description="Background TS ensembles per declination band (resumable "
+                                   "campaign per band under --out; serial, dask or batch "
+                                   "cluster).")
+    add_options(t, [
+        data_option(help="event data (one sample): bundled name or file/release-folder path"),
+        Opt("--sample", str, repeat=True, default_text="the only sample of --data",
+            help="the sample (give once)"),
+        output_dir("--out", existing="resume",
+                   help="campaign folder (one sub-folder per band; an interrupted run resumes)"),
+        Opt("--n", int, default=1000, min=1, max=10_000_000, help="trials per band"),
+        Opt("--dec-bands", int, default=81, min=1, max=180,
+            help="number of declination bands over [-80, 80] deg"),
+        Opt("--bands", str, check=_bands_check, default_text="all bands",
+            help="subset of band indices, e.g. 40 or 30:50,60"),
+        Opt("--chunk-size", int, default=50, min=1, max=100_000, help="trials per chunk file"),
+        _scheduler_opt("local"),
+        *_cluster_opts(),
+        Opt("--workers", int, min=1, max=1024, default_text=f"all cores ({ncpu} here)",
+            help="workers of the local cluster, or jobs of a batch --cluster"),
+        *_fit_opts(),
+        *common_options(seed_default=1),
+    ], **_CLUSTER_RULES)
     t.set_defaults(handler=_cmd_trials)
 
-    se = sub.add_parser("sensitivity", help="90%% sensitivity / 5 sigma discovery vs sigma_t")
-    se.add_argument("--data", required=True)
-    se.add_argument("--sample", action="append", default=None)
-    se.add_argument("--dec", default="60,-60", help="declination(s), deg, comma separated")
-    se.add_argument("--ra", type=float, default=180.0)
-    se.add_argument("--sigma-t", default="0.1,1,10,100", help="flare widths, days")
-    se.add_argument("--gamma", type=float, default=2.53)
-    se.add_argument("--n-bg", type=int, default=200, help="background trials")
-    se.add_argument("--n-sig", type=int, default=40, help="signal trials per ns point")
-    se.add_argument("--out", default=None, help="folder for the plot")
-    add_common(se)
+    se = sub.add_parser("sensitivity", help="90%% sensitivity / 5 sigma discovery vs sigma_t",
+                        description="Sensitivity (90%% of signal trials above the median "
+                                    "background TS) and 5 sigma discovery potential of a "
+                                    "Gaussian flare vs its width.")
+    add_options(se, [
+        data_option(help="event data (one sample): bundled name or file/release-folder path"),
+        Opt("--sample", str, repeat=True, default_text="the only sample of --data",
+            help="the sample (give once)"),
+        Opt("--dec", float, sep=",", default=[60.0, -60.0], min=-90.0, max=90.0, unit="deg",
+            help="declination(s)"),
+        Opt("--ra", float, default=180.0, min=0.0, max=360.0, unit="deg", help="right ascension"),
+        Opt("--sigma-t", float, sep=",", default=[0.1, 1.0, 10.0, 100.0], min=0.0,
+            min_open=True, max=1e4, unit="days", help="flare widths"),
+        Opt("--gamma", float, default=2.53, min=1.0, max=4.5, help="signal spectral index"),
+        Opt("--n-bg", int, default=200, min=10, max=1_000_000, help="background trials"),
+        Opt("--n-sig", int, default=40, min=5, max=1_000_000, help="signal trials per ns point"),
+        output_dir("--out", required=False, help="folder for the plot"),
+        *common_options(seed_default=1),
+    ])
     se.set_defaults(handler=_cmd_sensitivity)
 
     for nm, fn, hlp in (("sample", _cmd_sample, "NUTS posterior of the Bayesian flare model"),
                         ("evidence", _cmd_evidence, "nautilus Bayes factors (flare vs "
                          "background, flare vs steady)")):
-        b = sub.add_parser(nm, help=hlp)
-        _add_position(b)
-        b.add_argument("--sigma-min-prior", type=float, default=0.01,
-                       help="lower end of the log-uniform sigma_t prior, days")
+        b = sub.add_parser(nm, help=hlp, description=hlp + ".")
+        opts = [*_position_opts(),
+                Opt("--sigma-min-prior", float, default=0.01, min=0.0, min_open=True, max=1e4,
+                    unit="days", help="lower end of the log-uniform sigma_t prior")]
         if nm == "sample":
-            b.add_argument("--chains", type=int, default=4)
-            b.add_argument("--draws", type=int, default=1000)
-            b.add_argument("--tune", type=int, default=1000)
-            b.add_argument("--potential", action="store_true",
-                           help="scalar pm.Potential instead of per-event CustomDist (faster)")
-            b.add_argument("--out", default=None, help="write InferenceData (NetCDF)")
-            b.add_argument("--modes", action="store_true",
-                           help="NUTS per flare mode (T0/sigma_t box around the candidate "
-                                "flares) with the modes' posterior weights from nautilus, "
-                                "instead of one run on the full multimodal posterior")
-            b.add_argument("--n-live", type=int, default=500,
-                           help="nautilus live points for the mode weights (--modes)")
+            opts += [
+                Opt("--chains", int, default=4, min=1, max=64, help="NUTS chains"),
+                Opt("--draws", int, default=1000, min=1, max=1_000_000,
+                    help="NUTS draws per chain"),
+                Opt("--tune", int, default=1000, min=0, max=1_000_000,
+                    help="NUTS tuning steps per chain"),
+                Opt("--potential", bool,
+                    help="scalar pm.Potential instead of per-event CustomDist (faster)"),
+                output_file("--out", required=False, suffixes=(".nc", ".netcdf", ".h5"),
+                            help="write the InferenceData (NetCDF)"),
+                Opt("--modes", bool,
+                    help="NUTS per flare mode (T0/sigma_t box around the candidate flares) with "
+                         "the modes' posterior weights from nautilus, instead of one run on the "
+                         "full multimodal posterior"),
+                Opt("--n-live", int, default=500, min=50, max=100_000,
+                    help="nautilus live points for the mode weights (with --modes)"),
+            ]
         else:
-            b.add_argument("--n-live", type=int, default=500)
-        add_common(b)
+            opts.append(Opt("--n-live", int, default=500, min=50, max=100_000,
+                            help="nautilus live points"))
+        add_options(b, [*opts, *common_options()], **_POSITION_RULES)
         b.set_defaults(handler=fn)
