@@ -17,32 +17,62 @@ from typing import Any
 
 import numpy as np
 
-from bayesnu.cli._common import add_common, progress_enabled
+from bayesnu.cli._common import progress_enabled
+from bayesnu.cli._options import (
+    Opt,
+    OptionError,
+    add_options,
+    common_options,
+    data_option,
+    output_dir,
+    output_file,
+)
 from bayesnu.errors import InputError
 
 
-def _add_target(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", action="append", required=True, metavar="NAME|PATH",
-                   help="data set: bundled name (ic40, ic86_2011, txs0506) or path; repeat or "
-                        "comma-separate to combine samples")
-    p.add_argument("--source", action="append", default=None, metavar="NAME",
-                   help="source name (built-in table, e.g. 'TXS 0506+056'); repeat to stack")
-    p.add_argument("--ra", type=float, default=None, help="source right ascension, deg")
-    p.add_argument("--dec", type=float, default=None, help="source declination, deg")
-    p.add_argument("--samples", default=None, metavar="NAMES",
-                   help="comma-separated sample names to keep (e.g. IC86b,IC86c)")
-    p.add_argument("--catalog", default=None, metavar="NAME|PATH",
-                   help="stack the sources of a catalogue (e.g. 4lac) instead of --source")
-    p.add_argument("--weight-column", default=None, metavar="COL",
-                   help="catalogue column giving the stacking weights (default: equal)")
-    p.add_argument("--top", type=int, default=None, metavar="N",
-                   help="keep the N catalogue sources with the largest weights")
-    p.add_argument("--spatial", choices=("gaussian", "vmf"), default="gaussian",
-                   help="signal spatial PDF (default gaussian)")
-    p.add_argument("--ns-max", type=float, default=None,
-                   help="upper bound of the uniform ns prior (default: the likelihood's "
-                        "support, about N)")
-    add_common(p)
+def _scheduler_check(value: str) -> str | None:
+    from bayesnu.inference.campaign import check_scheduler_address
+
+    return check_scheduler_address(value)
+
+
+def _target_opts() -> list[Opt]:
+    return [
+        data_option(repeat=True,
+                    help="event data: bundled name (ic40, ic86_2011, txs0506) or path; repeat "
+                         "or comma-separate to combine samples"),
+        Opt("--source", str, repeat=True, metavar="NAME",
+            default_text="none (give --ra/--dec or --catalog)",
+            help="source name from the bundled source table (e.g. 'TXS 0506+056'); repeat to "
+                 "stack"),
+        Opt("--online", bool, help="resolve --source names missing from the bundled table with "
+                                   "astropy's online name resolver (network access)"),
+        Opt("--ra", float, min=0.0, max=360.0, unit="deg", default_text="none",
+            help="source right ascension"),
+        Opt("--dec", float, min=-90.0, max=90.0, unit="deg", default_text="none",
+            help="source declination"),
+        Opt("--samples", str, metavar="NAMES", default_text="all samples",
+            help="comma-separated sample names to keep (e.g. IC86b,IC86c)"),
+        data_option("--catalog", required=False, default_text="none",
+                    help="stack the sources of a catalogue (bundled name such as 4lac, or "
+                         "path) instead of --source"),
+        Opt("--weight-column", str, metavar="COL", default_text="equal weights",
+            help="catalogue column giving the stacking weights"),
+        Opt("--top", int, min=1, max=10_000_000, metavar="N", default_text="all sources",
+            help="keep the N catalogue sources with the largest weights"),
+        Opt("--spatial", choices=("gaussian", "vmf"), default="gaussian",
+            help="signal spatial PDF"),
+        Opt("--ns-max", float, min=0.0, min_open=True, max=1e7, unit="events",
+            default_text="the likelihood's support, about the number of events",
+            help="upper bound of the uniform ns prior"),
+    ]
+
+
+_TARGET_RULES = {"exclusive": [("--catalog", "--source", ("--ra", "--dec"))],
+                 "together": [("--ra", "--dec")],
+                 "one_of": [("--source", ("--ra", "--dec"), "--catalog")],
+                 "requires": {"--weight-column": ("--catalog",), "--top": ("--catalog",),
+                              "--online": ("--source",)}}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -50,34 +80,80 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="Unbinned point-source / stacking likelihood: "
                                           "ML fit, TS profile, NUTS posterior, evidence, trials.")
     sub = p.add_subparsers(dest="ps_command", metavar="SUBCOMMAND")
-    f = sub.add_parser("fit", help="maximum-likelihood fit: ns, gamma, TS")
-    _add_target(f)
+    ncpu = os.cpu_count() or 1
+    f = sub.add_parser("fit", help="maximum-likelihood fit: ns, gamma, TS",
+                       description="Maximum-likelihood fit of ns and gamma; TS against "
+                                   "background.")
+    add_options(f, [*_target_opts(), *common_options(seed=False)], **_TARGET_RULES)
     f.set_defaults(handler=run_fit)
-    pr = sub.add_parser("profile", help="TS profile of one parameter with Wilks intervals")
-    _add_target(pr)
-    pr.add_argument("--param", default="ns", help="parameter to profile (ns, gamma)")
-    pr.add_argument("--points", type=int, default=41, help="grid points")
-    pr.add_argument("--plot", default=None, metavar="PNG", help="write the profile plot")
+    pr = sub.add_parser("profile", help="TS profile of one parameter with Wilks intervals",
+                        description="TS profile of ns or gamma (the other profiled) with Wilks "
+                                    "intervals.")
+    add_options(pr, [
+        *_target_opts(),
+        Opt("--param", choices=("ns", "gamma"), default="ns", help="parameter to profile"),
+        Opt("--points", int, default=41, min=3, max=10_000, help="grid points"),
+        output_file("--plot", required=False, suffixes=(".png", ".pdf", ".svg"),
+                    help="write the profile plot"),
+        *common_options(seed=False),
+    ], **_TARGET_RULES)
     pr.set_defaults(handler=run_profile)
-    sa = sub.add_parser("sample", help="NUTS posterior of ns and gamma")
-    _add_target(sa)
-    sa.add_argument("--draws", type=int, default=1000)
-    sa.add_argument("--tune", type=int, default=1000)
-    sa.add_argument("--chains", type=int, default=2)
-    sa.add_argument("--out", default=None, metavar="NETCDF", help="write the InferenceData")
-    sa.add_argument("--plot-dir", default=None, metavar="DIR",
-                    help="write trace and pair plots here")
+    sa = sub.add_parser("sample", help="NUTS posterior of ns and gamma",
+                        description="NUTS posterior of ns and gamma (PyMC).")
+    add_options(sa, [
+        *_target_opts(),
+        Opt("--draws", int, default=1000, min=1, max=1_000_000, help="NUTS draws per chain"),
+        Opt("--tune", int, default=1000, min=0, max=1_000_000,
+            help="NUTS tuning steps per chain"),
+        Opt("--chains", int, default=2, min=1, max=64, help="NUTS chains"),
+        output_file("--out", required=False, suffixes=(".nc", ".netcdf", ".h5"),
+                    help="write the InferenceData (NetCDF)"),
+        output_dir("--plot-dir", required=False, help="write trace and pair plots here"),
+        *common_options(),
+    ], **_TARGET_RULES)
     sa.set_defaults(handler=run_sample)
-    ev = sub.add_parser("evidence", help="nautilus evidence and Bayes factor vs background")
-    _add_target(ev)
-    ev.add_argument("--n-live", type=int, default=500)
-    ev.add_argument("--fix-gamma", type=float, default=None,
-                    help="also compute the evidence with gamma fixed (nested model)")
+    ev = sub.add_parser("evidence", help="nautilus evidence and Bayes factor vs background",
+                        description="Nested-sampling (nautilus) evidence of the signal model and "
+                                    "its Bayes factor against background.")
+    add_options(ev, [
+        *_target_opts(),
+        Opt("--n-live", int, default=500, min=50, max=100_000, help="nautilus live points"),
+        Opt("--fix-gamma", float, min=1.0, max=4.0, default_text="none",
+            help="also compute the evidence with gamma fixed to this value (nested model; "
+                 "inside the gamma prior)"),
+        *common_options(),
+    ], **_TARGET_RULES)
     ev.set_defaults(handler=run_evidence)
-    tr = sub.add_parser("trials", help="background TS distribution from RA scrambles")
-    _add_target(tr)
-    tr.add_argument("--n", type=int, default=100, help="number of trials")
-    tr.add_argument("--out", default=None, metavar="JSON", help="write all trials")
+    tr = sub.add_parser("trials", help="background TS distribution from RA scrambles",
+                        description="Background TS distribution from RA-scrambled trials, run "
+                                    "on the resumable campaign runner: with --out the trials "
+                                    "are written chunk by chunk and an interrupted run resumes "
+                                    "without loss or duplication.")
+    add_options(tr, [
+        *_target_opts(),
+        Opt("--n", int, default=100, min=1, max=10_000_000, help="number of trials"),
+        output_dir("--out", required=False, existing="resume",
+                   default_text="none (trials kept in a temporary folder and discarded)",
+                   help="campaign folder (chunk files, campaign.json, trials.json with all "
+                        "trials); resumed when it exists"),
+        Opt("--chunk-size", int, default=100, min=1, max=100_000, help="trials per chunk file"),
+        Opt("--scheduler", str, default="serial", check=_scheduler_check,
+            help="where trials run: 'serial', 'local' (dask LocalCluster of --workers "
+                 "processes) or the address of a running dask scheduler, tcp://HOST:PORT "
+                 "(trusted: its workers run this campaign's code)"),
+        Opt("--workers", int, min=1, max=1024, default_text=f"all cores ({ncpu} here)",
+            help="workers of the local cluster, or jobs of a batch --cluster"),
+        Opt("--cluster", choices=("slurm", "pbs", "sge", "lsf"),
+            default_text="none (use --scheduler)",
+            help="start dask workers as batch jobs through dask-jobqueue "
+                 "(pip install \"bayesnu[hpc]\")"),
+        Opt("--cluster-config", kind="input", suffixes=(".yaml", ".yml", ".json"),
+            default_text="dask-jobqueue's own configuration",
+            help="YAML/JSON mapping of dask-jobqueue cluster options (cores, memory, queue, "
+                 "walltime, job_extra_directives, ...; 'jobs' = number of jobs)"),
+        *common_options(seed_default=1),
+    ], **{**_TARGET_RULES, "requires": {**_TARGET_RULES["requires"],
+                                         "--cluster-config": ("--cluster",)}})
     tr.set_defaults(handler=run_trials)
     p.set_defaults(handler=None)
 
@@ -92,7 +168,7 @@ def _datasets(specs: list[str]):
                 continue
             d = load(part)
             if not isinstance(d, Dataset):
-                raise InputError(f"{part} is a catalogue, not an event data set", column="--data")
+                raise OptionError("--data", f"{part} is a source catalogue, not event data")
             samples.extend(d.samples)
             names.append(d.name)
     if not samples:
@@ -132,7 +208,8 @@ def _sources(args):
     if args.source and (args.ra is not None or args.dec is not None):
         raise InputError("give either --source or --ra/--dec, not both", column="--source")
     if args.source:
-        return [resolve_source(s) for s in args.source]
+        return [resolve_source(s, online=bool(getattr(args, "online", False)))
+                for s in args.source]
     if args.ra is None or args.dec is None:
         raise InputError("give --source NAME or both --ra and --dec", column="--source")
     return [Source(f"RA{args.ra:.2f}_Dec{args.dec:+.2f}", args.ra, args.dec)]
@@ -272,23 +349,25 @@ def run_evidence(args) -> dict[str, Any]:
 
 
 def run_trials(args) -> dict[str, Any]:
-    from bayesnu.inference import background_trials, fit
+    from bayesnu.inference import fit
+    from bayesnu.inference.trials import background_trials_campaign
 
     setup, psm, desc = build(args, model=False)
-    if args.n < 1:
-        raise InputError("--n must be >= 1", column="--n")
     data_fit = fit(psm)
-    tr = background_trials(setup, args.n, rng=np.random.default_rng(args.seed),
-                           progress=progress_enabled(args))
+    meta = {"data": desc["data"], "samples": desc["samples"], "sources": desc["sources"],
+            "spatial_pdf": desc["spatial_pdf"], "content": "point-source background trials"}
+    tr, camp = background_trials_campaign(
+        setup, args.n, seed=args.seed, out_dir=args.out, chunk_size=args.chunk_size,
+        scheduler=args.scheduler, n_workers=args.workers, progress=progress_enabled(args),
+        meta=meta, cluster=args.cluster, cluster_config=args.cluster_config)
     ts = np.asarray(tr.ts)
     out = {"n_trials": args.n, "seconds_per_trial": tr.seconds_per_trial,
            "ts_quantiles": {q: float(np.quantile(ts, float(q))) for q in
                             ("0.5", "0.9", "0.99")},
            "wilks": tr.wilks, "data_ts": data_fit.ts, "data_p_value": tr.p_value(data_fit.ts),
-           **desc}
+           "seed": args.seed, "campaign": camp, **desc}
     if args.out:
-        tr.seed = args.seed
-        tr.to_json(args.out)
+        tr.to_json(os.path.join(args.out, "trials.json"))
         out["out"] = os.fspath(args.out)
     out["_text"] = (f"{args.n} trials, {tr.seconds_per_trial * 1e3:.1f} ms/trial; median TS "
                     f"{np.median(ts):.2f}; data TS {data_fit.ts:.2f}, p = {out['data_p_value']:.3g}")
