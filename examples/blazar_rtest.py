@@ -94,7 +94,8 @@ def main() -> None:
         name = f"rt_{tag}_dT{dT:g}_f{f:g}.png"
         BT.plot_rt(r, out / name, f"{'4FGL-DR2 yearly' if tag == '4fgl' else '3FGL monthly'}"
                    f" vs IceCat-1: dT = {dT:g} d, regions x{f:g}, {d['n_pairs']} pairs")
-        keep = {k: d[k] for k in ("settings", "n_pairs", "n_sources", "n_alerts", "r_at_0",
+        keep = {k: d[k] for k in ("settings", "n_pairs", "n_sources_in_regions",
+                                  "n_alerts_with_sources", "r_at_0",
                                   "p_pretrial_at_0", "min_p_pretrial", "shift_of_min_p_d")}
         keep["catalog"], keep["png"] = tag, name
         summary["rt"].append(keep)

@@ -304,8 +304,8 @@ class RtResult:
         k0 = int(np.argmin(np.abs(self.shifts)))
         kmin = int(np.nanargmin(self.p_pretrial)) if np.any(np.isfinite(self.p_pretrial)) else k0
         return {"settings": self.settings, "n_pairs": len(self.pairs),
-                "n_sources": len({p[1] for p in self.pairs}),
-                "n_alerts": len({p[0] for p in self.pairs}),
+                "n_sources_in_regions": len({p[1] for p in self.pairs}),
+                "n_alerts_with_sources": len({p[0] for p in self.pairs}),
                 "r_at_0": float(self.r_obs[k0]), "p_pretrial_at_0": float(self.p_pretrial[k0]),
                 "min_p_pretrial": float(self.p_pretrial[kmin]),
                 "shift_of_min_p_d": float(self.shifts[kmin]),
