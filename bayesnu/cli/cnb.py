@@ -156,3 +156,6 @@ def register(subparsers) -> None:
     _add_physics(px)
     add_common(px, seed=False)
     px.set_defaults(handler=_xsec)
+    from bayesnu.cli.cnb_analysis import register_analysis_commands
+
+    register_analysis_commands(sub)
