@@ -80,6 +80,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="Unbinned point-source / stacking likelihood: "
                                           "ML fit, TS profile, NUTS posterior, evidence, trials.")
     sub = p.add_subparsers(dest="ps_command", metavar="SUBCOMMAND")
+    from bayesnu.cli.ps_expected import register_expected
+
+    register_expected(sub)
     ncpu = os.cpu_count() or 1
     f = sub.add_parser("fit", help="maximum-likelihood fit: ns, gamma, TS",
                        description="Maximum-likelihood fit of ns and gamma; TS against "
