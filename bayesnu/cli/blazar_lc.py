@@ -393,6 +393,8 @@ def _read_pairs_csv(path) -> dict[str, np.ndarray]:
 # --------------------------------------------------------------------------- registration
 
 def _check_classify(args: argparse.Namespace) -> None:
+    if args.high and args.pair_catalogs:
+        raise OptionError("--high", "cannot be combined with --pair-catalogs")
     if bool(args.high) != bool(args.low):
         raise OptionError("--high" if args.low else "--low", "--high and --low go together")
     if args.table and args.high:
@@ -469,7 +471,7 @@ def register_lightcurve_commands(sub: argparse._SubParsersAction) -> None:
         output_file("--table", suffixes=(".csv",), required=False,
                     help="per-source CSV table (catalogue modes)"),
         *common_options(seed=False),
-    ], exclusive=[("--high", "--pair-catalogs")], check=_check_classify)
+    ], check=_check_classify)
     c.set_defaults(handler=_classify)
 
     c = sub.add_parser(
