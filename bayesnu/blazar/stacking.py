@@ -363,3 +363,41 @@ class StrengthKernel:
                 g_u += -m * ns * (F[k] - Fk[k] * Fj) / rd
         grad[0], grad[1], grad[2:] = g_ns, g_g, g_u
         return float(total), grad
+
+    def event_terms(self, gamma: float, u: np.ndarray | None = None
+                    ) -> list[tuple[np.ndarray, float, float, float]]:
+        """Per sample ``(Z_i - F_k, N_k, m_k, F_k)`` at ``gamma`` (``u = 0`` by default).
+
+        ``log L - log L(0) = sum_k [sum_i log(1 + ns (Z_i - F_k) / N_k)
+        + m_k log(1 - ns F_k / N_k)]`` (m_k events outside the ROI), so a whole
+        grid of ns costs one pass over the pairs (used by grid posteriors).
+        """
+        J, K = self.J, self.K
+        u = np.zeros(J) if u is None else np.asarray(u, dtype=np.float64)
+        la, _ = self.likelihood.log_acc(gamma)
+        la = la.reshape(K, J) + (self.log_w + u)[None, :]
+        v = np.exp(la - np.max(la))
+        F = v / v.sum()
+        out = []
+        for k, t in enumerate(self.terms):
+            lr, _ = t.energy(gamma, index=t.cells)
+            fx = F[k, t.source] * t.spatial * np.exp(lr)
+            Z = np.bincount(t.event, weights=fx, minlength=t.n_roi)
+            Fk = float(F[k].sum())
+            out.append((Z - Fk, float(t.n_total), float(t.n_total - t.n_roi), Fk))
+        return out
+
+    def loglike_ns_grid(self, ns: np.ndarray, gamma: float,
+                        u: np.ndarray | None = None) -> np.ndarray:
+        """``log L - log L(0)`` on a grid of ns at one gamma (-inf where undefined)."""
+        ns = np.asarray(ns, dtype=np.float64)
+        tot = np.zeros(ns.size)
+        for uu, N, m, Fk in self.event_terms(gamma, u):
+            den = 1.0 + ns[:, None] * uu[None, :] / N
+            with np.errstate(divide="ignore", invalid="ignore"):
+                tot += np.where(np.all(den > 0, axis=1),
+                                np.sum(np.log(np.where(den > 0, den, 1.0)), axis=1), -np.inf)
+                if m > 0:
+                    r = 1.0 - ns * Fk / N
+                    tot += np.where(r > 0, m * np.log(np.where(r > 0, r, 1.0)), -np.inf)
+        return tot
