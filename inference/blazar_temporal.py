@@ -325,7 +325,8 @@ def rt_test(levels: FlareLevels, ra, dec, alerts: Alerts, dT: float, factor: flo
             n_control: int = 10_000, seed: int = 1, mode: str = "linear",
             centre: str = "centred", sign: int = 1, t_max: float = 3600.0,
             step: float | None = None, control_times: str = "pairs",
-            chunk_size: int = 500, out_dir=None, progress: bool = False) -> RtResult:
+            chunk_size: int = 500, out_dir=None, progress: bool = False,
+            exclude: list[str] | tuple[str, ...] = ()) -> RtResult:
     """The temporal test: observed R(t), control bands and pre-trial p(t).
 
     Parameters
@@ -343,11 +344,22 @@ def rt_test(levels: FlareLevels, ra, dec, alerts: Alerts, dT: float, factor: flo
         Control samples (1e4 published).
     t_max, step : float
         Shifts in [-t_max, t_max] days in steps of ``step`` (default dT/2).
+    exclude : sequence of str
+        Source names left out of the experiment and the control pool (robustness
+        checks, e.g. without the few brightest flares; spaces ignored).
     """
     t0 = time.perf_counter()
     ra = np.asarray(ra, dtype=np.float64)
     dec = np.asarray(dec, dtype=np.float64)
     good = np.isfinite(levels.quiescent) & (levels.quiescent > 0)
+    if exclude:
+        norm = np.char.upper(np.char.replace(levels.names.astype(str), " ", ""))
+        ex = {str(x).replace(" ", "").upper() for x in exclude}
+        unknown = ex - set(norm.tolist())
+        if unknown:
+            raise InputError(f"excluded source(s) not among the candidates: "
+                             f"{', '.join(sorted(unknown))}", column="exclude")
+        good &= ~np.isin(norm, list(ex))
     pa, ps = region_pairs(alerts, ra, dec, factor, mode)
     keep = good[ps]
     pa, ps = pa[keep], ps[keep]
@@ -379,7 +391,7 @@ def rt_test(levels: FlareLevels, ra, dec, alerts: Alerts, dT: float, factor: flo
                 "centre": centre, "sign": int(sign), "t_max_d": float(t_max),
                 "step_d": float(shifts[1] - shifts[0]) if shifts.size > 1 else None,
                 "n_control": int(n_control), "control_times": control_times, "seed": int(seed),
-                "n_control_pool": int(pool.size)}
+                "n_control_pool": int(pool.size), "excluded": list(exclude)}
     return RtResult(shifts, r_obs, mean, bands, p, pairs, settings,
                     {"observed": t1 - t0, "controls": t2 - t1})
 

@@ -130,7 +130,7 @@ class Alerts:
 
 def alerts_from_icecat(table=None, start_mjd: float = ICECAT_START_MJD,
                        end_mjd: float = ICECAT_END_MJD, b_min: float = 10.0,
-                       dec_max: float = 40.0) -> Alerts:
+                       dec_max: float = 40.0, max_half_width: float | None = None) -> Alerts:
     """IceCat-1 alerts of the temporal test.
 
     Parameters
@@ -142,6 +142,10 @@ def alerts_from_icecat(table=None, start_mjd: float = ICECAT_START_MJD,
     b_min, dec_max : float
         Keep |b| > b_min and |dec| < dec_max, deg (10 and 40). With the
         defaults: 221 of the 279 alerts up to 2021-05-31.
+    max_half_width : float, optional
+        Drop alerts with any 90 % half-width above this, deg (IceCat-1 has a few
+        regions tens of degrees wide; the published study left out alerts with
+        "relatively large angular uncertainty"). None (default) keeps all.
     """
     if table is None:
         from bayesnu.data import load
@@ -154,11 +158,16 @@ def alerts_from_icecat(table=None, start_mjd: float = ICECAT_START_MJD,
     b = SkyCoord(np.asarray(c["ra"]) * u.deg, np.asarray(c["dec"]) * u.deg).galactic.b.deg
     m = ((c["mjd"] >= start_mjd) & (c["mjd"] < end_mjd) & (np.abs(b) > b_min)
          & (np.abs(c["dec"]) < dec_max))
+    if max_half_width is not None:
+        hw = np.max(np.abs(np.column_stack([c["ra_err_minus"], c["ra_err_plus"],
+                                            c["dec_err_minus"], c["dec_err_plus"]])), axis=1)
+        m &= hw <= max_half_width
     return Alerts(c["name"][m], c["mjd"][m], c["ra"][m], c["dec"][m], c["ra_err_minus"][m],
                   c["ra_err_plus"][m], c["dec_err_minus"][m], c["dec_err_plus"][m],
                   c["signalness"][m], {"citation": table.meta.get("citation"),
                                        "selection": {"start_mjd": start_mjd, "end_mjd": end_mjd,
-                                                     "b_min": b_min, "dec_max": dec_max}})
+                                                     "b_min": b_min, "dec_max": dec_max,
+                                                     "max_half_width": max_half_width}})
 
 
 # --------------------------------------------------------------------------- sources

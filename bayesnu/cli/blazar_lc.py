@@ -284,7 +284,8 @@ def _alerts(args):
     from bayesnu.blazar import temporal as T
 
     return T.alerts_from_icecat(start_mjd=args.alerts_start_mjd, end_mjd=args.alerts_end_mjd,
-                                b_min=args.b_min, dec_max=args.dec_max)
+                                b_min=args.b_min, dec_max=args.dec_max,
+                                max_half_width=args.max_half_width)
 
 
 def _rtest(args: argparse.Namespace) -> dict[str, Any]:
@@ -309,7 +310,8 @@ def _rtest(args: argparse.Namespace) -> dict[str, Any]:
     res = BT.rt_test(lev, v.ra, v.dec, alerts, dT, factor, n_control=args.n_control,
                      seed=args.seed, mode=args.enlargement, centre=args.centre, sign=args.sign,
                      t_max=args.t_max, step=args.step, control_times=args.control_times,
-                     out_dir=args.out_dir, progress=not args.quiet)
+                     out_dir=args.out_dir, progress=not args.quiet,
+                     exclude=tuple(args.exclude or ()))
     d = res.to_dict()
     out.update(d)
     if args.plot:
@@ -415,6 +417,9 @@ ALERT_OPTIONS = [
         help="keep alerts and sources with |b| above this"),
     Opt("--dec-max", float, default=40.0, min=0.0, max=90.0, unit="deg",
         help="keep alerts and sources with |dec| below this"),
+    Opt("--max-half-width", float, min=0.0, min_open=True, max=180.0, unit="deg",
+        default_text="none (all alerts)",
+        help="drop alerts whose 90% rectangle has a half-width above this"),
     Opt("--enlargement", choices=("linear", "area"), default="linear",
         help="how --factor enlarges the 90% rectangles: half-widths x factor, or area x factor"),
 ]
@@ -528,6 +533,8 @@ def register_lightcurve_commands(sub: argparse._SubParsersAction) -> None:
             help="control samples for the bands and p(t)"),
         Opt("--control-times", choices=("pairs", "alerts"), default="pairs",
             help="control source j gets the time of experimental pair j, or a random alert's"),
+        Opt("--exclude", str, sep=",", default_text="none",
+            help="source names left out (robustness check, e.g. '4FGL J0509.4+0542')"),
         Opt("--scan", bool, help="choose dT and the factor by RA scrambles first"),
         Opt("--scan-dT", float, sep=",", default=[11.0, 22.0, 30.0, 60.0, 90.0, 180.0, 365.0],
             min=0.0, min_open=True, max=1e4, unit="days", help="windows tried by --scan"),

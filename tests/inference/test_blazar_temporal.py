@@ -151,3 +151,24 @@ def test_simultaneity_test_p_value():
                                 n_scrambles=2000, seed=5)
     assert 0.05 < res2.p_value < 0.95
     assert abs(res2.scrambled_mean - 0.5) < 0.05
+
+
+def test_exclude_and_alert_size_cut():
+    al = T.alerts_from_icecat()
+    small = T.alerts_from_icecat(max_half_width=5.0)
+    assert 0 < len(small) < len(al)
+    hw = np.max(np.column_stack([small.ra_minus, small.ra_plus, small.dec_minus,
+                                 small.dec_plus]), axis=1)
+    assert np.all(hw <= 5.0)
+    s3 = L.fermi_3fgl()
+    v = s3.subset(T.select_variable(s3, vi_min=T.VI_99_3FGL))
+    lev = T.flare_levels(v)
+    # 3C 454.3's 2010 flare dominates R(t) of the 3FGL curves near t = -540 d
+    r = BT.rt_test(lev, v.ra, v.dec, al, 180.0, 1.5, n_control=20, seed=1, t_max=540.0,
+                   step=540.0)
+    rx = BT.rt_test(lev, v.ra, v.dec, al, 180.0, 1.5, n_control=20, seed=1, t_max=540.0,
+                    step=540.0, exclude=["3FGL J2254.0+1608"])
+    assert r.r_obs[0] > 3 and rx.r_obs[0] < 1.5
+    assert len(rx.pairs) < len(r.pairs)
+    with pytest.raises(InputError, match="not among the candidates"):
+        BT.rt_test(lev, v.ra, v.dec, al, 180.0, 1.5, n_control=5, seed=1, exclude=["nope"])
