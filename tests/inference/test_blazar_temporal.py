@@ -172,3 +172,20 @@ def test_exclude_and_alert_size_cut():
     assert len(rx.pairs) < len(r.pairs)
     with pytest.raises(InputError, match="not among the candidates"):
         BT.rt_test(lev, v.ra, v.dec, al, 180.0, 1.5, n_control=5, seed=1, exclude=["nope"])
+
+
+def test_campaign_folder_gives_the_same_controls_and_resumes(tmp_path):
+    rng = np.random.default_rng(4)
+    s = _simulated_set(rng, 8, np.full(8, 56000.0), np.zeros(8, bool))
+    lev = T.flare_levels(s)
+    shifts = T.shift_grid(60.0, 600.0)
+    pair_t = np.array([56010.0, 56500.0, 57000.0])
+    pool = np.arange(8)
+    mem = BT.control_samples(lev, pool, pair_t, shifts, 60.0, 70, seed=5, chunk_size=20)
+    disk = BT.control_samples(lev, pool, pair_t, shifts, 60.0, 70, seed=5, chunk_size=20,
+                              out_dir=tmp_path / "c")
+    assert np.array_equal(mem, disk, equal_nan=True)
+    again = BT.control_samples(lev, pool, pair_t, shifts, 60.0, 70, seed=5, chunk_size=20,
+                               out_dir=tmp_path / "c")
+    assert np.array_equal(disk, again, equal_nan=True)
+    assert len(list((tmp_path / "c").glob("chunk_*.npz"))) == 4
