@@ -22,16 +22,24 @@ from bayesnu.likelihood import LikelihoodSetup, MixtureLikelihood
 __all__ = ["FitResult", "fit", "default_bounds", "as_likelihood"]
 
 
+def _is_kernel(obj: Any) -> bool:
+    """A likelihood kernel: MixtureLikelihood or any object with its evaluate interface
+    (e.g. :class:`bayesnu.flare.likelihood.FlareLikelihood`)."""
+    return isinstance(obj, MixtureLikelihood) or all(
+        hasattr(obj, a) for a in ("param_names", "evaluate", "gamma_bounds"))
+
+
 def as_likelihood(target: Any) -> tuple[MixtureLikelihood, dict]:
     """(kernel, priors) of a PointSourceModel, or (kernel, {}) of a kernel / set-up."""
-    if isinstance(target, MixtureLikelihood):
-        return target, {}
     if isinstance(target, LikelihoodSetup):
         return target.likelihood(), {}
+    if _is_kernel(target):
+        return target, {}
     lik = getattr(target, "likelihood", None)
-    if isinstance(lik, MixtureLikelihood):
+    if lik is not None and _is_kernel(lik):
         return lik, dict(getattr(target, "priors", {}) or {})
-    raise InputError("expected a MixtureLikelihood or a PointSourceModel")
+    raise InputError("expected a likelihood kernel (e.g. MixtureLikelihood) or a "
+                     "PointSourceModel", column="target")
 
 
 def default_bounds(likelihood: MixtureLikelihood, priors: Mapping | None = None,
@@ -49,7 +57,8 @@ def default_bounds(likelihood: MixtureLikelihood, priors: Mapping | None = None,
         if p in bounds:
             b = tuple(float(x) for x in bounds[p])
         elif p == "ns":
-            b = (likelihood.ns_min, ns_upper_bound(likelihood))
+            ns_max = getattr(likelihood, "ns_max", None)
+            b = (likelihood.ns_min, ns_upper_bound(likelihood) if ns_max is None else ns_max)
         elif p == "gamma":
             b = (max(1.0, glo), min(4.0, ghi))
         elif p in priors and priors[p].kind in ("uniform", "loguniform"):

@@ -45,6 +45,7 @@ from bayesnu.models.pointsource import PointSourceModel, Prior
 
 from bayesnu.data.core import EventSample
 from bayesnu.errors import InputError
+from bayesnu.flare.likelihood import FlareLikelihood
 
 __all__ = ["sample_flare", "sample_flare_modes", "flare_evidence", "candidate_starts",
            "flare_posterior_modes", "FlareModesResult", "PARAMS"]
@@ -279,19 +280,13 @@ def sample_flare_modes(model: PointSourceModel, fit=None, chains: int = 2, draws
 def _search_for(model: PointSourceModel):
     """The frequentist Gaussian-flare search with 20 candidates at the model's source."""
     from bayesnu.flare.analysis import default_sigma_min
-    from bayesnu.flare.roi import FlareSampleModel
     from bayesnu.flare.search import fit_flare
 
-    setup = model.setup
-    if setup is None:
-        raise InputError("pass fit= (a FlareFit with candidates) for a model without a setup",
-                         column="fit")
-    s = setup.samples[0]
-    src = setup.sources[0]
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=UserWarning, module="bayesnu")
-        flare_data = FlareSampleModel(s).data_at(src.ra, src.dec)
-    return fit_flare(flare_data, sigma_min=default_sigma_min(s), keep_candidates=20)
+    if "flare_data" not in model.meta:
+        raise InputError("pass fit= (a FlareFit with candidates) for a model not built by "
+                         "bayesnu.models.flare.add_flare", column="fit")
+    return fit_flare(model.meta["flare_data"], sigma_min=default_sigma_min(model.meta["sample"]),
+                     keep_candidates=20)
 
 
 def flare_evidence(data, ra: float, dec: float, priors: Mapping[str, Prior] | None = None,
@@ -300,7 +295,9 @@ def flare_evidence(data, ra: float, dec: float, priors: Mapping[str, Prior] | No
     """nautilus evidences: flare vs background only, and flare vs a steady point source.
 
     Both signal models share the ``ns`` and ``gamma`` priors; the steady model
-    is the same likelihood without a time PDF (uniform in uptime).
+    is the same likelihood (the flare search's spatial and energy S/B) with a
+    uniform time PDF (:class:`~bayesnu.flare.likelihood.FlareLikelihood` with
+    ``steady=True``).
 
     Parameters
     ----------
@@ -327,7 +324,7 @@ def flare_evidence(data, ra: float, dec: float, priors: Mapping[str, Prior] | No
         (all modes).
     """
     samples = as_samples(data)
-    setup, like = flare_setup(samples, ra, dec)
+    flare_data, like = flare_setup(samples, ra, dec)
     pri = flare_priors(samples, like, sigma_min)
     pri.update(dict(priors or {}))
     ev_f = evidence(like, priors=pri, n_live=n_live, seed=seed, keep_points=True, **kwargs)
@@ -336,7 +333,7 @@ def flare_evidence(data, ra: float, dec: float, priors: Mapping[str, Prior] | No
                            "priors": {k: v.to_dict() for k, v in pri.items()},
                            "flare_samples": ev_f.points}
     if steady:
-        like_steady = setup.likelihood()
+        like_steady = FlareLikelihood(flare_data, steady=True, name=like.name)
         ps_pri = {k: v for k, v in pri.items() if k in ("ns", "gamma")}
         ev_s = evidence(like_steady, priors=ps_pri, n_live=n_live, seed=seed, **kwargs)
         lnb, err = bayes_factor(ev_f, ev_s)

@@ -1,10 +1,12 @@
 """Bayesian flare model: (ns, gamma, T0, sigma_t) of a neutrino flare at one position.
 
-The likelihood is the likelihood engine's unbinned mixture
-(:class:`bayesnu.likelihood.MixtureLikelihood`, PyTensor Ops with gradients)
-with the uptime-truncated Gaussian time PDF
-(:class:`bayesnu.pdfs.temporal.GaussianFlarePDF`) on every sample, so one
-model serves maximum likelihood, NUTS and nautilus.
+The likelihood is the flare search's own function
+(:class:`bayesnu.flare.likelihood.FlareLikelihood`, whose ``evaluate`` is
+:func:`bayesnu.flare.search.flare_loglr`: the same spatial, energy and
+uptime-truncated Gaussian time S/B as the frequentist search, the scan and
+the trials), wrapped by the PyTensor Ops of :mod:`bayesnu.ops.loglike`, so one
+function serves maximum likelihood, NUTS and nautilus. Like the search, the
+model is built per sample (season).
 
 Default priors (override any with ``priors=``):
 
@@ -16,21 +18,21 @@ Default priors (override any with ``priors=``):
   physically motivated lower end for multi-neutrino flares; pass
   ``priors={"sigma_t": Prior("loguniform", 1e-11, T/2)}`` for the paper's range;
 * ``gamma ~ Uniform(1, 4)``;
-* ``ns ~ Uniform(0, 0.999 min_k N_k)`` (N_k events of sample k), the
-  point-source model's "uniform on [0, N]" prior.
+* ``ns ~ Uniform(0, 0.999 N)`` (N events of the sample), the point-source
+  model's "uniform on [0, N]" prior.
 
 Multimodality: the posterior in (T0, sigma_t) has one broad mode per flare-like
 cluster of signal-like events, sharp spikes of short flares on single events
 and a low-ns floor where T0 and sigma_t follow their priors (on the TXS
-release: ~95 % of the mass in the flare mode). :func:`sample_flare` starts each
+release: ~95 % of the mass in the flare mode). :func:`bayesnu.inference.flare.sample_flare` starts each
 NUTS chain at a different candidate flare from the frequentist search
 (:func:`bayesnu.flare.search.fit_flare`, ranked by TS) and reports R-hat / ESS
 on the full posterior; short runs there fail the diagnostics because the
-spikes and the floor are reached only through ns -> 0. :func:`sample_flare_modes`
+spikes and the floor are reached only through ns -> 0. ``sample_flare_modes``
 samples each broad mode (:func:`flare_modes`, a box in (T0, sigma_t)) with the
 priors truncated to it, with its own diagnostics, and weights the modes by
 the nautilus posterior mass in their boxes. Evidences (nautilus,
-:func:`flare_evidence`) explore all modes.
+``bayesnu.inference.flare.flare_evidence``) explore all modes.
 """
 
 from __future__ import annotations
@@ -40,11 +42,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from bayesnu.models.pointsource import PointSourceModel, Prior, add_point_source, default_priors
+from bayesnu.models.pointsource import PointSourceModel, Prior, add_point_source
 
 from bayesnu.data.core import Dataset, EventSample
-from bayesnu.errors import InputError
-from bayesnu.pdfs.temporal import GaussianFlarePDF
+from bayesnu.errors import InputError, InputWarning
+from bayesnu.flare.likelihood import FlareLikelihood
+from bayesnu.flare.roi import FlareSampleModel
+from bayesnu.flare.search import FlareData
 
 __all__ = ["flare_setup", "flare_priors", "add_flare", "flare_model", "flare_modes",
            "restrict_to_mode", "as_samples", "DEFAULT_SIGMA_MIN_BAYES"]
@@ -61,39 +65,52 @@ def as_samples(data: Dataset | EventSample | Sequence[EventSample]) -> list[Even
 
 
 def flare_setup(data: Dataset | EventSample | Sequence[EventSample], ra: float, dec: float,
-                **kwargs: Any):
-    """LikelihoodSetup and flare likelihood (Gaussian time PDF per sample) at (ra, dec).
+                steady: bool = False, **kwargs: Any) -> tuple[FlareData, FlareLikelihood]:
+    """The flare search's data and likelihood of one sample at (ra, dec), degrees.
+
+    Parameters
+    ----------
+    data
+        One sample (or a data set / list holding exactly one).
+    ra, dec
+        Position, degrees.
+    steady
+        Steady-source likelihood (``ns, gamma``) on the same S/B.
+    **kwargs
+        Passed to :class:`bayesnu.flare.roi.FlareSampleModel` (e.g. ``spatial``).
 
     Returns
     -------
-    (LikelihoodSetup, MixtureLikelihood)
+    (FlareData, FlareLikelihood)
     """
-    from bayesnu.likelihood import LikelihoodSetup
-
     samples = as_samples(data)
+    if len(samples) != 1:
+        raise InputError(f"the flare model is built per sample, as the flare search; got "
+                         f"{len(samples)} samples ({', '.join(s.name for s in samples)}): "
+                         "choose one", column="sample")
+    sample = samples[0]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        setup = LikelihoodSetup(samples, (float(ra), float(dec)), **kwargs)
-    L = setup.likelihood(temporal=[GaussianFlarePDF(s.uptime) for s in samples])
-    return setup, L
+        # "no energy-response calibration" notes are for the search's users; the
+        # model uses the same response silently
+        warnings.filterwarnings("ignore", category=InputWarning)
+        flare_data = FlareSampleModel(sample, **kwargs).data_at(float(ra), float(dec))
+    return flare_data, FlareLikelihood(flare_data, steady=steady, name=sample.name)
 
 
 def flare_priors(samples: Sequence[EventSample], likelihood=None,
                  sigma_min: float = DEFAULT_SIGMA_MIN_BAYES) -> dict[str, Prior]:
-    """Default priors of the flare parameters (see the module docstring)."""
+    """Default priors of the flare parameters (see the module docstring); sigma_min in days."""
+    del likelihood  # the priors depend on the samples only
     t_lo = min(s.uptime.start for s in samples)
     t_hi = max(s.uptime.stop for s in samples)
     live = sum(s.uptime.livetime_days for s in samples)
     if not 0 < sigma_min < 0.5 * live:
         raise InputError(f"sigma_min {sigma_min} d must be in (0, livetime/2)", column="sigma_t")
-    pri = default_priors(likelihood) if likelihood is not None else {}
-    # ns F_k < N_k in every sample with F_k <= 1: ns < min N_k keeps the support
-    # for any (t0, sigma_t) (the engine's bound is evaluated at theta = 0)
-    pri["ns"] = Prior("uniform", 0.0, 0.999 * min(s.size for s in samples))
-    pri.update({"t0": Prior("uniform", t_lo, t_hi),
-                "sigma_t": Prior("loguniform", sigma_min, 0.5 * live),
-                "gamma": Prior("uniform", 1.0, 4.0)})
-    return pri
+    # ns < N keeps the support for any (gamma, t0, sigma_t)
+    return {"ns": Prior("uniform", 0.0, 0.999 * min(s.size for s in samples)),
+            "gamma": Prior("uniform", 1.0, 4.0),
+            "t0": Prior("uniform", t_lo, t_hi),
+            "sigma_t": Prior("loguniform", sigma_min, 0.5 * live)}
 
 
 def add_flare(data: Dataset | EventSample | Sequence[EventSample], ra: float, dec: float,
@@ -105,28 +122,33 @@ def add_flare(data: Dataset | EventSample | Sequence[EventSample], ra: float, de
     Parameters
     ----------
     data
-        Data set or samples (each gets its own uptime-truncated time PDF).
+        One sample (or a data set / list holding one).
     ra, dec
         Position, degrees.
     model
         ``pm.Model`` to add to (default: the one on the context stack, else new).
     priors
         Overrides of :func:`flare_priors` by parameter name.
+    sigma_min
+        Lower end of the log-uniform sigma_t prior, days.
     per_event
         Per-event ``pm.CustomDist`` (LOO-ready, default) or a scalar Potential.
+    name
+        Prefix of the variable names.
 
     Returns
     -------
     PointSourceModel
-        With ``param_names`` ``("ns", "gamma", "t0", "sigma_t")``.
+        With ``param_names`` ``("ns", "gamma", "t0", "sigma_t")``; ``meta`` holds
+        the sample, the position (deg) and the search's ``flare_data``.
     """
     samples = as_samples(data)
-    setup, L = flare_setup(samples, ra, dec, **setup_kwargs)
-    pri = flare_priors(samples, L, sigma_min)
+    flare_data, like = flare_setup(samples, ra, dec, **setup_kwargs)
+    pri = flare_priors(samples, like, sigma_min)
     pri.update(dict(priors or {}))
-    psm = add_point_source(L, model=model, priors=pri, per_event=per_event, name=name)
-    psm.setup = setup
-    return psm
+    out = add_point_source(like, model=model, priors=pri, per_event=per_event, name=name)
+    out.meta.update(sample=samples[0], ra=float(ra), dec=float(dec), flare_data=flare_data)
+    return out
 
 
 def flare_model(data, ra: float, dec: float, **kwargs: Any) -> PointSourceModel:
@@ -228,4 +250,5 @@ def restrict_to_mode(model: PointSourceModel, mode: Mapping[str, Any]) -> PointS
     out = add_point_source(model.likelihood, model=pm.Model(), priors=pri, per_event=per_event,
                            name=prefix)
     out.setup = model.setup
+    out.meta.update(model.meta)
     return out

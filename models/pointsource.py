@@ -116,7 +116,9 @@ class Prior:
 def default_priors(likelihood: MixtureLikelihood) -> dict[str, Prior]:
     """``ns ~ U(0, ns_max)``, ``gamma ~ U(1, 4)`` (clipped to the spline grid)."""
     glo, ghi = likelihood.gamma_bounds
-    return {"ns": Prior("uniform", 0.0, ns_upper_bound(likelihood)),
+    ns_max = getattr(likelihood, "ns_max", None)  # kernels that know their support
+    return {"ns": Prior("uniform", 0.0, ns_upper_bound(likelihood) if ns_max is None
+                        else float(ns_max)),
             "gamma": Prior("uniform", max(1.0, glo), min(4.0, ghi))}
 
 
@@ -184,7 +186,8 @@ def add_point_source(likelihood: MixtureLikelihood | LikelihoodSetup,
     if isinstance(likelihood, LikelihoodSetup):
         setup = likelihood
         likelihood = setup.likelihood(constants=absolute)
-    elif absolute and any(t.log_bkg is None for t in likelihood.terms):
+    elif absolute and any(getattr(t, "log_bkg", None) is None
+                          for t in getattr(likelihood, "terms", [None])):
         raise InputError("absolute=True needs a kernel built with constants=True")
     if model is None:
         try:

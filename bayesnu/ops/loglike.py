@@ -1,4 +1,6 @@
-"""Thin PyTensor Ops around :class:`bayesnu.likelihood.MixtureLikelihood`.
+"""Thin PyTensor Ops around a likelihood kernel (:class:`bayesnu.likelihood.MixtureLikelihood`,
+:class:`bayesnu.flare.likelihood.FlareLikelihood`, or any object with the same interface:
+``param_names``, ``n_params``, ``n_out``, ``evaluate(p)`` and ``per_event(p, include_constants)``).
 
 Two Ops share one numerical kernel (exoplanet-core / celerite2 style):
 
@@ -31,6 +33,10 @@ from bayesnu.likelihood.kernel import MixtureLikelihood
 __all__ = ["LogLikeOp", "PerEventLogLikeOp", "loglike", "per_event_loglike"]
 
 
+#: what an Op needs from its kernel
+_KERNEL_INTERFACE = ("param_names", "n_params", "n_out", "evaluate", "per_event")
+
+
 def _scalar_inputs(op: Op, args) -> list:
     n = op.likelihood.n_params
     if len(args) != n:
@@ -57,8 +63,11 @@ class _KernelOp(Op):
     __props__ = ("kernel_id", "include_constants")
 
     def __init__(self, likelihood: MixtureLikelihood, include_constants: bool = False) -> None:
-        if not isinstance(likelihood, MixtureLikelihood):
-            raise TypeError("likelihood must be a bayesnu.likelihood.MixtureLikelihood")
+        missing = [a for a in _KERNEL_INTERFACE if not hasattr(likelihood, a)]
+        if missing:
+            raise TypeError(f"likelihood must be a likelihood kernel (e.g. "
+                            f"bayesnu.likelihood.MixtureLikelihood); {type(likelihood).__name__} "
+                            f"lacks {', '.join(missing)}")
         self.likelihood = likelihood
         self.kernel_id = id(likelihood)
         self.include_constants = bool(include_constants)

@@ -22,7 +22,7 @@ from bayesnu.data import load
 from bayesnu.flare.roi import FlareSampleModel
 from bayesnu.flare.search import flare_loglr
 from bayesnu.flare.temporal import GaussianFlarePDF, gauss_norm
-from bayesnu.ops import LogLikeOp
+from bayesnu.ops import LogLikeOp, PerEventLogLikeOp
 
 RA, DEC = 77.3582, 5.69315
 
@@ -69,15 +69,42 @@ def test_verify_grad_through_op(lik):
     assert v == -np.inf
 
 
-def test_engine_matches_flare_search_likelihood(ic86b, lik):
+def test_model_evaluates_the_flare_search_likelihood(ic86b, lik):
+    """One flare likelihood: the model's Op and the search evaluate the same function."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fd = FlareSampleModel(ic86b).data_at(RA, DEC)
-    for q in ([9.4, 2.0, 57010.5, 55.7], [3.0, 3.1, 56500.0, 5.0]):
-        v_engine, g_engine = lik.evaluate(np.array(q))
-        v_mine, g_mine = flare_loglr(fd, *q, grad=True)
-        assert v_engine == pytest.approx(v_mine, abs=2e-3 * max(1.0, abs(v_mine)))
-        np.testing.assert_allclose(g_engine, g_mine, rtol=2e-2, atol=2e-3)
+    op = LogLikeOp(lik)
+    args = [pt.dscalar(n) for n in ("ns", "gamma", "t0", "sigma_t")]
+    out = op(*args)
+    f = pytensor.function(args, [out[0], pt.stack(pytensor.grad(out[0], args))])
+    for q in ([9.4, 2.0, 57010.5, 55.7], [3.0, 3.1, 56500.0, 5.0], [12.0, 2.5, 57100.0, 0.3]):
+        v_model, g_model = lik.evaluate(np.array(q))
+        v_search, g_search = flare_loglr(fd, *q, grad=True)
+        assert v_model == pytest.approx(v_search, rel=1e-9, abs=1e-9)
+        np.testing.assert_allclose(g_model, g_search, rtol=1e-9, atol=1e-9)
+        # through the PyTensor graph (what NUTS sees)
+        v_op, g_op = f(*q)
+        assert float(v_op) == pytest.approx(v_search, rel=1e-9, abs=1e-9)
+        np.testing.assert_allclose(np.array(g_op, dtype=float), g_search, rtol=1e-9, atol=1e-9)
+        # the per-event split (CustomDist, LOO) sums to the same value and gradient
+        ell, jac = lik.per_event(np.array(q))
+        assert ell.shape == (lik.n_out,) and jac.shape == (4, lik.n_out)
+        assert ell.sum() == pytest.approx(v_search, rel=1e-9, abs=1e-9)
+        np.testing.assert_allclose(jac.sum(axis=1), g_search, rtol=1e-9, atol=1e-9)
+    # outside the support: -inf everywhere, not NaN
+    ell, jac = lik.per_event(np.array([-1.0, 2.0, 57000.0, 50.0]))
+    assert np.all(ell == -np.inf) and np.all(jac == 0)
+
+
+def test_per_event_op_gradient(lik):
+    op = PerEventLogLikeOp(lik)
+
+    def f(ns, gamma, t0, sigma):
+        return op(ns, gamma, t0, sigma)[0].sum()
+
+    verify_grad(f, [np.array(8.0), np.array(2.2), np.array(57005.0), np.array(60.0)],
+                rng=np.random.default_rng(2), eps=1e-6, abs_tol=1e-4, rel_tol=1e-4)
 
 
 def test_priors_and_starts(ic86b, lik):
@@ -108,9 +135,8 @@ def test_priors_and_starts(ic86b, lik):
 
 
 def test_cached_time_pdf_matches_uncached_reference(ic86b, lik):
-    """The flare model uses THE GaussianFlarePDF; its one-entry mass cache changes no bit."""
-    tp = lik.terms[0].temporal
-    assert type(tp) is GaussianFlarePDF
+    """THE uptime-truncated Gaussian PDF: its one-entry mass cache changes no bit."""
+    tp = GaussianFlarePDF(ic86b.uptime)
     t = np.sort(ic86b.time[:200])
     iv = tp.intervals
     # alternate thetas so that the one-entry cache is both hit and refreshed
@@ -204,7 +230,7 @@ def test_restricted_model_and_mode_sampling(ic86b, lik):
 
 @pytest.mark.slow
 def test_flare_evidence_keeps_the_nautilus_posterior(ic86b, lik):
-    ev = flare_evidence(ic86b, RA, DEC, n_live=60, seed=4, steady=False)
+    ev = flare_evidence(ic86b, RA, DEC, n_live=60, seed=4, steady=False, n_eff=500)
     post = ev["flare_samples"]
     x, w = post["points"], post["weights"]
     assert post["names"] == ["ns", "gamma", "t0", "sigma_t"] and x.shape == (w.size, 4)
