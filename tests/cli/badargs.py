@@ -116,13 +116,35 @@ def sample_value(o: Opt, work: Path) -> list[str]:
     return ["x"] * n
 
 
+def _names(g) -> list[str]:
+    return [g] if isinstance(g, str) else list(g)
+
+
 def base_argv(cmd: tuple[str, ...], opts: list[Opt], work: Path,
-              rules: dict | None = None) -> list[str]:
-    """Command path plus valid values for its required options and one of each one_of group."""
-    include = set()
-    for group in (rules or {}).get("one_of", ()):
-        g = group[0]
-        include.update([g] if isinstance(g, str) else g)
+              rules: dict | None = None, prefer: str | None = None,
+              avoid: tuple[str, ...] = ()) -> list[str]:
+    """Command path plus valid values for its required options and one of each one_of group.
+
+    The one_of member containing ``prefer`` is chosen (else the first not in ``avoid``);
+    options ``prefer`` needs (``requires``) are included; options conflicting with
+    ``prefer`` (``exclusive``) are left out.
+    """
+    rules = rules or {}
+    include: set[str] = set()
+    for group in rules.get("one_of", ()):
+        pick = next((g for g in group if prefer in _names(g)), None)
+        if pick is None:
+            pick = next((g for g in group if not set(_names(g)) & set(avoid)), group[0])
+        include.update(_names(pick))
+    if prefer is not None:
+        include.update(rules.get("requires", {}).get(prefer, ()))
+        for group in rules.get("exclusive", ()):
+            mine = [g for g in group if prefer in _names(g)]
+            if mine:
+                for g in group:
+                    if g not in mine:
+                        include.difference_update(_names(g))
+    include.difference_update(avoid)
     argv = list(cmd)
     for o in opts:
         if o.required or o.name in include:
@@ -210,9 +232,9 @@ def option_cases(cmd: tuple[str, ...], opts: list[Opt], rules: dict,
 
     def add(o: Opt, name: str, values: list[str], expect: str | None = None,
             extra: list[str] | None = None) -> None:
-        label = o.name if not o.positional else o.name
         want = expect or (f"option {o.name}" if not o.positional else f"argument {o.name}")
-        cases.append(BadCase(cmd, f"{label}:{name}", _with(base, o, values, n) + (extra or []),
+        b = base_argv(cmd, opts, work, rules, prefer=o.name)
+        cases.append(BadCase(cmd, f"{o.name}:{name}", _with(b, o, values, n) + (extra or []),
                              want))
 
     for o in opts:
@@ -271,8 +293,10 @@ def option_cases(cmd: tuple[str, ...], opts: list[Opt], rules: dict,
             add(o, "fifo", [str(fifo)])
             if k == "data":
                 add(o, "empty_folder", [str(empty_dir)], expect=str(empty_dir))
-            else:
+            elif o.suffixes:
                 add(o, "folder", [str(empty_dir)])
+            else:  # a folder is a valid kind of input here: the command names what is wrong
+                add(o, "empty_folder", [str(empty_dir)], expect=str(empty_dir))
         if o.required:
             cases.append(BadCase(cmd, f"{o.name}:left_out", _drop(base, o, n),
                                  f"option {o.name}" if not o.positional
@@ -280,8 +304,7 @@ def option_cases(cmd: tuple[str, ...], opts: list[Opt], rules: dict,
     # paired-option rules
     by = {o.name: o for o in opts}
 
-    def names(g):
-        return [g] if isinstance(g, str) else list(g)
+    names = _names
 
     for i, group in enumerate(rules.get("exclusive", ())):
         argv = list(base)
@@ -291,7 +314,7 @@ def option_cases(cmd: tuple[str, ...], opts: list[Opt], rules: dict,
                     argv = _with(argv, by[nm], sample_value(by[nm], work), n)
         cases.append(BadCase(cmd, f"rule:exclusive{i}", argv, f"option {names(group[0])[0]}"))
     for i, group in enumerate(rules.get("together", ())):
-        argv = [a for a in base]
+        argv = base_argv(cmd, opts, work, rules, prefer=group[0])
         first = by[group[0]]
         argv = _with(_drop_all(argv, [by[x] for x in group[1:]], n), first,
                      sample_value(first, work), n)
@@ -301,7 +324,8 @@ def option_cases(cmd: tuple[str, ...], opts: list[Opt], rules: dict,
         cases.append(BadCase(cmd, f"rule:one_of{i}", argv, f"option {names(group[0])[0]}"))
     for key, needed in (rules.get("requires") or {}).items():
         o = by[key]
-        argv = _drop_all(base, [by[x] for x in needed], n)
+        argv = _drop_all(base_argv(cmd, opts, work, rules, avoid=tuple(needed)),
+                         [by[x] for x in needed], n)
         vals = [] if o.resolved_kind == "flag" else sample_value(o, work)
         argv = argv + [o.name, *vals] if o.name not in argv else argv
         cases.append(BadCase(cmd, f"rule:requires{key}", argv, f"option {key}"))
@@ -337,7 +361,7 @@ def file_cases(cmd: tuple[str, ...], opts: list[Opt], rules: dict, work: Path,
     for o in opts:
         if o.resolved_kind != "data":
             continue
-        base = base_argv(cmd, opts, work, rules)
+        base = base_argv(cmd, opts, work, rules, prefer=o.name)
         for mc in malformed:
             if mc.warn:
                 continue
@@ -346,11 +370,20 @@ def file_cases(cmd: tuple[str, ...], opts: list[Opt], rules: dict, work: Path,
     return out
 
 
-def generate(work: Path, malformed: list | None = None
+def generate(work: Path, malformed: list | None = None, per_command_files: int = 3
              ) -> tuple[list[BadCase], list[tuple[str, ...]]]:
-    """All cases for every leaf command; also the commands without declared options."""
+    """All cases for every leaf command; also the commands without declared options.
+
+    Every malformed file goes to the data options of the first command of each group
+    that reads data; the other commands get ``per_command_files`` of them (rotating,
+    so that together they see every file) - the loaders are shared, the option
+    handling per command is what differs.
+    """
     cases: list[BadCase] = []
     undeclared = []
+    full_groups: set[str] = set()
+    errors = [m for m in (malformed or []) if not m.warn]
+    rot = 0
     for cmd, p in sorted(leaf_commands().items()):
         opts = declared(p)
         if not opts:
@@ -358,6 +391,12 @@ def generate(work: Path, malformed: list | None = None
             continue
         rules = p.get_default("_bayesnu_rules") or {}
         cases += option_cases(cmd, opts, rules, work)
-        if malformed:
-            cases += file_cases(cmd, opts, rules, work, malformed)
+        if errors and any(o.resolved_kind == "data" for o in opts):
+            if cmd[0] not in full_groups:
+                full_groups.add(cmd[0])
+                pick = errors
+            else:
+                pick = [errors[(rot + j) % len(errors)] for j in range(per_command_files)]
+                rot += per_command_files
+            cases += file_cases(cmd, opts, rules, work, pick)
     return cases, undeclared
