@@ -10,10 +10,14 @@ bayesnu.models      PyMC model builders (installed from ``models/``)
 bayesnu.inference   fits, TS profiles, trials, limits, sampling, evidences (from ``inference/``)
 """
 
-from bayesnu import _pytensor_setup
+from pathlib import Path
+
+from bayesnu import _pytensor_setup, _source_tree
 
 # must run before anything imports pytensor (see the module's docstring)
 _pytensor_setup.configure()
+# a source checkout: bayesnu.models / bayesnu.inference live in ../models, ../inference
+_source_tree.install(Path(__file__).resolve().parent)
 
 from bayesnu._version import __version__  # noqa: E402
 from bayesnu.errors import BayesnuError, InputError, InputWarning  # noqa: E402
