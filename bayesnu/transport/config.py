@@ -288,8 +288,11 @@ class StepControl:
         Backward-Euler steps and Richardson levels of the implicit (reference/fallback) solver.
     scheme
         Redshift modes: "eigen" (exact exponential per redshift step; default for
-        ``Redshift``), "etd" (number-conserving exponential step; default for
-        ``Population``) or "be" (backward Euler with Richardson extrapolation, paper 002).
+        ``Redshift``), "etd2" (exponential step with modelled gain profiles, positive and
+        accurate across narrow resonances with one step per redshift step; default for
+        ``Population``), "etd" (number-conserving exponential step, constant gains) or
+        "be" (backward Euler with Richardson extrapolation; ``levels=1``: paper 002's and
+        nuSIprop's single backward-Euler step).
     substeps, levels
         Sub-steps per redshift step; Richardson levels of "be".
     bins_per_step
@@ -308,8 +311,8 @@ class StepControl:
     def __post_init__(self) -> None:
         if self.method not in ("auto", "eigen", "implicit"):
             raise InputError(f"method must be auto, eigen or implicit, got {self.method!r}", column="method")
-        if self.scheme not in (None, "eigen", "etd", "be"):
-            raise InputError(f"scheme must be 'eigen', 'etd' or 'be', got {self.scheme!r}", column="scheme")
+        if self.scheme not in (None, "eigen", "etd", "etd2", "be"):
+            raise InputError(f"scheme must be 'eigen', 'etd', 'etd2' or 'be', got {self.scheme!r}", column="scheme")
         _positive(self.tol, "tol")
         for name, lo, hi in (("implicit_steps", 1, 100000), ("implicit_levels", 1, 12), ("substeps", 1, 10000),
                              ("levels", 1, 12), ("bins_per_step", 1, 1000)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -43,16 +44,24 @@ class Cosmology:
         """c / H0 [cm]."""
         return C_KM_S / self.h0 * MPC_CM
 
-    def column_length_cm(self, z_lo: float, z_hi: float, power: int = 2, nodes: int = 16) -> float:
+    def column_length_cm(self, z_lo, z_hi, power: int = 2, nodes: int = 16):
         """c * int_{z_lo}^{z_hi} (1+z)^power dz / ((1+z) H(z)) [cm] (Gauss-Legendre).
 
         ``power=0`` gives the light-travel distance c int dt; ``power=3`` weights it with
         the relic density growth n(z)/n0 = (1+z)^3 (column of relics per unit n0).
+        Scalars give a float; arrays of interval ends give an array (one per interval).
         """
-        x, w = np.polynomial.legendre.leggauss(nodes)
-        z = 0.5 * (z_hi - z_lo) * x + 0.5 * (z_hi + z_lo)
+        x, w = _gauss_legendre(nodes)
+        lo, hi = np.asarray(z_lo, dtype=float), np.asarray(z_hi, dtype=float)
+        z = 0.5 * (hi - lo)[..., None] * x + 0.5 * (hi + lo)[..., None]
         f = (1 + z) ** (power - 1) / self.efunc(z)
-        return float(0.5 * (z_hi - z_lo) * np.sum(w * f) * self.hubble_length_cm)
+        out = 0.5 * (hi - lo) * np.sum(w * f, axis=-1) * self.hubble_length_cm
+        return float(out) if out.ndim == 0 else out
+
+
+@lru_cache(maxsize=8)
+def _gauss_legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.polynomial.legendre.leggauss(n)
 
 
 def sfr_yuksel2008(z):

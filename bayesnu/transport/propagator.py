@@ -176,7 +176,9 @@ class Propagator:
         self.method = step.method
         self.tol = step.tol
         self.scheme = step.scheme if step.scheme is not None else (
-            "be" if self.mode == "population" else "eigen")
+            "etd2" if self.mode == "population" else "eigen")
+        if self.scheme == "etd2" and self.mode != "population":
+            raise InputError("scheme 'etd2' is for Population geometries", column="scheme")
         if isinstance(self.geometry, ConstantDensity):
             self.d_cm = self.geometry.d_cm
             self.work_grid = self.grid
@@ -196,8 +198,8 @@ class Propagator:
             self.work_grid = self.grid.extended(nz + 1)
             z_lo, z_hi, _, _ = population_weights(self.zmax, self.grid.dlog10, 2.0, self.cosmology,
                                                   bins_per_step=k)
-            self._columns = np.array([self.cosmology.column_length_cm(a, b, power=3)
-                                      for a, b in zip(z_lo, z_hi) if b > a])
+            keep = z_hi > z_lo
+            self._columns = self.cosmology.column_length_cm(z_lo[keep], z_hi[keep], power=3)
         use_eigen = (self.mode == "distance" and self.method in ("auto", "eigen")) or (
             self.mode != "distance" and self.scheme == "eigen")
         if use_eigen and self.work_grid.nbins > MAX_EIGEN_BINS:
@@ -210,6 +212,9 @@ class Propagator:
         lam_min = float(np.min(lam)) if lam.size else 0.0
         rate = self.n0 * float(self._columns.min()) * lam_min
         self._eta_absorbed = _TAU_ABSORBED / rate if rate > 0 else np.inf
+        # eta at which the most absorbing bin reaches optical depth 1 (scale of eta)
+        rate_max = self.n0 * float(self._columns.sum()) * float(np.max(lam)) if lam.size else 0.0
+        self._eta_unit = 1.0 / rate_max if rate_max > 0 else 1.0
         self._eig = None
         self._proj = None
         if use_eigen:
@@ -327,14 +332,36 @@ class Propagator:
     def _population_state(self, eta, gamma, derivatives):
         x0, dx0 = self.initial_state(gamma)
         step = self.options.step
+        exact_tangents = derivatives and self.scheme != "etd2"
         x, Q, (dxe, dxg, dQ) = population_propagate(
             self.op, x0, dx0, gamma, self.zmax, eta, self.n0, self.cosmology, floor=self.floor,
-            substeps=step.substeps, levels=step.levels, derivatives=derivatives, scheme=self.scheme,
+            substeps=step.substeps, levels=step.levels, derivatives=exact_tangents, scheme=self.scheme,
             bins_per_step=step.bins_per_step, eig=self._eig)
         out = x / Q
-        if derivatives:
+        if not derivatives:
+            return out, None
+        if exact_tangents:
             return out, [dxe / Q, dxg / Q - x * dQ / Q**2]
-        return out, None
+        return out, self._population_differences(eta, gamma, out)
+
+    def _population_differences(self, eta: float, gamma: float, f0: np.ndarray):
+        """d/deta and d/dgamma of the population solution by differences of whole solutions.
+
+        The "etd2" step adapts its gain model to the solution, so the scheme is not linear
+        and has no tangent; central differences (relative step 1e-4 in eta, 1e-4 in gamma;
+        error O(step^2) ~ 1e-8 relative) are used, second-order one-sided at eta = 0.
+        """
+        def f(e, g):
+            return self._population_state(e, g, False)[0]
+
+        hg = 1e-4
+        dg = (f(eta, gamma + hg) - f(eta, gamma - hg)) / (2 * hg)
+        he = 1e-4 * max(eta, self._eta_unit)
+        if eta - he >= 0:
+            de = (f(eta + he, gamma) - f(eta - he, gamma)) / (2 * he)
+        else:
+            de = (-3 * f0 + 4 * f(eta + he, gamma) - f(eta + 2 * he, gamma)) / (2 * he)
+        return [de, dg]
 
     # ------------------------------------------------------------------ public API
     def solve(self, eta: float, gamma: float, derivatives: bool = False):
