@@ -37,7 +37,6 @@ the nautilus posterior mass in their boxes. Evidences (nautilus,
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -45,9 +44,9 @@ import numpy as np
 from bayesnu.models.pointsource import PointSourceModel, Prior, add_point_source
 
 from bayesnu.data.core import Dataset, EventSample
-from bayesnu.errors import InputError, InputWarning
+from bayesnu.errors import InputError
 from bayesnu.flare.likelihood import FlareLikelihood
-from bayesnu.flare.roi import FlareSampleModel
+from bayesnu.flare.roi import sample_model
 from bayesnu.flare.search import FlareData
 
 __all__ = ["flare_setup", "flare_priors", "add_flare", "flare_model", "flare_modes",
@@ -89,11 +88,7 @@ def flare_setup(data: Dataset | EventSample | Sequence[EventSample], ra: float, 
                          f"{len(samples)} samples ({', '.join(s.name for s in samples)}): "
                          "choose one", column="sample")
     sample = samples[0]
-    with warnings.catch_warnings():
-        # "no energy-response calibration" notes are for the search's users; the
-        # model uses the same response silently
-        warnings.filterwarnings("ignore", category=InputWarning)
-        flare_data = FlareSampleModel(sample, **kwargs).data_at(float(ra), float(dec))
+    flare_data = sample_model(sample, **kwargs).data_at(float(ra), float(dec))
     return flare_data, FlareLikelihood(flare_data, steady=steady, name=sample.name)
 
 

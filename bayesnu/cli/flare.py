@@ -226,6 +226,7 @@ def _cmd_trials(args: argparse.Namespace) -> dict[str, Any]:
         raise OptionError("--bands", "no selected declination band overlaps the sample's "
                           "footprint")
     seed = int(args.seed)
+    os.makedirs(args.out, exist_ok=True)  # parent checked before any work
     scheduler: Any = args.scheduler
     close = None
     if args.cluster:  # batch jobs through dask-jobqueue: one client for all bands
@@ -329,7 +330,6 @@ def _sample_modes(args, ds, ra, dec, label, samples) -> dict[str, Any]:
 
 
 def _cmd_sample(args: argparse.Namespace) -> dict[str, Any]:
-    import warnings
 
     from bayesnu.inference.flare import sample_flare
     from bayesnu.inference.sample import posterior_summary
@@ -338,10 +338,8 @@ def _cmd_sample(args: argparse.Namespace) -> dict[str, Any]:
     ds, ra, dec, label, samples = _bayes_inputs(args)
     if args.modes:
         return _sample_modes(args, ds, ra, dec, label, samples)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = flare_model(samples, ra, dec, sigma_min=args.sigma_min_prior,
-                            per_event=not args.potential)
+    model = flare_model(samples, ra, dec, sigma_min=args.sigma_min_prior,
+                        per_event=not args.potential)
     idata = sample_flare(model, chains=args.chains, draws=args.draws, tune=args.tune,
                          seed=args.seed, progressbar=progress_enabled(args))
     summ = posterior_summary(idata, ["ns", "gamma", "t0", "sigma_t"])

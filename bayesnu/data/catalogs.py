@@ -151,6 +151,7 @@ def build_icecat1(raw: dict[str, np.ndarray], source: str, name: str) -> Catalog
 
 def _open_fits_table(path: str | os.PathLike, hdu: int | str = 1):
     from astropy.io import fits
+    from astropy.utils.exceptions import AstropyWarning
 
     p = Path(path)
     if not p.exists():
@@ -159,7 +160,7 @@ def _open_fits_table(path: str | os.PathLike, hdu: int | str = 1):
         raise InputError("empty file", path=p)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            warnings.simplefilter("ignore", AstropyWarning)
             hl = fits.open(p, memmap=False, lazy_load_hdus=False)
             hl.verify("silentfix")
             data = {h.name.upper(): h for h in hl}

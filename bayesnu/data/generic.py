@@ -460,13 +460,14 @@ def _str(x) -> str:
 
 def _read_fits(p: Path, uptime, name) -> Dataset:
     from astropy.io import fits
+    from astropy.utils.exceptions import AstropyWarning
 
     sp = os.fspath(p)
     if not p.exists():
         raise InputError("no such file or directory", path=p)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            warnings.simplefilter("ignore", AstropyWarning)
             with fits.open(p, memmap=False) as hl:
                 names_h = [h.name for h in hl]
                 if "EVENTS" not in names_h:

@@ -215,10 +215,11 @@ def detect_format(path: str | os.PathLike) -> str:
 
 def _detect_fits(p: Path) -> str:
     from astropy.io import fits
+    from astropy.utils.exceptions import AstropyWarning
 
     try:
         with warnings.catch_warnings():  # astropy's own truncation warnings: we raise below
-            warnings.simplefilter("ignore")
+            warnings.simplefilter("ignore", AstropyWarning)
             with fits.open(p, memmap=False) as hl:
                 info = [(h.name, list(getattr(h, "columns", None).names)
                          if getattr(h, "columns", None) is not None else []) for h in hl]

@@ -9,14 +9,13 @@ the largest TS.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 
 from bayesnu.data.core import Dataset, EventSample
 from bayesnu.errors import InputError
-from bayesnu.flare.roi import FlareSampleModel
+from bayesnu.flare.roi import FlareSampleModel, sample_model
 from bayesnu.flare.search import SIGMA_MIN, FlareFit, fit_flare
 from bayesnu.sources import SOURCES as _TABLE
 from bayesnu.sources import resolve_position as _resolve
@@ -91,9 +90,7 @@ def fit_dataset(dataset: Dataset, ra: float, dec: float, pdf: str = "gauss",
                                  f"dec {fp.dec_min:.2f}-{fp.dec_max:.2f})", column="ra/dec")
             continue
         if s.name not in models:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                models[s.name] = FlareSampleModel(s)
+            models[s.name] = sample_model(s)
         m = models[s.name]
         fd = m.data_at(ra, dec)
         smin = default_sigma_min(s) if sigma_min is None else sigma_min

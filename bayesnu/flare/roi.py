@@ -39,6 +39,24 @@ FLARE_GAMMA_GRID = np.round(np.arange(0.9, 4.1 + 1e-9, 0.2), 10)
 _DEG = np.pi / 180.0
 
 
+#: the warning :class:`FlareSampleModel` gives for a sample without a stored energy calibration
+UNCALIBRATED_RESPONSE_WARNING = "flare: no energy-response calibration"
+
+
+def sample_model(sample: EventSample, quiet: bool = True, **kwargs) -> FlareSampleModel:
+    """:class:`FlareSampleModel` of ``sample``; ``quiet`` hides only the uncalibrated-response note.
+
+    The scan, the trials and the per-sample fits build one model per sample; the
+    note that a sample has no stored energy calibration (and falls back to the
+    uncalibrated E_nu -> E_mu table) would repeat for every worker and chunk.
+    """
+    with warnings.catch_warnings():
+        if quiet:
+            warnings.filterwarnings("ignore", message=UNCALIBRATED_RESPONSE_WARNING,
+                                    category=InputWarning)
+        return FlareSampleModel(sample, **kwargs)
+
+
 def _response_for(sample: EventSample):
     """Calibrated energy response of the sample, or an uncalibrated default.
 

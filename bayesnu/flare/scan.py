@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,13 +64,11 @@ def scan_pixels(sample: EventSample, ra: np.ndarray, dec: np.ndarray, pdf: str =
     ``ra_events`` / ``time_events`` replace the sample's RA / times (scrambled skies).
     """
     from bayesnu.flare.analysis import default_sigma_min
-    from bayesnu.flare.roi import FlareSampleModel
+    from bayesnu.flare.roi import sample_model
     from bayesnu.flare.search import fit_flare
 
     if model is None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = FlareSampleModel(sample)
+        model = sample_model(sample)
     smin = default_sigma_min(sample) if sigma_min is None else sigma_min
     out = np.full((len(ra), len(FIELDS) + 1), np.nan)
     t_cpu = time.process_time()
@@ -188,11 +185,9 @@ def scan_sky(sample: EventSample, nside: int = 32, pdf: str = "gauss",
         bar = tqdm(total=pix.size, desc="flare scan", unit="pix", dynamic_ncols=True)
     res = np.full((pix.size, len(FIELDS) + 1), np.nan)
     if n_workers <= 1:
-        from bayesnu.flare.roi import FlareSampleModel
+        from bayesnu.flare.roi import sample_model
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = FlareSampleModel(sample)
+        model = sample_model(sample)
         for part in parts:
             res[part] = scan_pixels(sample, ra[part], dec[part], model=model, **kw)
             if bar is not None:

@@ -15,14 +15,13 @@ sin(dec) within the band and in RA.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 
 from bayesnu.data.core import EventSample
 from bayesnu.flare.analysis import default_sigma_min
-from bayesnu.flare.roi import FlareSampleModel
+from bayesnu.flare.roi import FlareSampleModel, sample_model
 from bayesnu.flare.search import fit_flare
 
 __all__ = ["DEC_BAND_CENTRES", "dec_band_edges", "band_trials", "scrambled_fit", "make_model"]
@@ -39,9 +38,7 @@ def dec_band_edges(n_bands: int = 81, lo: float = -80.0, hi: float = 80.0) -> np
 
 
 def make_model(sample: EventSample) -> FlareSampleModel:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return FlareSampleModel(sample)
+    return sample_model(sample)
 
 
 def scrambled_fit(rng: np.random.Generator, model: FlareSampleModel, ra0: float, dec0: float,
