@@ -35,8 +35,10 @@ from bayesnu.blazar.temporal import (
     ratio,
     region_pairs,
     rt_observed,
+    rt_samples,
     shared_window_weights,
     shift_grid,
+    source_totals,
     window_start_offsets,
     window_sums,
 )
@@ -254,30 +256,26 @@ def control_samples(levels: FlareLevels, pool: np.ndarray, pair_times: np.ndarra
         if not pair_mode and all_alert_times is None:
             raise InputError("control_times='alerts' needs all_alert_times", column="alerts")
         allt = pair_times if all_alert_times is None else np.asarray(all_alert_times, float)
-        # window_sums takes shifts; pass shifts so that its starts equal ours
         args = ((levels.lo, levels.hi, np.nan_to_num(levels.level), levels.npts), pool,
-                pair_times, allt, -(starts + 0.5 * dT), float(dT), pair_mode, n_pairs, replace)
-        res = _loop(_control_chunk_generic_wrapped, int(n_samples), seed,
-                    args + (centre, sign, np.asarray(shifts, float)), chunk_size, out_dir,
+                pair_times, allt, float(dT), pair_mode, n_pairs, replace, centre, sign,
+                np.asarray(shifts, float), source_totals(levels))
+        res = _loop(_control_chunk_generic, int(n_samples), seed, args, chunk_size, out_dir,
                     progress, "control samples", meta)
     return res["r"]
 
 
-def _control_chunk_generic_wrapped(rng, n, levels_arrays, pool, times_fixed, all_times, _unused,
-                                   width, pair_mode, sample_size, replace, centre, sign, shifts):
+def _control_chunk_generic(rng, n, levels_arrays, pool, times_fixed, all_times, width,
+                           pair_mode, sample_size, replace, centre, sign, shifts, totals):
     lo, hi, lev, npts = levels_arrays
     lv = FlareLevels(lo, hi, lev, npts, np.ones(lo.shape[0]), np.zeros(lo.shape[0]))
-    out = np.empty((n, np.size(shifts)))
-    for r in range(n):
-        if replace:
-            src = pool[rng.integers(0, pool.size, size=sample_size)]
-        else:
-            src = pool[rng.choice(pool.size, size=sample_size, replace=False)]
-        t = times_fixed if pair_mode else all_times[rng.integers(0, all_times.size,
-                                                                 size=sample_size)]
-        w = window_sums(lv, src, t, shifts, width, centre, sign)
-        out[r] = ratio(w["in_f"], w["in_w"], w["tot_f"], w["tot_w"])
-    return {"r": out}
+    if replace:
+        picks = rng.integers(0, pool.size, size=(n, sample_size))
+    else:
+        picks = np.argsort(rng.random((n, pool.size)), axis=1)[:, :sample_size]
+    src = pool[picks]
+    t = (np.broadcast_to(times_fixed, (n, sample_size)) if pair_mode
+         else all_times[rng.integers(0, all_times.size, size=(n, sample_size))])
+    return {"r": rt_samples(lv, src, t, shifts, width, centre, sign, totals)}
 
 
 def pretrial_p(r_obs: np.ndarray, r_ctrl: np.ndarray) -> np.ndarray:

@@ -47,7 +47,7 @@ from bayesnu.lightcurve.references import CITE_NU_BLAZAR_FLARES, CITE_PLAVIN2020
 
 __all__ = ["Alerts", "alerts_from_icecat", "select_variable", "region_pairs",
            "dec_candidates", "crossmatch", "FlareLevels", "flare_levels", "window_sums", "rt_observed",
-           "shift_grid", "VI_99_4FGL_DR2", "VI_99_3FGL", "ICECAT_END_MJD", "ICECAT_START_MJD",
+           "shift_grid", "rt_samples", "source_totals", "VI_99_4FGL_DR2", "VI_99_3FGL", "ICECAT_END_MJD", "ICECAT_START_MJD",
            "CITE_NU_BLAZAR_FLARES", "CITE_PLAVIN2020"]
 
 #: Variability_Index threshold of the published 4FGL-DR2 selection (99 % for 7 dof).
@@ -394,6 +394,70 @@ def _rt_pairs(lo, hi, lev, npts, src, times, starts, width, out_in_f, out_in_w):
             f, w = _wsum(lo[s], hi[s], lev[s], npts[s], u1, u1 + width)
             out_in_f[k] += f
             out_in_w[k] += w
+
+
+@numba.njit(cache=True)
+def _rt_samples(lo, hi, lev, npts, tot_f_src, tot_w_src, src, times, starts, width, out):
+    """R(t) of many samples: sample r holds pairs (src[r, j], times[r, j])."""
+    nk = starts.size
+    in_f = np.empty(nk)
+    in_w = np.empty(nk)
+    for r in range(src.shape[0]):
+        in_f[:] = 0.0
+        in_w[:] = 0.0
+        tf = 0.0
+        tw = 0.0
+        for j in range(src.shape[1]):
+            s = src[r, j]
+            tf += tot_f_src[s]
+            tw += tot_w_src[s]
+            for k in range(nk):
+                u1 = times[r, j] + starts[k]
+                f, w = _wsum(lo[s], hi[s], lev[s], npts[s], u1, u1 + width)
+                in_f[k] += f
+                in_w[k] += w
+        for k in range(nk):
+            ow = tw - in_w[k]
+            if in_w[k] > 0 and ow > 0:
+                out[r, k] = (in_f[k] / in_w[k]) / ((tf - in_f[k]) / ow)
+            else:
+                out[r, k] = np.nan
+
+
+def source_totals(levels: FlareLevels) -> tuple[np.ndarray, np.ndarray]:
+    """Per-source sum of weight x level and of weights over the whole curve (R(t) outside sums)."""
+    tf = np.zeros(levels.n_sources)
+    tw = np.zeros(levels.n_sources)
+    lev = np.nan_to_num(levels.level)
+    for s in range(levels.n_sources):
+        tf[s], tw[s] = _totals(levels.lo[s], levels.hi[s], lev[s], levels.npts[s])
+    return tf, tw
+
+
+def rt_samples(levels: FlareLevels, src: np.ndarray, times: np.ndarray, shifts: np.ndarray,
+               dT: float, centre: str = "centred", sign: int = 1,
+               totals: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """R(t) of many samples of pairs (any light curves; compiled loop).
+
+    Parameters
+    ----------
+    src, times : arrays (n_samples, n_pairs)
+        Source rows and alert times of every sample.
+    totals : (tot_f, tot_w), optional
+        :func:`source_totals` (computed when omitted).
+
+    Returns
+    -------
+    array (n_samples, n_shifts)
+    """
+    src = np.ascontiguousarray(src, dtype=np.int64)
+    times = np.ascontiguousarray(np.broadcast_to(times, src.shape), dtype=np.float64)
+    starts = window_start_offsets(shifts, dT, centre, sign)
+    tf, tw = source_totals(levels) if totals is None else totals
+    out = np.empty((src.shape[0], starts.size))
+    _rt_samples(levels.lo, levels.hi, np.nan_to_num(levels.level), levels.npts, tf, tw, src,
+                times, starts, float(dT), out)
+    return out
 
 
 def window_start_offsets(shifts: np.ndarray, dT: float, centre: str = "centred",
