@@ -105,3 +105,27 @@ def test_spatial_test_result(ic40_txs):
     # the same seed gives the same scrambles
     r2 = spatial_test("ic40", "TXS-like", n_scrambles=2000, seed=5)
     assert np.array_equal(r.n_expected, r2.n_expected)
+
+
+def test_cli_select_spatial_json(capsys):
+    import json
+
+    from bayesnu.cli import main
+
+    assert main(["blazar", "select", "--group", "CFS", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["n_sources"] == 62
+    assert main(["blazar", "select", "--group", "4LAC-BLL", "--dec-max", "40", "--b-min", "10",
+                 "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert 0 < d["n_sources"] < 1067
+    assert main(["blazar", "spatial", "--data", "ic40", "--group", "TXS-like",
+                 "--n-scrambles", "500", "--seed", "3", "--json", "--quiet"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert len(d["thresholds"]) == 13 and d["seed"] == 3
+    for row in d["thresholds"]:
+        assert {"log10e_min", "n_events", "n_observed", "n_expected", "sigma",
+                "p_value"} <= set(row)
+    assert main(["blazar", "spatial", "--data", "ic40", "--group", "nope", "--json"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--group" in err[0] and "TXS-like" in err[0]
