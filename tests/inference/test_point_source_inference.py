@@ -25,23 +25,14 @@ from bayesnu.inference import (
 )
 from bayesnu.models.pointsource import Prior, point_source_model
 
-from bayesnu.likelihood import LikelihoodSetup, Source
-from bayesnu.likelihood.synthetic import (
-    inject,
-    lognormal_response,
-    power_law_true_weights,
-    synthetic_sample,
-)
-
-RESP = lognormal_response(-0.3, 0.3)
-SRC = Source("S", 150.0, 20.0)
+from bayesnu.likelihood import LikelihoodSetup
+from bayesnu.likelihood.synthetic import synthetic_sample
 
 
 @pytest.fixture(scope="module")
-def psm():
-    rng = np.random.default_rng(21)
-    s = inject(rng, synthetic_sample(rng, 5000, name="A"), SRC.ra, SRC.dec, 25, 2.0, RESP)
-    su = LikelihoodSetup(s, SRC, response=RESP, true_weights=power_law_true_weights)
+def psm(injected_synthetic, synthetic_source, synthetic_setup_kwargs):
+    s = injected_synthetic(21, 5000, "A", 25)  # simulated (tests/conftest.py)
+    su = LikelihoodSetup(s, synthetic_source, **synthetic_setup_kwargs)
     return point_source_model(su, priors={"ns": Prior("uniform", 0.0, 200.0)})
 
 
@@ -119,9 +110,9 @@ def test_evidence_and_bayes_factor(psm, tmp_path):
     assert back.log_z == ev.log_z
 
 
-def test_background_trials_and_wilks(psm):
-    su = LikelihoodSetup(synthetic_sample(np.random.default_rng(2), 5000, name="B"), SRC,
-                         response=RESP, true_weights=power_law_true_weights)
+def test_background_trials_and_wilks(psm, synthetic_source, synthetic_setup_kwargs):
+    su = LikelihoodSetup(synthetic_sample(np.random.default_rng(2), 5000, name="B"),
+                         synthetic_source, **synthetic_setup_kwargs)
     tr = background_trials(su, 30, rng=4)
     ts = np.array(tr.ts)
     assert ts.size == 30 and np.all(ts >= 0)

@@ -18,7 +18,6 @@ from bayesnu.models.flare import (
 )
 from pytensor.gradient import verify_grad
 
-from bayesnu.data import load
 from bayesnu.flare.roi import FlareSampleModel
 from bayesnu.flare.search import flare_loglr
 from bayesnu.flare.temporal import GaussianFlarePDF, gauss_norm
@@ -28,8 +27,8 @@ RA, DEC = 77.3582, 5.69315
 
 
 @pytest.fixture(scope="module")
-def ic86b():
-    return load("txs0506")["IC86b"]
+def ic86b(txs_ic86b):
+    return txs_ic86b
 
 
 @pytest.fixture(scope="module")

@@ -6,23 +6,13 @@ import pytest
 from bayesnu.models.pointsource import Prior, add_point_source, ns_upper_bound, point_source_model
 
 from bayesnu.errors import InputError
-from bayesnu.likelihood import LikelihoodSetup, Source
-from bayesnu.likelihood.synthetic import (
-    inject,
-    lognormal_response,
-    power_law_true_weights,
-    synthetic_sample,
-)
-
-RESP = lognormal_response(-0.3, 0.3)
-SRC = Source("S", 150.0, 20.0)
+from bayesnu.likelihood import LikelihoodSetup
 
 
 @pytest.fixture(scope="module")
-def setup():
-    rng = np.random.default_rng(5)
-    s = inject(rng, synthetic_sample(rng, 4000, name="A"), SRC.ra, SRC.dec, 15, 2.0, RESP)
-    return LikelihoodSetup(s, SRC, response=RESP, true_weights=power_law_true_weights)
+def setup(injected_synthetic, synthetic_source, synthetic_setup_kwargs):
+    s = injected_synthetic(5, 4000, "A", 15)  # simulated (tests/conftest.py)
+    return LikelihoodSetup(s, synthetic_source, **synthetic_setup_kwargs)
 
 
 def test_default_priors_and_model_logp_matches_kernel(setup):
