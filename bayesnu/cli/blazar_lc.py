@@ -258,7 +258,7 @@ def _dcf(args: argparse.Namespace) -> dict[str, Any]:
 
     a = _prepare(_load_spec(args.a, "--a", args.ul_policy), args)
     b = _prepare(_load_spec(args.b, "--b", args.ul_policy), args)
-    r = L.dcf(a, b, args.bin_width, args.max_lag, min_pairs=args.min_pairs)
+    r = L.dcf(a, b, args.bin_width, args.max_lag, min_pairs=args.min_pairs, local=args.local)
     out = {"a": a.name, "b": b.name, **r.to_dict(),
            "sign": "positive lag: b lags a", "citations": [L.CITE_EDELSON_KROLIK1988]}
     out["_text"] = (f"DCF {a.name} -> {b.name}: lag at maximum {r.lag_max:g} d, Gaussian mean "
@@ -492,6 +492,8 @@ def register_lightcurve_commands(sub: argparse._SubParsersAction) -> None:
             default_text="the longer curve's time span", help="largest |lag|"),
         Opt("--min-pairs", int, default=2, min=1, max=10**6,
             help="lag bins with fewer point pairs are left empty"),
+        Opt("--local", bool, help="locally normalised DCF (|DCF| <= 1 for curves with different "
+                                  "spans or binning)"),
         *PREP_OPTIONS,
         Opt("--ul-policy", choices=("value", "limit", "zero"), default="value",
             help="what a Fermi upper-limit bin contributes (dropped by the DCF anyway)"),

@@ -250,3 +250,17 @@ def test_dcf_recovers_known_lag():
     assert r.noise_corrected and np.nanmax(r.dcf) > 0.8
     r2 = L.dcf(b, a, bin_width=20.0, max_lag=600.0)
     assert r2.lag_max == pytest.approx(-120.0, abs=20.0)
+
+
+def test_local_dcf_is_bounded_and_finds_the_lag():
+    rng = np.random.default_rng(7)
+    t = np.arange(0.0, 3000.0, 10.0)
+    sig = 1 + np.exp(-0.5 * ((t - 1200) / 60) ** 2) + 0.5 * np.exp(-0.5 * ((t - 2100) / 90) ** 2)
+    a = L.LightCurve(t, sig + rng.normal(0, 0.02, t.size), np.full(t.size, 0.02))
+    tb = t[(t > 900) & (t < 2600)]  # shorter span
+    b = L.LightCurve(tb, np.interp(tb - 80, t, sig) + rng.normal(0, 0.02, tb.size),
+                     np.full(tb.size, 0.02))
+    r = L.dcf(a, b, 20.0, 500.0, local=True)
+    ok = np.isfinite(r.dcf)
+    assert np.all(np.abs(r.dcf[ok]) <= 1 + 1e-9)
+    assert r.lag_max == pytest.approx(80.0, abs=20.0)
