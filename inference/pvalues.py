@@ -2,7 +2,7 @@
 
 Background ensembles
 --------------------
-Paper 000 builds background TS ensembles in 81 declination bands of 2 deg
+The IceCube 2023 cascade flare search builds background TS ensembles in 81 declination bands of 2 deg
 (centres -80, -78, ..., 80 deg; one RA bin). Here the ensemble of a band is
 *pooled* (:class:`PooledEnsembles`) from two sources:
 

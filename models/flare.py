@@ -12,7 +12,7 @@ Default priors (override any with ``priors=``):
 
 * ``t0 ~ Uniform(Tmin, Tmax)`` over the live time of the chosen samples;
 * ``sigma_t ~ LogUniform(sigma_min, livetime / 2)`` with ``sigma_min = 0.01 d``
-  by default. Paper 000's fit bound is 1e-11 d; with a log-uniform prior that
+  by default. The IceCube 2023 cascade flare search's fit bound is 1e-11 d; with a log-uniform prior that
   range would put most prior mass on sub-second flares and the Bayes factor
   would pay an Occam factor ~ log(range) for it. 0.01 d (15 min) is a
   physically motivated lower end for multi-neutrino flares; pass

@@ -6,7 +6,7 @@ Public API
   :func:`expected_events`, :func:`true_energy_weights`, :func:`flux_to_ns`,
   :func:`ns_to_flux`, :func:`ns_to_fluence`, :func:`fluence_to_ns`,
   :func:`flux_to_fluence`, :func:`fluence_to_flux`, :func:`exposure_seconds`,
-  :func:`count_flux_limit` (paper 001), :func:`dec_averaged_area`,
+  :func:`count_flux_limit` (neutrino-blazar flare correlation study), :func:`dec_averaged_area`,
   :func:`reco_energy_weights` (signal reco-energy histogram, in
   :mod:`bayesnu.detector.response`).
 * Energy response (:mod:`bayesnu.detector.energy`): :class:`EnergyResponse`,

@@ -13,7 +13,7 @@ Conventions
   (:meth:`Uptime.cumulative_livetime`). For a Gaussian flare ``("gauss", t0, sigma)``
   the flux is ``phi0 exp(-(t - t0)^2 / (2 sigma^2))`` and the exposure is the
   Gaussian-weighted livetime (integral of the profile over the good runs).
-* Fluence (paper 000 convention): the time-integrated energy-weighted flux at
+* Fluence (IceCube 2023 cascade flare search convention): the time-integrated energy-weighted flux at
   ``e0``, ``F = e0^2 * integral phi(e0, t) dt`` in GeV cm^-2, where the time
   integral runs over *wall-clock* time (the source does not know about detector
   downtime): ``F = e0^2 phi0 T_window`` for a box (``T_window = t_stop - t_start``),
@@ -354,13 +354,13 @@ def count_flux_limit(
     e0_gev: float = 1e5,
     year_s: float = JULIAN_YEAR_S,
 ) -> float:
-    """Flux normalisation giving ``counts`` events (paper 001, eq. 2).
+    """Flux normalisation giving ``counts`` events (neutrino-blazar flare correlation study, eq. 2).
 
     ``N = dT * integral_{E_lo}^{E_hi} <A_eff>_dec(E) phi0 (E/e0)^-gamma dE`` solved for
     ``phi0``, with ``<A_eff>_dec`` the solid-angle average of the binned area over
     declination (:func:`dec_averaged_area`) and the power law integrated exactly over
     each released energy bin (A_eff constant within a bin). With the IC86_II area,
-    N = 10, 10 years, this reproduces paper 001's 1.459e-18 / 1.646e-18
+    N = 10, 10 years, this reproduces the neutrino-blazar flare correlation study's 1.459e-18 / 1.646e-18
     GeV^-1 cm^-2 s^-1 (bins 4.8-5.0 / 5.0-5.2) to 0.1 % with Julian years and to all
     quoted digits with ``year_s = 365 * 86400``.
 

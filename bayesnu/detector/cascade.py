@@ -1,6 +1,6 @@
-"""Parametrised IceCube cascade detector (for the flare search of paper 000).
+"""Parametrised IceCube cascade detector (for the IceCube 2023 cascade flare search).
 
-The 10-year cascade sample of paper 000 (59,592 events, 2011-05-13 .. 2021-05-27,
+The 10-year cascade sample of the IceCube 2023 cascade flare search (59,592 events, 2011-05-13 .. 2021-05-27,
 500 GeV - 5.35 PeV reconstructed energy, ~87 % atmospheric neutrinos, 7 %
 astrophysical, the rest atmospheric muons) is not public. This module is a
 documented parametrisation from which such a sample can be simulated and with
@@ -22,7 +22,7 @@ flavour ratio 1:1:1 times ``A_eff`` gives the event rate)
     Normalisation: fixed so that the astrophysical diffuse cascade flux (Aartsen et al.
     2020, PRL 125, 121104: per flavour 1.66e-18 GeV^-1 cm^-2 s^-1 sr^-1 at 100 TeV,
     E^-2.53) gives 7 % of 59,592 events over the 10-year livetime in the reconstructed
-    energy range 500 GeV - 5.35 PeV (the astrophysical fraction quoted by paper 000).
+    energy range 500 GeV - 5.35 PeV (the astrophysical fraction quoted by the IceCube 2023 cascade flare search).
 Energy response (:class:`CascadeEnergyResponse`)
     Cascades deposit most of the neutrino energy: a two-component Gaussian in
     log10 E_reco - log10 E_nu, charged-current-like (weight 0.75, shift -0.03 dex,
@@ -31,7 +31,7 @@ Energy response (:class:`CascadeEnergyResponse`)
     width 0.30 dex).
 Angular resolution
     Median opening angle vs log10 E_reco interpolated through 20 deg at 1 TeV,
-    13 deg at 10 TeV, 8.5 deg at 100 TeV, 5 deg at 1 PeV, 4 deg at 10 PeV (paper 000:
+    13 deg at 10 TeV, 8.5 deg at 100 TeV, 5 deg at 1 PeV, 4 deg at 10 PeV (IceCube 2023 cascade flare search:
     > 15 deg at 1 TeV, <~ 10 deg at 100 TeV, ~5 deg at PeV). The per-event angular error
     (PSF sigma) is log-normal with 0.15 dex spread around median / 1.1774 (the median
     opening angle of a 2-D Gaussian is 1.1774 sigma); directions are smeared with a
@@ -41,7 +41,7 @@ Background composition and shapes
     enhancement of the conventional flux) times a self-veto suppression of down-going
     events ``1 - 0.6 max(-sin dec, 0) (1 - exp(-E / 20 TeV))``. Astrophysical:
     E^-2.53 isotropic. Atmospheric muons: down-going only (sin dec < 0.05), spectrum
-    E^-3.2 in deposited energy. Fractions 0.87 / 0.07 / 0.06 (paper 000).
+    E^-3.2 in deposited energy. Fractions 0.87 / 0.07 / 0.06 (IceCube 2023 cascade flare search).
 Uptime
     The real good-run lists of the 10-year release, IC86_I..IC86_VII (2011-05-13 ..
     2018-07), followed by a SIMULATED extension to 2021-05-27: the IC86_VII good-run
@@ -214,7 +214,7 @@ class CascadeDetector:
     uptime
         Good-run list; default :func:`cascade_uptime` (real IC86 runs + simulated extension).
     n_events
-        Expected sample size (default 59,592 as in paper 000); sets the background rates.
+        Expected sample size (default 59,592 as in the IceCube 2023 cascade flare search); sets the background rates.
     log10e_edges, sindec_edges
         Binning of the tabulated :class:`EffectiveArea` (default 0.05 dex from 2 to 8,
         40 bins in sin(dec)).

@@ -1,4 +1,4 @@
-"""Time-dependent (flare) point-source search of paper 000.
+"""Time-dependent (flare) point-source search (IceCube 2023 cascade flare search).
 
 * :mod:`bayesnu.flare.temporal` -- Gaussian and box time PDFs truncated to the uptime.
 * :mod:`bayesnu.flare.search` -- flare fit at a position (TS with the duration

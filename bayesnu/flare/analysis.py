@@ -2,7 +2,7 @@
 
 A flare is fitted per sample (season): the samples of a release cover
 consecutive periods with different detector configurations, and the
-time-dependent searches of IceCube (TXS 0506+056, paper 000) fit each sample
+time-dependent searches of IceCube (IceCube 2018 for TXS 0506+056, the IceCube 2023 cascade flare search) fit each sample
 separately. :func:`fit_dataset` returns every sample's fit and the one with
 the largest TS.
 """
@@ -35,7 +35,7 @@ def resolve_position(source: str | None = None, ra: float | None = None, dec: fl
 
 
 def default_sigma_min(sample: EventSample) -> float:
-    """Lower bound of sigma_t: 1e-11 d (paper 000), or 0.5 d for whole-day event times.
+    """Lower bound of sigma_t: 1e-11 d (IceCube 2023 cascade flare search), or 0.5 d for whole-day event times.
 
     Releases that round times to whole MJD days (IC86-2011) cannot resolve
     flares shorter than a day; with tied times a sub-day Gaussian would make

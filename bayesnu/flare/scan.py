@@ -1,4 +1,4 @@
-"""HEALPix all-sky flare scan (paper 000).
+"""HEALPix all-sky flare scan (IceCube 2023 cascade flare search).
 
 Every pixel centre of a HEALPix map (nside 32 by default: 12,288 pixels) with
 ``|dec| <= 90 - pole_exclusion`` gets a flare fit

@@ -1,4 +1,4 @@
-"""Flare fit at one sky position (paper 000, SPEC section 1).
+"""Flare fit at one sky position (IceCube 2023 cascade flare search).
 
 The likelihood of one sample of ``N`` events is
 
@@ -11,7 +11,7 @@ non-zero signal PDF; every other event contributes exactly ``log(1 - ns/N)``
 
     log L/L0 = sum_{i in ROI} log(1 + ns/N (X_i - 1)) + (N - n_ROI) log(1 - ns/N).
 
-The test statistic carries the duration-marginalisation term of paper 000
+The test statistic carries the duration-marginalisation term of the IceCube 2023 cascade flare search
 eq. 2:
 
     TS = 2 log L/L0 - 2 log[(Tmax - Tmin) / sigma_t],
@@ -26,7 +26,7 @@ the TXS 0506+056 analysis).
 Search strategy (the T0 likelihood is multimodal):
 
 1. seeds are ROI events whose spatial x energy S/B exceeds ``seed_threshold``
-   (paper 000: 1) for at least one spectral index of the ranking set;
+   (IceCube 2023 cascade flare search: 1) for at least one spectral index of the ranking set;
 2. candidate flares are built from seeds at several time scales: every seed
    alone, and every seed paired with its 1st, 2nd, 4th, 8th ... successor in
    time (``T0`` = midpoint, ``sigma_t`` = half the separation), plus runs of
@@ -222,7 +222,7 @@ def cardinal_spline(knots: np.ndarray) -> np.ndarray:
 
 
 def ts_penalty(duration, tmin: float, tmax: float):
-    """Marginalisation term ``-2 log[(Tmax - Tmin) / duration]`` of paper 000 eq. 2."""
+    """Marginalisation term ``-2 log[(Tmax - Tmin) / duration]`` of the IceCube 2023 cascade flare search, eq. 2."""
     return -2.0 * np.log((tmax - tmin) / np.asarray(duration, dtype=np.float64))
 
 
@@ -452,7 +452,7 @@ def fit_flare(flare_data: FlareData, pdf: str = "gauss", seed_threshold: float =
         ROI events of one sample with their spatial and energy S/B.
     seed_threshold : float
         Spatial x energy S/B above which an event seeds candidate flares
-        (paper 000: 1; track analyses used 1000).
+        (IceCube 2023 cascade flare search: 1; track analyses used 1000).
     sigma_min, sigma_max : float
         Bounds of sigma_t in days (defaults: 1e-11 and half the live time).
     rank_gammas : sequence of float

@@ -26,7 +26,7 @@ from bayesnu.flare.search import fit_flare
 
 __all__ = ["DEC_BAND_CENTRES", "dec_band_edges", "band_trials", "scrambled_fit", "make_model"]
 
-#: paper 000: 81 declination bins of 2 deg over [-80, 80] deg (centres)
+#: IceCube 2023 cascade flare search: 81 declination bins of 2 deg over [-80, 80] deg (centres)
 DEC_BAND_CENTRES = np.linspace(-80.0, 80.0, 81)
 
 
