@@ -1,7 +1,7 @@
 """``bayesnu blazar lightcurve|classify|dcf|rtest|simultaneity``: light-curve commands.
 
 Registered into the ``blazar`` group by :func:`register_lightcurve_commands`
-(called from :mod:`bayesnu.cli.blazar`). Light curves are named by a SPEC:
+(called from :mod:`bayesnu.cli.blazar`). Light curves are named by an LC string:
 ``4fgl_dr2:NAME`` (4FGL-DR2 yearly), ``3fgl:NAME`` (3FGL monthly) -- NAME as in
 the catalogue, spaces optional -- or the path of a generic CSV
 (:mod:`bayesnu.lightcurve.io`; ``FILE.csv#SOURCE`` picks one source of a
@@ -49,7 +49,7 @@ def _catalog_set(name: str, ul_policy: str = "value"):
 
 
 def _load_spec(spec: str, option: str, ul_policy: str = "value"):
-    """A LightCurve from a SPEC (module docstring)."""
+    """A LightCurve from an LC string (module docstring)."""
     import bayesnu.lightcurve as L
 
     head, sep, tail = spec.partition(":")
@@ -434,7 +434,7 @@ def register_lightcurve_commands(sub: argparse._SubParsersAction) -> None:
                     "blocks (F > F_q + 1.3 S) of one light curve. --lc is 4fgl_dr2:NAME, "
                     "3fgl:NAME or a CSV file (columns time, flux, error[, upper_limit]).")
     add_options(c, [
-        Opt("--lc", str, required=True, metavar="SPEC",
+        Opt("--lc", str, required=True, metavar="LC",
             help="light curve: 4fgl_dr2:NAME, 3fgl:NAME, FILE.csv or FILE.csv#SOURCE"),
         *PREP_OPTIONS, *FLARE_OPTIONS,
         output_file("--plot", suffixes=(".png", ".pdf", ".svg"), required=False,
@@ -451,9 +451,9 @@ def register_lightcurve_commands(sub: argparse._SubParsersAction) -> None:
     add_options(c, [
         Opt("--catalog", choices=CATALOGS, default="4fgl_dr2",
             help="catalogue whose curves are classified (single-band mode)"),
-        Opt("--high", str, metavar="SPEC", default_text="none",
+        Opt("--high", str, metavar="LC", default_text="none",
             help="high-energy (gamma-ray) light curve of a pair"),
-        Opt("--low", str, metavar="SPEC", default_text="none",
+        Opt("--low", str, metavar="LC", default_text="none",
             help="low-energy (infrared, mm) light curve of a pair"),
         Opt("--pair-catalogs", bool, help="classify all 4FGL-DR2 (high) x 3FGL (low) "
                                           "counterpart pairs"),
@@ -484,8 +484,8 @@ def register_lightcurve_commands(sub: argparse._SubParsersAction) -> None:
         description="Edelson & Krolik (1988) DCF of --a and --b; lag of the maximum bin and "
                     "mean of a fitted Gaussian (positive lag: --b lags --a).")
     add_options(c, [
-        Opt("--a", str, required=True, metavar="SPEC", help="first light curve (e.g. gamma rays)"),
-        Opt("--b", str, required=True, metavar="SPEC", help="second light curve (e.g. infrared)"),
+        Opt("--a", str, required=True, metavar="LC", help="first light curve (e.g. gamma rays)"),
+        Opt("--b", str, required=True, metavar="LC", help="second light curve (e.g. infrared)"),
         Opt("--bin-width", float, default=30.0, min=0.0, min_open=True, max=1e5, unit="days",
             help="lag bin width"),
         Opt("--max-lag", float, min=0.0, min_open=True, max=1e5, unit="days",
