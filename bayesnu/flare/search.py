@@ -482,19 +482,10 @@ def fit_flare(flare_data: FlareData, pdf: str = "gauss", seed_threshold: float =
     if not (0 < sigma_min < sigma_max):
         raise InputError(f"need 0 < sigma_min < sigma_max, got {sigma_min}, {sigma_max}",
                          column="sigma_t")
-    null = FlareFit(ns=0.0, gamma=float("nan"), t0=0.5 * (flare_data.tmin + flare_data.tmax), sigma_t=sigma_max,
-                    ts=float(ts_penalty(sigma_max if pdf == "gauss" else flare_data.tmax - flare_data.tmin,
-                                        flare_data.tmin, flare_data.tmax)),
-                    loglr=0.0, pdf=pdf, n_roi=flare_data.n)
-    if pdf == "box":
-        null.t_start, null.t_stop = flare_data.tmin, flare_data.tmax
+    null = _null_fit(flare_data, pdf, sigma_max)
     if flare_data.n == 0:
         return null
-    seed = _seeds(flare_data, rank_gammas, seed_threshold)
-    idx_seed = np.flatnonzero(seed)
-    if idx_seed.size > max_seeds:
-        lse = np.max(np.stack([flare_data.log_sob_se(g) for g in rank_gammas]), axis=0)
-        idx_seed = idx_seed[np.argsort(lse[idx_seed])[-max_seeds:]]
+    idx_seed = _select_seeds(flare_data, rank_gammas, seed_threshold, max_seeds)
     null.n_seeds = int(idx_seed.size)
     if idx_seed.size == 0:
         return null
@@ -502,56 +493,19 @@ def fit_flare(flare_data: FlareData, pdf: str = "gauss", seed_threshold: float =
     core = lse_max > np.log(core_floor)
     if pdf == "box":
         return _fit_box(flare_data, flare_data.t[idx_seed], core, rank_gammas, null, keep_candidates)
-
+    # 1. candidate flares from the seeds, ranked with ns profiled at a few gammas
     t0c, sgc = _candidates(flare_data.t[idx_seed], max(sigma_min, 1e-6 * live) if sigma_min < 1e-6
                            else sigma_min, sigma_max, span=(flare_data.tmin, flare_data.tmax))
-    # single-seed candidates with tiny sigma: keep the true bound for them
     ts_c, ns_c, g_c = _rank_gauss(flare_data, t0c, sgc, rank_gammas, core)
     order = np.argsort(ts_c)[::-1]
-    picked: list[int] = []
-    for j in order:
-        if len(picked) >= n_local:
-            break
-        if all(abs(t0c[j] - t0c[k]) > 0.5 * max(sgc[j], sgc[k]) or
-               abs(np.log(sgc[j] / sgc[k])) > 0.7 for k in picked):
-            picked.append(int(j))
-    # and the best of each width class (short / medium / long against the live time),
-    # so that a few strong wide candidates cannot crowd out every short flare
-    wclass = np.digitize(sgc, [live / 300.0, live / 30.0])
-    for c in range(3):
-        inc = np.flatnonzero((wclass[order] == c) & np.isfinite(ts_c[order]))
-        if inc.size and int(order[inc[0]]) not in picked:
-            picked.append(int(order[inc[0]]))
-    # refine the picked candidates; rank the optima by their exact TS (exact uptime
-    # mass, ns re-profiled)
-    from bayesnu.flare._kernels import newton_ns
-
-    def exact_ts(ns, g, t0, s):
-        if not ns > 0:
-            return None
-        with np.errstate(divide="ignore"):
-            lt = gauss_logsob_grid(flare_data.t, np.array([t0]), np.array([s]), flare_data.intervals)[0]
-        if not np.all(np.isfinite(lt)):  # no live time under the flare: no support
-            return None
-        x = np.exp(np.minimum(flare_data.log_sob_space + flare_data.log_sob_energy_at(g) + lt, 700.0))
-        ns, llr = newton_ns(x, flare_data.n, float(flare_data.n_total - flare_data.n), 0.0, 0.0, 0,
-                            float(flare_data.n_total), 60, 1e-10)
-        ts = 2.0 * llr + float(ts_penalty(s, flare_data.tmin, flare_data.tmax))
-        return (ns, g, t0, s, ts, llr, x) if np.isfinite(ts) and ns > 0 else None
-
-    best = None
-    for j in picked:
-        r = exact_ts(*_local_gauss(flare_data, g_c[j], t0c[j], sgc[j], sigma_min, sigma_max)[:4])
-        if r is not None and (best is None or r[4] > best[4]):
-            best = r
-    if best is not None:  # polish the best optimum with the exact uptime mass
-        r = exact_ts(*_local_gauss(flare_data, best[1], best[2], best[3], sigma_min, sigma_max,
-                                   exact=True)[:4])
-        if r is not None and r[4] > best[4]:
-            best = r
+    # 2. the best distinct candidates (and the best of each width class)
+    picked = _pick_candidates(order, t0c, sgc, ts_c, live, n_local)
+    # 3. local refinement of each, exact TS, polish of the best
+    best = _refine_best(flare_data, picked, g_c, t0c, sgc, sigma_min, sigma_max)
     if best is None or not best[4] > null.ts:
         null.n_candidates = int(t0c.size)
         return null
+    # 4. the result
     ns, g, t0, s, ts, llr, x = best
     fit = FlareFit(ns=float(ns), gamma=float(g), t0=float(t0), sigma_t=float(s), ts=float(ts),
                    loglr=float(llr), pdf="gauss", n_roi=flare_data.n, n_seeds=int(idx_seed.size),
@@ -562,6 +516,87 @@ def fit_flare(flare_data: FlareData, pdf: str = "gauss", seed_threshold: float =
                            "ns": float(ns_c[j]), "gamma": float(g_c[j])}
                           for j in order[:keep_candidates]]
     return fit
+
+
+def _null_fit(flare_data: FlareData, pdf: str, sigma_max: float) -> FlareFit:
+    """The no-flare result (ns = 0) with the duration term of the widest flare."""
+    null = FlareFit(ns=0.0, gamma=float("nan"), t0=0.5 * (flare_data.tmin + flare_data.tmax), sigma_t=sigma_max,
+                    ts=float(ts_penalty(sigma_max if pdf == "gauss" else flare_data.tmax - flare_data.tmin,
+                                        flare_data.tmin, flare_data.tmax)),
+                    loglr=0.0, pdf=pdf, n_roi=flare_data.n)
+    if pdf == "box":
+        null.t_start, null.t_stop = flare_data.tmin, flare_data.tmax
+    return null
+
+
+def _select_seeds(flare_data: FlareData, rank_gammas, seed_threshold: float,
+                  max_seeds: int) -> np.ndarray:
+    """Indices of the seed events (S/B above threshold), at most ``max_seeds`` highest."""
+    seed = _seeds(flare_data, rank_gammas, seed_threshold)
+    idx_seed = np.flatnonzero(seed)
+    if idx_seed.size > max_seeds:
+        lse = np.max(np.stack([flare_data.log_sob_se(g) for g in rank_gammas]), axis=0)
+        idx_seed = idx_seed[np.argsort(lse[idx_seed])[-max_seeds:]]
+    return idx_seed
+
+
+def _pick_candidates(order: np.ndarray, t0c: np.ndarray, sgc: np.ndarray, ts_c: np.ndarray,
+                     live: float, n_local: int) -> list[int]:
+    """The ``n_local`` best distinct candidates plus the best of each width class.
+
+    The width classes (short / medium / long against the live time) keep a few
+    strong wide candidates from crowding out every short flare.
+    """
+    picked: list[int] = []
+    for j in order:
+        if len(picked) >= n_local:
+            break
+        if all(abs(t0c[j] - t0c[k]) > 0.5 * max(sgc[j], sgc[k]) or
+               abs(np.log(sgc[j] / sgc[k])) > 0.7 for k in picked):
+            picked.append(int(j))
+    wclass = np.digitize(sgc, [live / 300.0, live / 30.0])
+    for c in range(3):
+        inc = np.flatnonzero((wclass[order] == c) & np.isfinite(ts_c[order]))
+        if inc.size and int(order[inc[0]]) not in picked:
+            picked.append(int(order[inc[0]]))
+    return picked
+
+
+def _exact_gauss_ts(flare_data: FlareData, ns: float, g: float, t0: float, s: float):
+    """Exact TS of a Gaussian flare (exact uptime mass, ns re-profiled), or None.
+
+    Returns ``(ns, gamma, t0, sigma_t, ts, llr, x)`` with ``x`` the events' S/B.
+    """
+    from bayesnu.flare._kernels import newton_ns
+
+    if not ns > 0:
+        return None
+    with np.errstate(divide="ignore"):
+        lt = gauss_logsob_grid(flare_data.t, np.array([t0]), np.array([s]), flare_data.intervals)[0]
+    if not np.all(np.isfinite(lt)):  # no live time under the flare: no support
+        return None
+    x = np.exp(np.minimum(flare_data.log_sob_space + flare_data.log_sob_energy_at(g) + lt, 700.0))
+    ns, llr = newton_ns(x, flare_data.n, float(flare_data.n_total - flare_data.n), 0.0, 0.0, 0,
+                        float(flare_data.n_total), 60, 1e-10)
+    ts = 2.0 * llr + float(ts_penalty(s, flare_data.tmin, flare_data.tmax))
+    return (ns, g, t0, s, ts, llr, x) if np.isfinite(ts) and ns > 0 else None
+
+
+def _refine_best(flare_data: FlareData, picked: list[int], g_c: np.ndarray, t0c: np.ndarray,
+                 sgc: np.ndarray, sigma_min: float, sigma_max: float):
+    """Refine each picked candidate, rank the optima by exact TS, polish the best."""
+    best = None
+    for j in picked:
+        r = _exact_gauss_ts(flare_data, *_local_gauss(flare_data, g_c[j], t0c[j], sgc[j],
+                                                      sigma_min, sigma_max)[:4])
+        if r is not None and (best is None or r[4] > best[4]):
+            best = r
+    if best is not None:  # polish the best optimum with the exact uptime mass
+        r = _exact_gauss_ts(flare_data, *_local_gauss(flare_data, best[1], best[2], best[3],
+                                                      sigma_min, sigma_max, exact=True)[:4])
+        if r is not None and r[4] > best[4]:
+            best = r
+    return best
 
 
 def _box_x(flare_data: FlareData, t_start: float, t_stop: float, gamma: float) -> np.ndarray:
