@@ -53,6 +53,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -147,13 +148,34 @@ def write_generic(data: Dataset | EventSample, path: str | os.PathLike,
     p = Path(path)
     fmt = (format or p.suffix.lstrip(".").lower() or "npz").replace("fit", "fits").replace(
         "fitss", "fits")
+    writers = {"npz": _write_npz, "csv": _write_csv, "fits": _write_fits}
+    if fmt not in writers:
+        raise InputError(f"unknown generic container '{fmt}' (use npz, csv or fits)", path=p)
     names = [s.name for s in ds.samples]
     if len(set(names)) != len(names):
         raise InputError(f"sample names must be unique, got {names}", path=p)
-    cat = ds.concatenated()
-    extra_names = sorted({k for s in ds.samples for k in s.meta.get("extra", {})})
+    table = _GenericTable(ds=ds, names=names, cat=ds.concatenated(),
+                          extra=_extra_columns(ds, p),
+                          ds_meta=_jsonable({k: v for k, v in ds.meta.items()}))
+    writers[fmt](table, p)
+    return p
+
+
+@dataclass
+class _GenericTable:
+    """What every container of the generic format holds (built once by write_generic)."""
+
+    ds: Dataset
+    names: list[str]
+    cat: dict[str, np.ndarray]
+    extra: dict[str, np.ndarray]
+    ds_meta: dict
+
+
+def _extra_columns(ds: Dataset, p: Path) -> dict[str, np.ndarray]:
+    """Extra per-event columns (``meta["extra"]``) of all samples, concatenated."""
     extra = {}
-    for k in extra_names:
+    for k in sorted({k for s in ds.samples for k in s.meta.get("extra", {})}):
         parts = []
         for s in ds.samples:
             v = s.meta.get("extra", {}).get(k)
@@ -162,102 +184,107 @@ def write_generic(data: Dataset | EventSample, path: str | os.PathLike,
                                  path=p, column=k)
             parts.append(np.asarray(v))
         extra[k] = np.concatenate(parts)
-    ds_meta = _jsonable({k: v for k, v in ds.meta.items()})
-    if fmt == "npz":
-        arrs: dict[str, np.ndarray] = {c: cat[c] for c in GENERIC_COLUMNS}
-        arrs["sample"] = cat["sample"]
-        arrs["sample_names"] = np.asarray(names, dtype=str)
-        arrs["bayesnu_generic"] = np.array([VERSION])
-        for s in ds.samples:
-            if s.uptime is not None:
-                arrs[f"uptime/{s.name}"] = s.uptime.intervals
-            if s.aeff is not None:
-                arrs[f"aeff/{s.name}/log10e_edges"] = s.aeff.log10e_edges
-                arrs[f"aeff/{s.name}/sindec_edges"] = s.aeff.sindec_edges
-                arrs[f"aeff/{s.name}/area_cm2"] = s.aeff.area_cm2
-            fp = s.footprint
-            arrs[f"footprint/{s.name}"] = np.array([fp.ra_min, fp.ra_max, fp.dec_min, fp.dec_max])
-        for k, v in extra.items():
-            arrs[f"extra/{k}"] = v
-        arrs["meta_json"] = np.array(json.dumps({
-            "dataset": ds_meta, "name": ds.name,
-            "samples": {s.name: _jsonable({k: v for k, v in s.meta.items() if k != "extra"})
-                        for s in ds.samples}}))
-        if p.suffix != ".npz":
-            p = Path(str(p))
-        save_npz(p, compressed=True, **arrs)
-        return p
-    if fmt == "csv":
-        cols = [cat[c] for c in GENERIC_COLUMNS]
-        header = ",".join(GENERIC_COLUMNS + ("sample",) + tuple(extra_names))
-        snames = np.asarray(names, dtype=object)[cat["sample"]]
-        lines = [header]
-        ex = [extra[k] for k in extra_names]
-        for i in range(cat["ra"].size):
-            row = [repr(float(c[i])) for c in cols] + [str(snames[i])] + [
-                repr(e[i].item()) for e in ex]
-            lines.append(",".join(row))
-        side = Path(str(p) + ".samples.json")
-        # both written completely, then renamed: the sidecar first
-        with atomic_group([side, p]) as (tmp_side, tmp_p):
-            tmp_side.write_text(json.dumps({"bayesnu_generic": VERSION, "name": ds.name,
-                                            "dataset": ds_meta,
-                                            "samples": [_sample_info(s) for s in ds.samples]}))
-            tmp_p.write_text("# bayesnu generic event table v1 (see bayesnu.data.generic)\n"
-                             + "\n".join(lines) + "\n")
-        return p
-    if fmt == "fits":
-        from astropy.io import fits
+    return extra
 
-        hdus = [fits.PrimaryHDU()]
-        hdus[0].header["BNGENER"] = (VERSION, "bayesnu generic event table version")
-        ccols = [fits.Column(name=c.upper(), format="D", array=cat[c]) for c in GENERIC_COLUMNS]
-        smax = max(1, max(len(n) for n in names))
-        ccols.append(fits.Column(name="SAMPLE", format=f"{smax}A",
-                                 array=np.asarray(names, dtype=str)[cat["sample"]]))
-        for k in extra_names:
-            v = extra[k]
-            fmtc = "K" if v.dtype.kind in "iub" else "D"
-            ccols.append(fits.Column(name=f"X_{k}", format=fmtc, array=v))
-        ev = fits.BinTableHDU.from_columns(ccols, name="EVENTS")
-        hdus.append(ev)
-        up_s, up_a, up_b = [], [], []
-        for s in ds.samples:
-            if s.uptime is not None:
-                up_s += [s.name] * s.uptime.intervals.shape[0]
-                up_a.append(s.uptime.intervals[:, 0])
-                up_b.append(s.uptime.intervals[:, 1])
-        if up_s:
-            hdus.append(fits.BinTableHDU.from_columns([
-                fits.Column(name="SAMPLE", format=f"{smax}A", array=np.asarray(up_s)),
-                fits.Column(name="START", format="D", array=np.concatenate(up_a)),
-                fits.Column(name="STOP", format="D", array=np.concatenate(up_b))],
-                name="UPTIME"))
-        fps = np.array([[s.footprint.ra_min, s.footprint.ra_max, s.footprint.dec_min,
-                         s.footprint.dec_max] for s in ds.samples])
-        hdus.append(fits.BinTableHDU.from_columns(
-            [fits.Column(name="NAME", format=f"{smax}A", array=np.asarray(names))]
-            + [fits.Column(name=n, format="D", array=fps[:, j])
-               for j, n in enumerate(("RA_MIN", "RA_MAX", "DEC_MIN", "DEC_MAX"))],
-            name="SAMPLES"))
-        for k, s in enumerate(ds.samples):
-            if s.aeff is None:
-                continue
-            a = s.aeff
-            h = fits.BinTableHDU.from_columns([
-                fits.Column(name="LOG10E_EDGES", format=f"{a.log10e_edges.size}D",
-                            array=a.log10e_edges[None]),
-                fits.Column(name="SINDEC_EDGES", format=f"{a.sindec_edges.size}D",
-                            array=a.sindec_edges[None]),
-                fits.Column(name="AREA_CM2", format=f"{a.area_cm2.size}D",
-                            dim=f"({a.area_cm2.shape[1]},{a.area_cm2.shape[0]})",
-                            array=a.area_cm2[None])], name=f"AEFF_{k}")
-            h.header["SAMPLE"] = s.name
-            hdus.append(h)
-        hdus[0].header["BNMETA"] = json.dumps({"name": ds.name})[:60]
-        write_fits(fits.HDUList(hdus), p)
-        return p
-    raise InputError(f"unknown generic container '{fmt}' (use npz, csv or fits)", path=p)
+
+def _write_npz(t: _GenericTable, p: Path) -> None:
+    """Compressed npz: event columns, per-sample uptime / aeff / footprint, metadata JSON."""
+    ds, cat = t.ds, t.cat
+    arrs: dict[str, np.ndarray] = {c: cat[c] for c in GENERIC_COLUMNS}
+    arrs["sample"] = cat["sample"]
+    arrs["sample_names"] = np.asarray(t.names, dtype=str)
+    arrs["bayesnu_generic"] = np.array([VERSION])
+    for s in ds.samples:
+        if s.uptime is not None:
+            arrs[f"uptime/{s.name}"] = s.uptime.intervals
+        if s.aeff is not None:
+            arrs[f"aeff/{s.name}/log10e_edges"] = s.aeff.log10e_edges
+            arrs[f"aeff/{s.name}/sindec_edges"] = s.aeff.sindec_edges
+            arrs[f"aeff/{s.name}/area_cm2"] = s.aeff.area_cm2
+        fp = s.footprint
+        arrs[f"footprint/{s.name}"] = np.array([fp.ra_min, fp.ra_max, fp.dec_min, fp.dec_max])
+    for k, v in t.extra.items():
+        arrs[f"extra/{k}"] = v
+    arrs["meta_json"] = np.array(json.dumps({
+        "dataset": t.ds_meta, "name": ds.name,
+        "samples": {s.name: _jsonable({k: v for k, v in s.meta.items() if k != "extra"})
+                    for s in ds.samples}}))
+    save_npz(p, compressed=True, **arrs)
+
+
+def _write_csv(t: _GenericTable, p: Path) -> None:
+    """CSV table plus ``<file>.samples.json`` sidecar, both renamed into place (sidecar first)."""
+    ds, cat = t.ds, t.cat
+    extra_names = list(t.extra)
+    cols = [cat[c] for c in GENERIC_COLUMNS]
+    header = ",".join(GENERIC_COLUMNS + ("sample",) + tuple(extra_names))
+    snames = np.asarray(t.names, dtype=object)[cat["sample"]]
+    lines = [header]
+    ex = [t.extra[k] for k in extra_names]
+    for i in range(cat["ra"].size):
+        row = [repr(float(c[i])) for c in cols] + [str(snames[i])] + [
+            repr(e[i].item()) for e in ex]
+        lines.append(",".join(row))
+    side = Path(str(p) + ".samples.json")
+    # both written completely, then renamed: the sidecar first
+    with atomic_group([side, p]) as (tmp_side, tmp_p):
+        tmp_side.write_text(json.dumps({"bayesnu_generic": VERSION, "name": ds.name,
+                                        "dataset": t.ds_meta,
+                                        "samples": [_sample_info(s) for s in ds.samples]}))
+        tmp_p.write_text("# bayesnu generic event table v1 (see bayesnu.data.generic)\n"
+                         + "\n".join(lines) + "\n")
+
+
+def _write_fits(t: _GenericTable, p: Path) -> None:
+    """FITS: EVENTS, UPTIME, SAMPLES and one AEFF_k table per sample."""
+    from astropy.io import fits
+
+    ds, cat, names = t.ds, t.cat, t.names
+    hdus = [fits.PrimaryHDU()]
+    hdus[0].header["BNGENER"] = (VERSION, "bayesnu generic event table version")
+    ccols = [fits.Column(name=c.upper(), format="D", array=cat[c]) for c in GENERIC_COLUMNS]
+    smax = max(1, max(len(n) for n in names))
+    ccols.append(fits.Column(name="SAMPLE", format=f"{smax}A",
+                             array=np.asarray(names, dtype=str)[cat["sample"]]))
+    for k, v in t.extra.items():
+        fmtc = "K" if v.dtype.kind in "iub" else "D"
+        ccols.append(fits.Column(name=f"X_{k}", format=fmtc, array=v))
+    hdus.append(fits.BinTableHDU.from_columns(ccols, name="EVENTS"))
+    up_s, up_a, up_b = [], [], []
+    for s in ds.samples:
+        if s.uptime is not None:
+            up_s += [s.name] * s.uptime.intervals.shape[0]
+            up_a.append(s.uptime.intervals[:, 0])
+            up_b.append(s.uptime.intervals[:, 1])
+    if up_s:
+        hdus.append(fits.BinTableHDU.from_columns([
+            fits.Column(name="SAMPLE", format=f"{smax}A", array=np.asarray(up_s)),
+            fits.Column(name="START", format="D", array=np.concatenate(up_a)),
+            fits.Column(name="STOP", format="D", array=np.concatenate(up_b))],
+            name="UPTIME"))
+    fps = np.array([[s.footprint.ra_min, s.footprint.ra_max, s.footprint.dec_min,
+                     s.footprint.dec_max] for s in ds.samples])
+    hdus.append(fits.BinTableHDU.from_columns(
+        [fits.Column(name="NAME", format=f"{smax}A", array=np.asarray(names))]
+        + [fits.Column(name=n, format="D", array=fps[:, j])
+           for j, n in enumerate(("RA_MIN", "RA_MAX", "DEC_MIN", "DEC_MAX"))],
+        name="SAMPLES"))
+    for k, s in enumerate(ds.samples):
+        if s.aeff is None:
+            continue
+        a = s.aeff
+        h = fits.BinTableHDU.from_columns([
+            fits.Column(name="LOG10E_EDGES", format=f"{a.log10e_edges.size}D",
+                        array=a.log10e_edges[None]),
+            fits.Column(name="SINDEC_EDGES", format=f"{a.sindec_edges.size}D",
+                        array=a.sindec_edges[None]),
+            fits.Column(name="AREA_CM2", format=f"{a.area_cm2.size}D",
+                        dim=f"({a.area_cm2.shape[1]},{a.area_cm2.shape[0]})",
+                        array=a.area_cm2[None])], name=f"AEFF_{k}")
+        h.header["SAMPLE"] = s.name
+        hdus.append(h)
+    hdus[0].header["BNMETA"] = json.dumps({"name": ds.name})[:60]
+    write_fits(fits.HDUList(hdus), p)
 
 
 # --------------------------------------------------------------------------- reading
