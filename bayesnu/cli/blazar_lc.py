@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from bayesnu.citations import BLAZAR_FLARES
 from bayesnu.cli._options import (
     Opt,
     OptionError,
@@ -31,7 +32,7 @@ from bayesnu.errors import InputError
 __all__ = ["register_lightcurve_commands"]
 
 CATALOGS = ("4fgl_dr2", "3fgl")
-CITE = "neutrino-blazar flare study (WISE + Fermi light curves of blazars in IceCube alert regions)"
+CITE = BLAZAR_FLARES.full
 
 
 # --------------------------------------------------------------------------- helpers

@@ -1,5 +1,7 @@
 """Literature references used by :mod:`bayesnu.lightcurve` (citation constants)."""
 
+from bayesnu.citations import BLAZAR_FLARES
+
 CITE_SCARGLE2013 = ("J. D. Scargle et al., 'Studies in Astronomical Time Series Analysis. VI. "
                     "Bayesian Block Representations', ApJ 764 (2013) 167, arXiv:1207.5578")
 CITE_ASTROPY_BB = ("astropy.stats.bayesian_blocks (fitness='measures'), Astropy Collaboration, "
@@ -15,7 +17,5 @@ CITE_VAUGHAN2003 = ("S. Vaughan et al., 'On characterizing the variability prope
 CITE_PLAVIN2020 = ("A. Plavin et al., 'Observational evidence for the origin of high-energy "
                    "neutrinos in parsec-scale nuclei of radio-bright active galaxies', ApJ 894 "
                    "(2020) 101, arXiv:2001.00930")
-CITE_NU_BLAZAR_FLARES = ("Neutrino-blazar correlation study with infrared (WISE) and gamma-ray "
-                         "(Fermi) flaring light curves of blazars in IceCube alert regions "
-                         "(quiescent flux, flaring-block rule, NFS/CFS/TXS-like stages, R(t) and "
-                         "simultaneity tests)")
+#: the neutrino-blazar flare correlation study (short name in :mod:`bayesnu.citations`)
+CITE_NU_BLAZAR_FLARES = BLAZAR_FLARES.full
