@@ -85,7 +85,7 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
 def evidence(target: Any, priors: Mapping | None = None, fixed: Mapping[str, float] | None = None,
              n_live: int = 500, f_live: float = 0.01, n_eff: int = 2000,
              seed: int | None = None, n_runs: int = 1, log_l0: float | None = None,
-             keep_points: bool = False) -> EvidenceResult:
+             keep_points: bool = False, progress: bool = False) -> EvidenceResult:
     """ln Z of a point-source model and its Bayes factor against background only.
 
     Parameters
@@ -108,6 +108,9 @@ def evidence(target: Any, priors: Mapping | None = None, fixed: Mapping[str, flo
     keep_points
         Keep the first run's weighted posterior points in ``result.points``
         (e.g. for the posterior mass of flare modes, :mod:`bayesnu.inference.flare`).
+    progress
+        A running count of likelihood evaluations on stderr (nautilus' own
+        status goes to stdout, which must stay clean for JSON).
     """
     from bayesnu.models.pointsource import default_priors
     from nautilus import Sampler
@@ -139,18 +142,34 @@ def evidence(target: Any, priors: Mapping | None = None, fixed: Mapping[str, flo
         q = base.copy()
         q[idx] = x
         v, _ = L.evaluate(q)
+        if bar is not None:
+            bar.update(1)
         return v if np.isfinite(v) else -1e300
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(desc="nautilus evidence", unit=" evals", dynamic_ncols=True, mininterval=0.5)
 
     t0 = time.perf_counter()
     if len(free) == 1:  # nautilus needs >= 2 dimensions: adaptive quadrature is exact here
-        return _evidence_1d(L, pri[free[0]], free[0], like_fn, prior_fn, fixed, log_l0, t0)
+        try:
+            return _evidence_1d(L, pri[free[0]], free[0], like_fn, prior_fn, fixed, log_l0, t0)
+        finally:
+            if bar is not None:
+                bar.close()
     runs, neffs, nlike = [], [], 0
     post_pts, post_w = None, None
     rng = np.random.default_rng(seed)
     for r in range(max(1, n_runs)):
         s = int(rng.integers(2**31 - 1)) if (seed is not None or r > 0) else None
         sampler = Sampler(prior_fn, like_fn, n_dim=len(free), n_live=n_live, seed=s)
-        sampler.run(f_live=f_live, n_eff=n_eff, verbose=False)
+        try:
+            sampler.run(f_live=f_live, n_eff=n_eff, verbose=False)
+        finally:
+            if bar is not None and r == max(1, n_runs) - 1:
+                bar.close()
         runs.append(float(sampler.log_z))
         neffs.append(float(sampler.n_eff))
         nlike += int(getattr(sampler, "n_like", 0))

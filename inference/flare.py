@@ -501,7 +501,7 @@ def flare_posterior_modes(sample: EventSample, ra: float, dec: float, *,
         fit = _search_for(model0)
     t = time.perf_counter()
     ev = flare_evidence(sample, ra, dec, n_live=n_live, seed=seed, sigma_min=sigma_min,
-                        steady=steady)
+                        steady=steady, progress=progressbar)
     t_evidence = time.perf_counter() - t
     t = time.perf_counter()
     model = flare_model(sample, ra, dec, per_event=per_event, sigma_min=sigma_min)

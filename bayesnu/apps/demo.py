@@ -404,7 +404,7 @@ def write_outputs(out: Path, summary: dict[str, Any], files: dict[str, str],
                   command: str | None = None) -> dict[str, str]:
     """Step 5c: ``summary.json``, ``summary.txt`` and ``report.html``, each written atomically."""
     from bayesnu.atomic import write_json, write_text
-    from bayesnu.cli._common import to_jsonable
+    from bayesnu.jsonio import to_jsonable
 
     files = dict(files)
     files["report"] = build_report(summary, files, command).write(out / "report.html")
