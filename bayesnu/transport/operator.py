@@ -315,10 +315,13 @@ def _ee_loss(edges: np.ndarray, masses_ev: np.ndarray, U: np.ndarray, nodes: int
 
 
 @numba.njit(cache=True)
-def _si_bins(edges, ep_ptr, ep_x, ep_w, ep_off, mk, M2, MG, w_tu, w_st, e_res, xg, wg, xf, wf, R, Kdiag, leakE):
+def _si_bins(edges, ep_ptr, ep_x, ep_w, ep_off, mk, M2, MG, w_tu, w_st, e_res, xg, wg, xf, wf, x2, w2, R, Kdiag,
+             leakE):
     """R[n, m] += int_n dE int_m dE' K(E',E) for m > n; Kdiag[n] += same for m == n (E < E');
     leakE[m] += int_m dE' int_0^{E_min} E K(E', E) dE (energy leaving below the grid).
-    (xg, wg): Gauss-Legendre rule near the diagonal; (xf, wf): shorter rule for bins n < m - 1."""
+    (xg, wg): Gauss-Legendre rule near the diagonal; (xf, wf): shorter rule for bins n < m - 1;
+    (x2, w2): shortest rule for bins entirely below E'/2 (the kernel is smooth there on the
+    scale of a bin)."""
     N = edges.size - 1
     for m in range(N):
         for q in range(ep_ptr[m], ep_ptr[m + 1]):
@@ -338,14 +341,15 @@ def _si_bins(edges, ep_ptr, ep_x, ep_w, ep_off, mk, M2, MG, w_tu, w_st, e_res, x
                 else:
                     pieces = ((lo, hi), (hi, hi))
                 far = n < m - 1 and pieces[1][1] <= pieces[1][0]
+                very_far = far and hi <= 0.5 * ep
                 for pc in range(2):
                     a0, b0 = pieces[pc]
                     if b0 <= a0:
                         continue
                     half = 0.5 * (b0 - a0)
                     mid = 0.5 * (b0 + a0)
-                    xs = xf if far else xg
-                    ws = wf if far else wg
+                    xs = x2 if very_far else (xf if far else xg)
+                    ws = w2 if very_far else (wf if far else wg)
                     for r in range(xs.size):
                         e = mid + half * xs[r]
                         val = ws[r] * half * _si_kernel_point(ep, e, mk, M2, MG, w_tu, w_st, ds)
@@ -367,7 +371,10 @@ def _si_tables(edges: np.ndarray, m_ev: float, si: SecretInteraction, n_plain: i
     N = edges.size - 1
     xs, ws, os_, ptr = [], [], [], [0]
     for m in range(N):
-        x, w, o = resonance_nodes(edges[m], edges[m + 1], er, hw, n_plain=n_plain, offsets=True)
+        # two nodes suffice for source bins more than 30 bin widths from the pole
+        d = min(abs(edges[m] - er), abs(edges[m + 1] - er))
+        npl = 2 if d > 30.0 * (edges[m + 1] - edges[m]) and not edges[m] <= er <= edges[m + 1] else n_plain
+        x, w, o = resonance_nodes(edges[m], edges[m + 1], er, hw, n_plain=npl, offsets=True)
         xs.append(x)
         ws.append(w)
         os_.append(o)
@@ -381,9 +388,10 @@ def _si_tables(edges: np.ndarray, m_ev: float, si: SecretInteraction, n_plain: i
     leak = np.zeros(N)
     xg, wg = _gl(6)
     xf, wf = _gl(3)
+    x2, w2 = _gl(2)
     w_tu, w_st = si.weights
     _si_bins(edges, ep_ptr, ep_x, ep_w, ep_off, mk, si.m_phi**2, si.m_phi * si.width, w_tu, w_st, er, xg, wg, xf, wf,
-             R, Kd, leak)
+             x2, w2, R, Kd, leak)
     scale = si.g**4 * HBARC2_CM2
     return K, R * scale, Kd * scale, leak * scale
 

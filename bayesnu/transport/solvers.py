@@ -395,15 +395,19 @@ def _pulse_integrals(w, ew, p1w, kap, ek, p1k, h):
 
 @numba.njit(cache=True, fastmath=True)
 def _row_dots(R, n, U):
-    """sum_{m > n} R[n, m] U[m, c] for the three columns c of U (N, 3)."""
+    """sum_{m > n} R[n, m] U[c, m] for the three rows c of U (3, N)."""
     a0 = 0.0
     a1 = 0.0
     a2 = 0.0
+    r = R[n]
+    u0 = U[0]
+    u1 = U[1]
+    u2 = U[2]
     for m in range(n + 1, R.shape[1]):
-        rr = R[n, m]
-        a0 += rr * U[m, 0]
-        a1 += rr * U[m, 1]
-        a2 += rr * U[m, 2]
+        rr = r[m]
+        a0 += rr * u0[m]
+        a1 += rr * u1[m]
+        a2 += rr * u2[m]
     return a0, a1, a2
 
 
@@ -430,7 +434,7 @@ def _etd2_kernel(X0, w, v, vinv, h, loss, sub_gain, C, a, b, u, R, has_si, floor
     S0 = np.zeros((3, 3))
     SM = np.zeros((3, 3))
     SY = np.zeros((3, 3))
-    UU = np.zeros((N, 3))  # u . x(0), u . xbar, u . x(h) per bin
+    UU = np.zeros((3, N))  # u . x(0), u . xbar, u . x(h) per bin
     gz = np.zeros(3)
     gb = np.zeros(3)
     ge = np.zeros(3)
@@ -530,9 +534,9 @@ def _etd2_kernel(X0, w, v, vinv, h, loss, sub_gain, C, a, b, u, R, has_si, floor
                 S0[j, p] += b[n, p] * X0[n, j]
                 SM[j, p] += b[n, p] * M[n, j]
                 SY[j, p] += b[n, p] * Y[n, j]
-        UU[n, 0] = u[0] * X0[n, 0] + u[1] * X0[n, 1] + u[2] * X0[n, 2]
-        UU[n, 1] = u[0] * M[n, 0] + u[1] * M[n, 1] + u[2] * M[n, 2]
-        UU[n, 2] = u[0] * Y[n, 0] + u[1] * Y[n, 1] + u[2] * Y[n, 2]
+        UU[0, n] = u[0] * X0[n, 0] + u[1] * X0[n, 1] + u[2] * X0[n, 2]
+        UU[1, n] = u[0] * M[n, 0] + u[1] * M[n, 1] + u[2] * M[n, 2]
+        UU[2, n] = u[0] * Y[n, 0] + u[1] * Y[n, 1] + u[2] * Y[n, 2]
     return Y, M, mask
 
 
