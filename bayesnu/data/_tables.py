@@ -116,44 +116,59 @@ def read_numeric_table(
     if text is None:
         text = read_text(path)
     all_lines = text.splitlines()
-    ncol = len(columns)
-    # locate the header
     first = 0
     if header is not None:
-        hdr_idx = None
-        for i, ln in enumerate(all_lines):
-            s = ln.strip()
-            if not s:
-                continue
-            if s.startswith(comment) and not header_is_comment:
-                continue
-            hdr_idx = i
-            break
-        if hdr_idx is None:
-            raise InputError("no header line", path=spath)
-        s = all_lines[hdr_idx].strip()
-        if header_is_comment:
-            if not s.startswith(comment):
-                raise InputError(f"missing '{comment}' header line with column names",
-                                 path=spath, line=hdr_idx + 1)
-            s = s[len(comment):]
-        got = _split(s, delimiter)
-        got = [g for g in got if g]
-        want = [norm_name(h) for h in header]
-        have = [norm_name(g) for g in got]
-        for k, w in enumerate(want):
-            if k >= len(have):
-                raise InputError(f"missing column (header has only {len(have)} columns)",
+        first = _check_header(all_lines, header, delimiter, comment, header_is_comment,
+                              spath) + 1
+    data_idx, data = _data_rows(all_lines, first, comment, spath)
+    display = list(header) if header is not None else list(columns)
+    arr = _parse_rows(data, len(columns), delimiter)
+    if arr is None:
+        _diagnose(data, data_idx, display, delimiter, spath)
+        raise InputError("could not parse the table", path=spath)  # pragma: no cover
+    return _to_table(arr, columns, display, data, data_idx, delimiter, allow_nan, spath)
+
+
+def _check_header(all_lines: list[str], header: Sequence[str], delimiter: str | None,
+                  comment: str, header_is_comment: bool, spath: str) -> int:
+    """Index of the header line, after checking its names against ``header`` (in order)."""
+    hdr_idx = None
+    for i, ln in enumerate(all_lines):
+        s = ln.strip()
+        if not s:
+            continue
+        if s.startswith(comment) and not header_is_comment:
+            continue
+        hdr_idx = i
+        break
+    if hdr_idx is None:
+        raise InputError("no header line", path=spath)
+    s = all_lines[hdr_idx].strip()
+    if header_is_comment:
+        if not s.startswith(comment):
+            raise InputError(f"missing '{comment}' header line with column names",
+                             path=spath, line=hdr_idx + 1)
+        s = s[len(comment):]
+    got = [g for g in _split(s, delimiter) if g]
+    want = [norm_name(h) for h in header]
+    have = [norm_name(g) for g in got]
+    for k, w in enumerate(want):
+        if k >= len(have):
+            raise InputError(f"missing column (header has only {len(have)} columns)",
+                             path=spath, line=hdr_idx + 1, column=header[k])
+        if have[k] != w:
+            if w in have:
+                raise InputError(f"column in position {have.index(w) + 1}, expected {k + 1}",
                                  path=spath, line=hdr_idx + 1, column=header[k])
-            if have[k] != w:
-                if w in have:
-                    raise InputError(f"column in position {have.index(w) + 1}, expected {k + 1}",
-                                     path=spath, line=hdr_idx + 1, column=header[k])
-                raise InputError(f"missing or renamed column (found '{got[k]}')",
-                                 path=spath, line=hdr_idx + 1, column=header[k])
-        first = hdr_idx + 1
-    data_idx = []
-    data = []
+            raise InputError(f"missing or renamed column (found '{got[k]}')",
+                             path=spath, line=hdr_idx + 1, column=header[k])
+    return hdr_idx
+
+
+def _data_rows(all_lines: list[str], first: int, comment: str, spath: str
+               ) -> tuple[list[int], list[str]]:
+    """(1-based line numbers, stripped text) of the non-empty, non-comment lines from ``first``."""
+    data_idx, data = [], []
     for i in range(first, len(all_lines)):
         s = all_lines[i].strip()
         if not s or s.startswith(comment):
@@ -162,6 +177,11 @@ def read_numeric_table(
         data.append(s)
     if not data:
         raise InputError("no data rows (empty table)", path=spath)
+    return data_idx, data
+
+
+def _parse_rows(data: list[str], ncol: int, delimiter: str | None) -> np.ndarray | None:
+    """The rows as an (n, ncol) float64 array, or None if any row does not parse cleanly."""
     arr = None
     try:
         if delimiter is None:
@@ -180,11 +200,13 @@ def read_numeric_table(
             ok = all(ln.count(delimiter) == ncol - 1 for ln in data)
         if not ok:
             arr = None
-    if arr is None:
-        _diagnose(data, data_idx, list(header) if header is not None else list(columns),
-                  delimiter, spath)
-        raise InputError("could not parse the table", path=spath)  # pragma: no cover
-    display = list(header) if header is not None else list(columns)
+    return arr
+
+
+def _to_table(arr: np.ndarray, columns: Sequence[str], display: list[str], data: list[str],
+              data_idx: list[int], delimiter: str | None, allow_nan: bool,
+              spath: str) -> NumericTable:
+    """Named float64 columns; a non-finite value is an error naming its line and column."""
     out = NumericTable()
     out.path = spath
     out.lines = np.asarray(data_idx, dtype=np.int64)
