@@ -37,7 +37,8 @@ from typing import IO, Any
 
 __all__ = ["atomic_path", "atomic_open", "atomic_group", "write_bytes", "write_text",
            "write_json", "save_npz", "savefig", "write_netcdf", "write_fits",
-           "temporary_name", "is_temporary", "temporary_files", "TEMP_PATTERN"]
+           "temporary_name", "is_temporary", "temporary_files", "remove_dead_temporaries",
+           "TEMP_PATTERN"]
 
 #: Regular expression matching a temporary name made by this module.
 TEMP_PATTERN = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.(?P<token>[0-9a-f]{8})\.tmp(?P<suffix>.*)$")
@@ -64,6 +65,34 @@ def temporary_files(folder: str | os.PathLike, pid: int | None = None) -> list[P
             if m and (pid is None or int(m.group("pid")) == pid):
                 out.append(Path(entry.path))
     return sorted(out)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def remove_dead_temporaries(path: str | os.PathLike) -> int:
+    """Remove temporaries of ``path`` left by writers that died (this host's pids only).
+
+    A writer killed between creating its temporary file and the rename leaves
+    ``.<name>.<pid>.<token>.tmp*``; the next write of the same file removes it.
+    Temporaries of live processes are never touched.
+    """
+    p = Path(path)
+    n = 0
+    for tmp in temporary_files(p.parent if str(p.parent) else "."):
+        m = TEMP_PATTERN.match(tmp.name)
+        if m.group("name") == p.name and not _pid_alive(int(m.group("pid"))):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+                n += 1
+    return n
 
 
 def _umask() -> int:
@@ -119,6 +148,7 @@ def atomic_path(path: str | os.PathLike, keep_suffix: bool = True) -> Iterator[P
     file is removed and ``path`` is left as it was.
     """
     final = Path(path)
+    remove_dead_temporaries(final)
     tmp = temporary_name(final, keep_suffix)
     try:
         yield tmp
@@ -148,6 +178,8 @@ def atomic_group(paths: Sequence[str | os.PathLike],
     without its sidecar.
     """
     finals = [Path(p) for p in paths]
+    for f in finals:
+        remove_dead_temporaries(f)
     tmps = [temporary_name(p, keep_suffix) for p in finals]
     try:
         yield tmps
