@@ -68,6 +68,7 @@ def test_profile_and_wilks_interval(psm, tmp_path):
     assert not lo_open and not hi_open
 
 
+@pytest.mark.slow
 def test_sample_log_likelihood_and_diagnostics(psm, tmp_path):
     idata = sample(psm, draws=300, tune=300, chains=2, seed=3)
     assert "log_likelihood" in idata.groups()
@@ -94,6 +95,7 @@ def test_sample_log_likelihood_and_diagnostics(psm, tmp_path):
     np.testing.assert_allclose(back.posterior["ns"].values, idata.posterior["ns"].values)
 
 
+@pytest.mark.slow
 def test_evidence_and_bayes_factor(psm, tmp_path):
     ev = evidence(psm, n_live=200, n_eff=500, seed=1)
     assert ev.log_z > 5  # strong signal: the signal model is strongly preferred
