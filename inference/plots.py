@@ -511,7 +511,8 @@ def background_ts_plot(background: np.ndarray, ts_obs: float, path=None,
         ax.set_ylim(0.5 / n, 1.2)
         ax.set_xlabel(label("ts"))
         ax.set_ylabel("fraction of trials with TS $\\geq$ x")
-        ax.legend(loc="upper right", fontsize=10)
+        ax.legend(loc="upper right", fontsize=10, frameon=True, framealpha=0.92,
+                  edgecolor="none")
         if title:
             ax.set_title(title)
         fig.tight_layout()

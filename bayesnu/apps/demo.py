@@ -284,8 +284,8 @@ def make_figures(out: Path, fits: dict[str, Any], prof: dict[str, np.ndarray],
 
 def _pm(v: float, err: tuple[float, float] | float) -> str:
     if isinstance(err, tuple):
-        return f"{v:g} +{err[0]:g} {err[1]:g}"
-    return f"{v:g} +- {err:g}"
+        return f"{v:g} +{err[0]:.1f} {err[1]:.1f}"
+    return f"{v:g} ± {err:g}"
 
 
 def _ci(p: dict[str, Any], k: str, fmt: str = "{:.3g}") -> str:

@@ -81,8 +81,8 @@ padding-bottom:.2em;margin-top:1.8em}
 .statement{font-size:1.1em;background:#f2f7fb;border-left:5px solid #1f4e79;padding:.8em 1em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.95em}
 th,td{border:1px solid #c9d3dd;padding:.35em .7em;text-align:left;vertical-align:top}
-th{background:#e8eff6}td.num{text-align:right;font-variant-numeric:tabular-nums}
-figure{margin:1em 0}figure img{max-width:100%;border:1px solid #e0e0e0}
+th{background:#e8eff6}td.num{font-variant-numeric:tabular-nums}
+figure{margin:1em 0}figure img{max-width:min(100%,960px);border:1px solid #e0e0e0}
 figcaption{font-size:.92em;color:#444;margin-top:.3em}
 .note{font-size:.9em;color:#444}.flag{color:#a04000;font-weight:600}
 footer{margin-top:2.5em;font-size:.85em;color:#666;border-top:1px solid #ddd;padding-top:.5em}

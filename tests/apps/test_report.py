@@ -129,7 +129,7 @@ def test_demo_report_quick(tmp_path):
     for v in (g["t0"], g["ns"], g["gamma"], g["ts"], 2 * g["sigma_t"], s["box"]["ns"]):
         assert format_number(v) in page.cells
     assert f"{PUBLISHED['box_mjd'][0]} - {PUBLISHED['box_mjd'][1]}" in cells
-    assert "13.1 +5 -4.6" in cells and "2.1 +- 0.2" in cells and "3.5 sigma" in cells
+    assert "13.1 +5.0 -4.6" in cells and "2.1 ± 0.2" in cells and "3.5 sigma" in cells
     for pdf in ("gauss", "box"):
         assert s["p_local"][pdf]["text"] in cells
         assert re.match(r"p [=<] ", s["p_local"][pdf]["text"])
