@@ -1,7 +1,7 @@
 """Propagation of high-energy neutrinos through the cosmic neutrino background.
 
 Physics: Standard-Model and secret (scalar, nu_tau) interactions with relic neutrinos,
-papers by the IceCube-CnuB analyses (constant overdensity over d_eff, point sources at a
+Franklin et al. 2023 (NGC 1068 letter) and 2025 (CnuB) (constant overdensity over d_eff, point sources at a
 redshift) and Esteban et al. 2021 (arXiv:2107.13568, diffuse population).
 
 Entry points

@@ -6,7 +6,7 @@ replace the former 26 keyword arguments of :class:`~bayesnu.transport.Propagator
 * the **geometry**, one of
 
   - :class:`ConstantDensity` ``(d_eff_mpc)``: overdensity eta over a distance, no redshift
-    (papers 002/003 for NGC 1068);
+    (Franklin et al. 2023, 2025 for NGC 1068);
   - :class:`Redshift` ``(z, cosmology)``: a point source at redshift z, relic density
     eta n0 (1+z)^3 along the line of sight (TXS 0506+056, PKS 1424+240);
   - :class:`Population` ``(z_max, cosmology)``: the diffuse flux of sources following the
@@ -62,7 +62,7 @@ MAX_BINS = 5000
 #: Largest working grid of the eigen solvers (distance and redshift modes keep a dense
 #: 3N x 3N eigenvector matrix: 2500 bins = 450 MB).
 MAX_EIGEN_BINS = 2500
-#: Default lightest neutrino mass [eV] (normal ordering: sum 0.130 eV, paper 002).
+#: Default lightest neutrino mass [eV] (normal ordering: sum 0.130 eV, Franklin et al. 2025).
 DEFAULT_M_LIGHTEST_EV = 0.0342
 
 
@@ -86,7 +86,7 @@ class ConstantDensity:
     Parameters
     ----------
     d_eff_mpc
-        Effective distance [Mpc] (papers 002/003: 14 Mpc for NGC 1068, or 10 kpc = 0.01).
+        Effective distance [Mpc] (Franklin et al. 2023, 2025: 14 Mpc for NGC 1068, or 10 kpc = 0.01).
 
     Notes
     -----
@@ -110,7 +110,7 @@ class ConstantDensity:
 
 @dataclass(frozen=True)
 class Redshift:
-    """A point source at redshift ``z`` (bin-shift redshift solver, paper 002 App. A).
+    """A point source at redshift ``z`` (bin-shift redshift solver, Franklin et al. 2025, App. A).
 
     Parameters
     ----------
@@ -291,12 +291,12 @@ class StepControl:
         ``Redshift``), "etd2" (exponential step with modelled gain profiles, positive and
         accurate across narrow resonances with one step per redshift step; default for
         ``Population``), "etd" (number-conserving exponential step, constant gains) or
-        "be" (backward Euler with Richardson extrapolation; ``levels=1``: paper 002's and
+        "be" (backward Euler with Richardson extrapolation; ``levels=1``: Franklin et al. 2025's and
         nuSIprop's single backward-Euler step).
     substeps, levels
         Sub-steps per redshift step; Richardson levels of "be".
     bins_per_step
-        Population: energy bins shifted per redshift step (1 = paper 002's scheme).
+        Population: energy bins shifted per redshift step (1 = Franklin et al. 2025's scheme).
     """
 
     method: str = "auto"
@@ -329,12 +329,12 @@ class SolverOptions:
     Parameters
     ----------
     emin_gev, emax_gev
-        Lower edge of the first and upper edge of the last bin [GeV] (1e2 .. 1e10, paper 002).
+        Lower edge of the first and upper edge of the last bin [GeV] (1e2 .. 1e10, Franklin et al. 2025).
     bins
-        Number of log-spaced bins (300, paper 002; at most ``MAX_BINS`` = 5000).
+        Number of log-spaced bins (300, Franklin et al. 2025; at most ``MAX_BINS`` = 5000).
     floor
         Fluxes below ``floor`` times the normalisation (nu_mu flux at 1 TeV) are set to 0
-        (paper 002: 1e-30). 0 keeps every positive value.
+        (Franklin et al. 2025: 1e-30). 0 keeps every positive value.
     energy_correction
         Energy-conserving correction of the binned kernel (see ``build_operator``).
     step

@@ -2,7 +2,7 @@
 
 Sources: PDG 2022 (G_F, m_e, sin^2 theta_W in the MS-bar scheme at M_Z, hbar c);
 relic density n0 = 56 cm^-3 per mass state and per degree of freedom (neutrino
-or antineutrino) as in papers 002/003.
+or antineutrino) as in Franklin et al. 2023, 2025.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ dm3l^2     +2.507e-3   -2.486e-3 eV^2
 
 ``dm3l`` is Delta m^2_31 for normal ordering and Delta m^2_32 for inverted ordering
 (NuFIT's convention); the ``dm31`` argument below follows the same convention.
-Paper 002 uses normal ordering with these splittings, so m1 = 0.0342 eV gives a
+Franklin et al. 2025 (CnuB) uses normal ordering with these splittings, so m1 = 0.0342 eV gives a
 mass sum of 0.130 eV.
 """
 

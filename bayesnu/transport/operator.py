@@ -1,4 +1,4 @@
-"""Energy grid and the bin-integrated transport operator (K_i^n and J_ji^{mn} of paper 002 App. A).
+"""Energy grid and the bin-integrated transport operator (K_i^n and J_ji^{mn} of Franklin et al. 2025, App. A).
 
 The flux of each mass state is piecewise constant on log-spaced energy bins. With
 Phi_i^n the bin average, the no-redshift transport equation becomes

@@ -59,7 +59,7 @@ from bayesnu.transport.solvers import (
 __all__ = ["Propagator", "PropagationResult", "propagate", "source_geometry", "source_propagator",
            "PAPER_SOURCES"]
 
-#: Geometry of the three sources of papers 002/003 (NGC 1068 without redshift).
+#: Geometry of the three sources of Franklin et al. 2023, 2025 (NGC 1068 without redshift).
 PAPER_SOURCES: dict[str, Geometry] = {
     "NGC 1068": ConstantDensity(14.0),
     "TXS 0506+056": Redshift(0.3365),
@@ -526,7 +526,7 @@ def propagate(gamma_or_spectrum, geometry: Geometry, neutrinos: Neutrinos | None
 
 
 def source_geometry(name: str) -> Geometry:
-    """Geometry of a paper source: NGC 1068 (14 Mpc), TXS 0506+056 (z 0.3365), PKS 1424+240 (z 0.6)."""
+    """Geometry of a source of Franklin et al. 2025: NGC 1068 (14 Mpc), TXS 0506+056 (z 0.3365), PKS 1424+240 (z 0.6)."""
     key = {k.replace(" ", "").lower(): k for k in PAPER_SOURCES}.get(str(name).replace(" ", "").lower())
     if key is None:
         raise InputError(f"unknown source {name!r}; known: {', '.join(PAPER_SOURCES)}", column="source")
@@ -535,6 +535,6 @@ def source_geometry(name: str) -> Geometry:
 
 def source_propagator(name: str, neutrinos: Neutrinos | None = None, options: SolverOptions | None = None,
                       geometry: Geometry | None = None) -> Propagator:
-    """:class:`Propagator` for a paper source (``geometry`` overrides :func:`source_geometry`)."""
+    """:class:`Propagator` for a source of Franklin et al. 2025 (``geometry`` overrides :func:`source_geometry`)."""
     geo = source_geometry(name) if geometry is None else geometry
     return Propagator(geo, neutrinos, options)

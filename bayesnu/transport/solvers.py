@@ -1,7 +1,7 @@
 """Solvers of the binned transport equation.
 
 * :func:`implicit_solve` - one backward (implicit) step (I + h A) y = b, top bin
-  first with one 3x3 solve per bin (paper 002 App. A), flux floor applied.
+  first with one 3x3 solve per bin (Franklin et al. 2025, App. A), flux floor applied.
 * :func:`implicit_propagate` - constant density, backward-Euler steps with
   Richardson extrapolation (the reference solver, and the fallback of the eigen solver).
 * :class:`EigenPropagator` - constant density, Phi(tau) = V exp(-tau Lambda) V^-1 Phi(0)
@@ -268,11 +268,9 @@ def _block_eig(op: TransportOperator):
 
 def block_eigenvalues(op: TransportOperator) -> np.ndarray:
     """Real parts of the eigenvalues of A (those of its 3x3 diagonal blocks) [cm^2], (3N,)."""
-    blocks = -op.diag_gain.copy()
-    blocks[:, np.arange(3), np.arange(3)] += op.loss
-    if not np.all(np.isfinite(blocks)):
+    if not (np.all(np.isfinite(op.loss)) and np.all(np.isfinite(op.diag_gain))):
         raise ValueError("transport operator has non-finite entries")
-    return np.linalg.eigvals(blocks).real.ravel()
+    return _block_eig(op)[1].ravel()  # cached on the operator (real parts)
 
 
 def _phi_functions(w: np.ndarray, h: float):
@@ -808,7 +806,7 @@ def redshift_propagate(op: TransportOperator, x1: np.ndarray, z: float, eta: flo
     scheme
         ``"eigen"`` (exact exponential step from ``eig``, falling back to backward Euler
         with Richardson extrapolation when its rounding check fails; default),
-        ``"be"`` (backward Euler of paper 002, with Richardson levels) or ``"etd"``.
+        ``"be"`` (backward Euler of Franklin et al. 2025, with Richardson levels) or ``"etd"``.
     eig
         :class:`EigenPropagator` of ``op`` (needed for ``scheme="eigen"``).
 

@@ -27,7 +27,7 @@ VALIDATION.md, "Transport solver"), with c_k = G_F^2 m_k / pi and x = E/E':
 * opposite target, e+e- production: coherent Z + W amplitude in the mass basis,
   g_L = -1/2 + sin^2 theta_W + |U_ej|^2 (k = j) or U_ej U_ek^* (k != j), g_R = sin^2 theta_W delta_jk.
 
-Hence sigma^nu_jk = (2 G_F^2 s_k / 3 pi)(1 + 2 delta_jk) (paper 002 eq. 5 has
+Hence sigma^nu_jk = (2 G_F^2 s_k / 3 pi)(1 + 2 delta_jk) (Franklin et al. 2025, eq. 5, has
 (7 delta + 2)/(3 pi), i.e. it misses the identical-particle 1/2 for nu_j nu_j).
 
 Secret interactions (L = -1/2 g phi nu_tau nu_tau, Esteban et al. 2021): in the
