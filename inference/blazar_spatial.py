@@ -30,6 +30,7 @@ from bayesnu.blazar.spatial import (
     DEFAULT_THRESHOLDS,
     CountingSetup,
     closed_form_expectation,
+    event_scramble_counts,
     observed_counts,
     right_tail_pvalue_gauss,
     right_tail_pvalue_poisson,
@@ -137,6 +138,7 @@ class SpatialTestResult:
         return {"data": self.data, "group": self.group, "n_sources": self.n_sources,
                 "n_scrambles": self.n_scrambles, "seed": self.seed,
                 "angerr_max_deg": self.meta.get("angerr_max_deg", ANGERR_MAX_DEG),
+                "scramble": self.meta.get("scramble", "sources"),
                 "thresholds": rows, "seconds": self.seconds,
                 "p_value_definition": "(M + 1) / (N + 1), M = scrambles with N >= N_observed",
                 "citation": self.meta.get("citation", "")}
@@ -157,7 +159,7 @@ def spatial_test(data: str | Dataset | EventSample, group: str | BlazarGroup,
                  n_scrambles: int = 100_000, seed: int | None = None,
                  thresholds: np.ndarray = DEFAULT_THRESHOLDS,
                  angerr_max: float = ANGERR_MAX_DEG, cuts: Cuts | None = None,
-                 progress: bool = False) -> SpatialTestResult:
+                 progress: bool = False, scramble: str = "sources") -> SpatialTestResult:
     """Counting test of one release around one group.
 
     Parameters
@@ -178,7 +180,14 @@ def spatial_test(data: str | Dataset | EventSample, group: str | BlazarGroup,
         Catalogue cuts for a named group.
     progress
         tqdm bar on stderr.
+    scramble
+        ``"sources"`` (the published method: independent uniform RAs of the
+        group's blazars; the closed form is its exact mean) or ``"events"``
+        (RAs of the events, sources fixed; keeps the sources' clustering).
     """
+    if scramble not in ("sources", "events"):
+        raise InputError(f"scramble must be 'sources' or 'events', got {scramble!r}",
+                         column="scramble")
     t0 = time.perf_counter()
     g = get_group(group, cuts) if isinstance(group, str) else group
     name, ev = events_of(data)
@@ -194,8 +203,8 @@ def spatial_test(data: str | Dataset | EventSample, group: str | BlazarGroup,
         bar = tqdm(total=n_scrambles, desc=f"scrambles {g.name}", unit="scr",
                    dynamic_ncols=True)
     try:
-        counts = scramble_counts(cs, n_scrambles, rng,
-                                 progress=None if bar is None else bar.update)
+        fn = scramble_counts if scramble == "sources" else event_scramble_counts
+        counts = fn(cs, n_scrambles, rng, progress=None if bar is None else bar.update)
     finally:
         if bar is not None:
             bar.close()
@@ -206,7 +215,7 @@ def spatial_test(data: str | Dataset | EventSample, group: str | BlazarGroup,
     return SpatialTestResult(name, g.name, len(g), int(n_scrambles), seed, cs.thresholds,
                              cs.n_events, obs, mean, sd, closed, p,
                              time.perf_counter() - t0,
-                             meta={"angerr_max_deg": angerr_max,
+                             meta={"angerr_max_deg": angerr_max, "scramble": scramble,
                                    "citation": g.meta.get("citation", ""),
                                    "n_pairs": cs.n_pairs})
 

@@ -17,7 +17,12 @@ ascensions uniformly and independently:
   so ``p_es = w_es / pi`` and ``N_exp = sum_e [1 - prod_s (1 - p_es)]``.
 
 Both use the same ``w_es``; the MC mean agrees with the closed form within its
-standard error (a test). The right-tailed p-value is the fraction of scrambles
+standard error (a test). :func:`event_scramble_counts` scrambles the events'
+RAs instead (sources fixed), which keeps the real sources' clustering: for
+large catalogue groups (hundreds of blazars that avoid the Galactic plane) the
+independent source scrambles overestimate N_expected (4LAC BL Lacs on
+IC86-2011: 2158 vs 2033 at log10 E >= 4.8), for the 32 / 62 published
+blazars the two agree. The right-tailed p-value is the fraction of scrambles
 with ``N >= N_observed``, reported as ``(M + 1) / (N + 1)``.
 
 Units: degrees for inputs, log10(E/GeV) for energies.
@@ -35,6 +40,7 @@ from bayesnu.errors import InputError
 
 __all__ = ["DEFAULT_THRESHOLDS", "ANGERR_MAX_DEG", "CountingSetup", "half_widths",
            "closed_form_expectation", "observed_counts", "scramble_counts",
+           "event_scramble_counts",
            "right_tail_pvalue_poisson", "right_tail_pvalue_gauss"]
 
 #: log10(E_reco/GeV) thresholds 4.8, 4.9, ..., 6.0 (the published table's rows)
@@ -236,6 +242,30 @@ def _scramble_kernel(ev_ra, level, offsets, pair_src, pair_w, ras, n_thr):
     return out
 
 
+@nb.njit(cache=True)
+def _event_scramble_kernel(level, offsets, pair_src, pair_w, src_ra, cand, ras, n_thr):
+    n_scr = ras.shape[0]
+    out = np.zeros((n_scr, n_thr), dtype=np.int32)
+    hist = np.zeros(n_thr + 1, dtype=np.int64)
+    for t in range(n_scr):
+        hist[:] = 0
+        for c in range(cand.size):
+            i = cand[c]
+            e = ras[t, c]
+            for k in range(offsets[i], offsets[i + 1]):
+                d = abs(e - src_ra[pair_src[k]]) % 6.283185307179586
+                if d > np.pi:
+                    d = 6.283185307179586 - d
+                if d <= pair_w[k]:
+                    hist[level[i]] += 1
+                    break
+        c2 = 0
+        for lv in range(n_thr, 0, -1):
+            c2 += hist[lv]
+            out[t, lv - 1] = c2
+    return out
+
+
 def observed_counts(cs: CountingSetup, src_ra_rad: np.ndarray | None = None) -> np.ndarray:
     """Events with at least one source inside their circle, per threshold.
 
@@ -288,6 +318,35 @@ def scramble_counts(cs: CountingSetup, n_scrambles: int, rng: np.random.Generato
         ras = rng.uniform(0.0, _TWO_PI, size=(m, J))
         out[done:done + m] = _scramble_kernel(cs.ev_ra, cs.level, cs.offsets, cs.pair_src,
                                               cs.pair_w, ras, cs.thresholds.size)
+        done += m
+        if progress is not None:
+            progress(m)
+    return out
+
+
+def event_scramble_counts(cs: CountingSetup, n_scrambles: int, rng: np.random.Generator,
+                          chunk: int = 500,
+                          progress: Callable[[int], None] | None = None) -> np.ndarray:
+    """Counts per threshold for RA scrambles of the *events* (sources fixed).
+
+    The alternative null to :func:`scramble_counts`: it keeps the sources'
+    real configuration (catalogues avoid the Galactic plane, so at some
+    declinations their RAs cluster and their circles overlap more than
+    independent uniform RAs would make them). Only events with a candidate
+    pair get new RAs (the others can never count). Same return value as
+    :func:`scramble_counts`.
+    """
+    if n_scrambles < 1:
+        raise InputError(f"n_scrambles must be >= 1, got {n_scrambles}", column="n_scrambles")
+    cand = np.flatnonzero(np.diff(cs.offsets) > 0).astype(np.int64)
+    out = np.empty((n_scrambles, cs.thresholds.size), dtype=np.int32)
+    done = 0
+    while done < n_scrambles:
+        m = min(chunk, n_scrambles - done)
+        ras = rng.uniform(0.0, _TWO_PI, size=(m, cand.size))
+        out[done:done + m] = _event_scramble_kernel(cs.level, cs.offsets, cs.pair_src,
+                                                    cs.pair_w, cs.src_ra, cand, ras,
+                                                    cs.thresholds.size)
         done += m
         if progress is not None:
             progress(m)

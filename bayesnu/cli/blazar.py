@@ -113,7 +113,8 @@ def _spatial(args: argparse.Namespace) -> dict[str, Any]:
     g = _group(args)
     ds = _data(args)
     r = spatial_test(ds, g, n_scrambles=args.n_scrambles, seed=args.seed,
-                     angerr_max=args.angerr_max, progress=not args.quiet)
+                     angerr_max=args.angerr_max, progress=not args.quiet,
+                     scramble=args.scramble)
     out = r.to_dict()
     if args.plot:
         plot_excess([r], args.plot, title=f"{g.name} on {ds.name}")
@@ -240,6 +241,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         _group_opt(), *CUT_OPTIONS,
         Opt("--n-scrambles", int, default=100_000, min=1, max=10_000_000,
             help="RA scrambles of the group's sources"),
+        Opt("--scramble", choices=("sources", "events"), default="sources",
+            help="null model: RA scrambles of the group's sources (published method) or of "
+                 "the events (keeps the sources' clustering; advisable for large catalogue "
+                 "groups)"),
         Opt("--angerr-max", float, default=5.0, min=0.0, max=180.0, min_open=True, unit="deg",
             help="angular-error cut"),
         output_file("--plot", suffixes=(".png", ".pdf", ".svg"), required=False,
