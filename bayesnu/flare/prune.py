@@ -68,9 +68,11 @@ there is tiny, and the bound is infinite (still valid, never prunes).
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numba
@@ -78,7 +80,8 @@ import numpy as np
 
 from bayesnu.flare.search import GAMMA_BOUNDS, FlareData, cardinal_spline, fit_flare
 
-__all__ = ["energy_max", "flare_ts_bound", "PrunedSky", "pruned_scan", "RHO"]
+__all__ = ["energy_max", "flare_ts_bound", "PrunedSky", "pruned_scan", "RHO", "behaviour_probes",
+           "check_behaviour", "BEHAVIOUR_RTOL"]
 
 #: ratio of consecutive sigma_t levels of the bound
 RHO = 2.0 ** 0.25
@@ -641,3 +644,87 @@ def pruned_scan(model: Any, ra: np.ndarray, dec: np.ndarray, hemisphere: np.ndar
         censored[name] = not p_cur < p_init
     return PrunedSky(p_min=p_min, censored=censored, ts=ts, bound=bound, n_fitted=n_fit,
                      cpu_seconds={"bound": t_bound, "fit": time.process_time() - t_cpu})
+
+
+# --------------------------------------------------------------------------- fit behaviour
+#: relative tolerance of :func:`check_behaviour`
+BEHAVIOUR_RTOL = 1e-6
+BEHAVIOUR_FILE = "flare_fit_behaviour.json"
+
+
+def _probe_data(seed: int, n: int, n_flare: int, sigma_flare: float) -> FlareData:
+    """A fixed, seeded synthetic ROI: good runs with gaps, background events, an optional flare."""
+    from bayesnu.flare.roi import FLARE_GAMMA_GRID
+
+    rng = np.random.default_rng(seed)
+    lengths = rng.uniform(0.05, 0.6, 400)
+    gaps = rng.exponential(0.02, 400)
+    starts = 55000.0 + np.cumsum(np.r_[0.0, (lengths + gaps)[:-1]])
+    iv = np.stack([starts, starts + lengths], axis=1)
+    k = rng.integers(0, iv.shape[0], n)
+    t = iv[k, 0] + rng.uniform(0.0, 1.0, n) * (iv[k, 1] - iv[k, 0])
+    if n_flare:
+        t0 = float(rng.uniform(iv[50, 0], iv[-50, 1]))
+        tf = np.clip(t0 + sigma_flare * rng.standard_normal(n_flare), iv[0, 0], iv[-1, 1])
+        kk = np.clip(np.searchsorted(iv[:, 0], tf, side="right") - 1, 0, iv.shape[0] - 1)
+        tf = np.clip(tf, iv[kk, 0] + 1e-6, iv[kk, 1] - 1e-6)
+        t[:n_flare] = tf
+    lsp = rng.normal(-1.0, 1.5, n)
+    lsp[:n_flare] += 3.0 if n_flare else 0.0
+    slope = rng.normal(0.0, 1.0, n)
+    slope[:n_flare] = np.abs(slope[:n_flare]) + 1.0 if n_flare else 0.0
+    g = FLARE_GAMMA_GRID
+    le = slope[None, :] * (2.5 - g[:, None]) + 0.1 * np.sin(3.0 * g[:, None] + slope[None, :])
+    return FlareData(t, lsp, le, g, n_total=20 * n, intervals=iv)
+
+
+def behaviour_probes() -> np.ndarray:
+    """TS of the flare fit on a fixed set of seeded synthetic probes (the fit's behaviour).
+
+    Four probes: background only and with an injected flare (10 events, 0.5 d), at
+    ``sigma_min`` 1e-11 d and 0.5 d. A refactor that keeps the fit's numbers keeps
+    these values; a change of the numerics moves them.
+    """
+    out = []
+    for seed, nf, sf in ((1, 0, 0.0), (2, 10, 0.5), (3, 6, 0.02)):
+        fd = _probe_data(seed, 300, nf, sf)
+        for smin in (1e-11, 0.5):
+            out.append(fit_flare(fd, sigma_min=smin).ts)
+    return np.asarray(out, dtype=np.float64)
+
+
+def check_behaviour(folder: str | os.PathLike, rtol: float = BEHAVIOUR_RTOL) -> np.ndarray:
+    """Record the fit's behaviour in a campaign folder, or check it against the record.
+
+    The first call writes ``folder/flare_fit_behaviour.json`` (probe TS values,
+    :func:`behaviour_probes`). Later calls recompute the probes and raise
+    :class:`~bayesnu.errors.InputError` when any differs by more than ``rtol``
+    (relative): the skies in the folder were computed by a fit with other numbers
+    and must not be mixed with new ones.
+    """
+    import json
+
+    from bayesnu.errors import InputError
+
+    path = Path(folder) / BEHAVIOUR_FILE
+    now = behaviour_probes()
+    if path.exists():
+        try:
+            old = np.asarray(json.loads(path.read_text())["probe_ts"], dtype=np.float64)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"unreadable flare-fit behaviour record ({exc}); delete it only "
+                             "if the folder's skies were computed by the current code",
+                             path=path) from exc
+        if old.shape != now.shape or not np.allclose(now, old, rtol=rtol, atol=0.0):
+            d = float(np.max(np.abs(now - old) / np.maximum(np.abs(old), 1e-300))) \
+                if old.shape == now.shape else float("inf")
+            raise InputError("the flare fit now gives other numbers than the one that computed "
+                             f"the skies in this folder (probe TS differ by up to {d:.2g} "
+                             f"relative, tolerance {rtol:g}); use a new output folder",
+                             path=path)
+        return now
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps({"probe_ts": now.tolist(), "rtol": rtol}, indent=1))
+    os.replace(tmp, path)
+    return now

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+from bayesnu.inference.pvalues import PooledEnsembles, fit_exp_tail, local_pvalue
 
 from bayesnu.flare.analysis import default_sigma_min, load_data
 from bayesnu.flare.prune import energy_max, flare_ts_bound, pruned_scan
@@ -17,7 +18,6 @@ from bayesnu.flare.roi import FlareSampleModel
 from bayesnu.flare.scan import NORTH_SOUTH_SPLIT_DEG, pixel_grid
 from bayesnu.flare.search import fit_flare
 from bayesnu.flare.trials import dec_band_edges
-from bayesnu.inference.pvalues import PooledEnsembles, fit_exp_tail, local_pvalue
 
 NSIDE = 4
 
@@ -109,3 +109,40 @@ def test_pruned_sky_minima_equal_the_full_sky(skies):
         np.testing.assert_allclose(res.ts[fitted], out[k]["ts"][fitted], rtol=0, atol=1e-9)
         n_fit.append(res.n_fitted)
     assert min(n_fit) < ra.size  # pixels were pruned
+
+
+def test_behaviour_record_keeps_equal_numbers_and_refuses_changed_ones(tmp_path, monkeypatch):
+    import json
+
+    from bayesnu.errors import InputError
+    from bayesnu.flare import prune
+
+    first = prune.check_behaviour(tmp_path)
+    rec = tmp_path / prune.BEHAVIOUR_FILE
+    assert rec.exists() and np.all(np.isfinite(first)) and np.ptp(first) > 1.0
+    np.testing.assert_array_equal(prune.check_behaviour(tmp_path), first)  # same code: valid
+    # a refactor moving the numbers by far less than the tolerance keeps the folder valid
+    real_fit = prune.fit_flare
+
+    class _Scaled:
+        def __init__(self, f, scale):
+            self.f, self.scale = f, scale
+
+        def __call__(self, *a, **k):
+            r = real_fit(*a, **k)
+            r.ts = r.ts * self.scale
+            return r
+
+    monkeypatch.setattr(prune, "fit_flare", _Scaled(real_fit, 1.0 + 1e-9))
+    prune.check_behaviour(tmp_path)
+    # a change of the numerics beyond 1e-6 relative is refused with a clear message
+    monkeypatch.setattr(prune, "fit_flare", _Scaled(real_fit, 1.0 + 1e-5))
+    with pytest.raises(InputError, match="other numbers"):
+        prune.check_behaviour(tmp_path)
+    monkeypatch.setattr(prune, "fit_flare", real_fit)
+    rec.write_text(json.dumps({"probe_ts": (first * (1 + 2e-6)).tolist()}))
+    with pytest.raises(InputError, match="use a new output folder"):
+        prune.check_behaviour(tmp_path)
+    rec.write_text("{not json")
+    with pytest.raises(InputError, match="unreadable"):
+        prune.check_behaviour(tmp_path)
