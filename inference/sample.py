@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -36,7 +37,7 @@ def _initvals(model, best) -> dict[str, float]:
     return init
 
 
-def sample(model, draws: int = 1000, tune: int = 1000, chains: int = 2, cores: int = 1,
+def sample(model, draws: int = 1000, tune: int = 1000, chains: int = 2, cores: int | None = None,
            seed: int | None = None, target_accept: float = 0.9, progressbar: bool = False,
            init_from_fit: bool = True, diagnostics: bool = True,
            sample_kwargs: Mapping[str, Any] | None = None):
@@ -46,8 +47,11 @@ def sample(model, draws: int = 1000, tune: int = 1000, chains: int = 2, cores: i
     ----------
     model
         :class:`~bayesnu.models.pointsource.PointSourceModel` (its ``model`` is sampled).
-    draws, tune, chains, cores
+    draws, tune, chains
         Passed to :func:`pymc.sample`.
+    cores
+        Processes running the chains in parallel (default: one per chain, at
+        most the machine's cores).
     seed
         Random seed (``random_seed``).
     target_accept
@@ -69,6 +73,8 @@ def sample(model, draws: int = 1000, tune: int = 1000, chains: int = 2, cores: i
     """
     import pymc as pm
 
+    if cores is None:
+        cores = max(1, min(chains, os.cpu_count() or 1))
     kw = dict(sample_kwargs or {})
     initvals = None
     if init_from_fit:
