@@ -75,7 +75,7 @@ class Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _group_of(argv: list[str]) -> str | None:
+def group_of(argv: list[str]) -> str | None:
     """The command group named on the command line (None: show every group)."""
     for a in argv:
         if a.startswith("-"):
@@ -152,13 +152,18 @@ def format_input_error(exc: InputError, option_names: set[str] | None = None) ->
     return str(exc)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run ``bayesnu`` with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
+    """Run ``bayesnu`` with ``argv`` (default ``sys.argv[1:]``); return the exit code.
+
+    ``parser`` (from :func:`build_parser`) may be passed in to run many command lines
+    in one process without rebuilding it (the tests do).
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     argv = [a for a in argv if a != "--debug"]
     try:
-        parser = build_parser(only=_group_of(argv))
+        if parser is None:
+            parser = build_parser(only=group_of(argv))
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a one-line parse error
         return int(exc.code or 0) if isinstance(exc.code, int | None) else 2

@@ -190,6 +190,10 @@ class Opt:
         A flag that stores False (``--dirac`` with ``dest="majorana"``).
     hidden : bool
         Do not list in --help (still parsed and checked).
+    example : str, optional
+        A valid value (as typed), used by the generated bad-argument tests to build an
+        otherwise valid command line; give it for strings the command checks itself
+        (e.g. a group name).
     """
 
     name: str
@@ -216,6 +220,7 @@ class Opt:
     check: Callable[[Any], str | None] | None = None
     action_false: bool = False
     hidden: bool = False
+    example: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ derived
@@ -236,6 +241,14 @@ class Opt:
     @property
     def positional(self) -> bool:
         return not self.name.startswith("-")
+
+    @property
+    def label(self) -> str:
+        """How argparse and errors name it: ``--x``, or a positional's metavar."""
+        if not self.positional:
+            return self.name
+        mv = self.metavar if isinstance(self.metavar, str) else None
+        return mv or self.name.upper()
 
     @property
     def attr(self) -> str:
@@ -278,6 +291,8 @@ class Opt:
             r = self.range_text()
             if r and k == "number":
                 extra.append(f"range {r}")
+        if k == "choice" and self.positional:
+            extra.append("one of " + ", ".join(map(str, self.choices or ())))
         if self.sep:
             extra.append(f"'{self.sep}'-separated list")
         if self.repeat:
@@ -426,7 +441,8 @@ class Opt:
         elif k in ("number", "seed"):
             kw["metavar"] = "INT" if self.numeric_type is int else "X"
         elif k == "choice":
-            kw["metavar"] = "{" + ",".join(map(str, self.choices or ())) + "}"
+            kw["metavar"] = (self.name.upper() if self.positional
+                             else "{" + ",".join(map(str, self.choices or ())) + "}")
         elif k in ("output", "input"):
             kw["metavar"] = "FILE"
         elif k == "outdir":
@@ -646,16 +662,16 @@ def validate(args: argparse.Namespace) -> argparse.Namespace:
             flat.extend(item if isinstance(item, list) else [item])
         for path in flat:
             if k == "output":
-                check_output_path(path, force=force, option=o.name, suffixes=o.suffixes)
+                check_output_path(path, force=force, option=o.label, suffixes=o.suffixes)
             elif k == "outdir":
-                check_output_path(path, force=force, option=o.name, folder=True,
+                check_output_path(path, force=force, option=o.label, folder=True,
                                   resume=(o.existing == "resume"))
             elif k == "input":
-                check_input_path(path, option=o.name, suffixes=o.suffixes, must_exist=True)
+                check_input_path(path, option=o.label, suffixes=o.suffixes, must_exist=True)
             else:
                 for part in str(path).split(","):
                     if part.strip():
-                        check_input_path(part.strip(), option=o.name, must_exist=False)
+                        check_input_path(part.strip(), option=o.label, must_exist=False)
     for chk in rules.get("checks", ()):
         chk(args)
     return args

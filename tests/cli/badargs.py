@@ -35,6 +35,7 @@ from bayesnu.cli._options import Opt, format_number
 # Only options whose generic sample (see sample_value) would not do are listed.
 VALID_OVERRIDES: dict[str, list[str]] = {
     "--log10e": ["5", "7"],
+    "--group": ["TXS-like"],  # blazar groups: checked by the command (no Opt.example yet)
 }
 DATA_SAMPLE = "ic40"  # a bundled data set: valid for every event-data option
 
@@ -81,6 +82,8 @@ def declared(parser: argparse.ArgumentParser) -> list[Opt]:
 
 def sample_value(o: Opt, work: Path) -> list[str]:
     """A valid value (as argv strings) for an option."""
+    if o.example is not None:
+        return [o.example] * (o.nargs if isinstance(o.nargs, int) else 1)
     if o.name in VALID_OVERRIDES:
         return list(VALID_OVERRIDES[o.name])
     k = o.resolved_kind
@@ -232,7 +235,7 @@ def option_cases(cmd: tuple[str, ...], opts: list[Opt], rules: dict,
 
     def add(o: Opt, name: str, values: list[str], expect: str | None = None,
             extra: list[str] | None = None) -> None:
-        want = expect or (f"option {o.name}" if not o.positional else f"argument {o.name}")
+        want = expect or (f"option {o.name}" if not o.positional else f"argument {o.label}")
         b = base_argv(cmd, opts, work, rules, prefer=o.name)
         cases.append(BadCase(cmd, f"{o.name}:{name}", _with(b, o, values, n) + (extra or []),
                              want))
@@ -300,7 +303,7 @@ def option_cases(cmd: tuple[str, ...], opts: list[Opt], rules: dict,
         if o.required:
             cases.append(BadCase(cmd, f"{o.name}:left_out", _drop(base, o, n),
                                  f"option {o.name}" if not o.positional
-                                 else f"argument {o.metavar or o.name}"))
+                                 else f"argument {o.label}"))
     # paired-option rules
     by = {o.name: o for o in opts}
 

@@ -47,6 +47,19 @@ def _alarm(signum, frame):
     raise Hang(f"no answer within {CASE_TIMEOUT_S} s")
 
 
+_PARSERS: dict = {}
+
+
+def _parser_for(argv: list[str]):
+    """One parser per command group, built once (what main() builds for that argv)."""
+    from bayesnu.cli import group_of, build_parser
+
+    g = group_of(argv)
+    if g not in _PARSERS:
+        _PARSERS[g] = build_parser(only=g)
+    return _PARSERS[g]
+
+
 def run_cli(argv: list[str], timeout: int = CASE_TIMEOUT_S) -> tuple[int, str, str, float]:
     """bayesnu.cli.main(argv) in-process: (exit code, stdout, stderr, seconds)."""
     out, err = io.StringIO(), io.StringIO()
@@ -55,7 +68,7 @@ def run_cli(argv: list[str], timeout: int = CASE_TIMEOUT_S) -> tuple[int, str, s
     t = time.perf_counter()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            rc = main(list(argv))
+            rc = main(list(argv), parser=_parser_for(argv))
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
