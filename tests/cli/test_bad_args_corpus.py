@@ -52,7 +52,7 @@ _PARSERS: dict = {}
 
 def _parser_for(argv: list[str]):
     """One parser per command group, built once (what main() builds for that argv)."""
-    from bayesnu.cli import group_of, build_parser
+    from bayesnu.cli import build_parser, group_of
 
     g = group_of(argv)
     if g not in _PARSERS:
