@@ -3,12 +3,6 @@ grid posteriors, limits, IceCat-1 association and recovery of an injected (simul
 
 import numpy as np
 import pytest
-
-from bayesnu.blazar.groups import get_group
-from bayesnu.blazar.ops import StrengthLogLikeOp
-from bayesnu.blazar.stacking import StrengthKernel, alert_densities, group_likelihood
-from bayesnu.data import load
-from bayesnu.errors import InputError
 from bayesnu.inference.blazar_stacking import (
     alert_association,
     count_flux_limits,
@@ -17,6 +11,12 @@ from bayesnu.inference.blazar_stacking import (
     stacking_flux_limit,
 )
 from bayesnu.models.blazar import blazar_model
+
+from bayesnu.blazar.groups import get_group
+from bayesnu.blazar.ops import StrengthLogLikeOp
+from bayesnu.blazar.stacking import StrengthKernel, alert_densities, group_likelihood
+from bayesnu.data import load
+from bayesnu.errors import InputError
 from bayesnu.pdfs.spatial import gaussian_pdf
 
 
