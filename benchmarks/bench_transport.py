@@ -12,6 +12,13 @@ case is "today's benchmark": a star-formation-history population to z_max = 5, 8
 over 1e3 .. 1e7 GeV (1e12 .. 1e16 eV), secret interaction g = 0.1, m_phi = 10 MeV,
 sum of masses 0.1 eV, Majorana, gamma = 2.5.
 
+Measured 2026-12-02 (2 cores shared with other jobs, load average ~10; BENCHMARKS.md has the table):
+warm in-process, nuSIprop evolve CPU 3.10 / 3.23 s (wall 11.1 / 11.2 s) vs bayesnu setup + solve
+CPU 0.246 / 0.260 s (wall 0.90 / 1.08 s): 12.4x CPU, 10.4x wall (median); whole process, nuSIprop
+CPU 3.65 / 3.84 s vs `bayesnu cnb propagate --mode population ...` CPU 1.35 / 1.44 s: 2.7x (the
+process pays Python + numpy, numba's import ~0.26 s and its first-dispatch registry set-up, which
+imports scipy.linalg, ~0.45 s, before the ~0.25 s of work).
+
 Each figure is printed as best / median of the repeats, in wall-clock and CPU seconds
 (the machine is shared: CPU time is the fairer ratio). The first call of every numba
 kernel (loading its on-disk cache) is excluded from the in-process figures (warm-up) and
