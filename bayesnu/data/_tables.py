@@ -270,7 +270,11 @@ def read_csv_table(
     spath = os.fspath(path)
     if text is None:
         text = read_text(path)
-    rows = list(csv.reader(io.StringIO(text)))
+    reader = csv.reader(io.StringIO(text))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:  # e.g. a field over the csv module's 128 KiB limit
+        raise InputError(f"malformed CSV: {exc}", path=spath, line=reader.line_num) from None
     line_no = list(range(1, len(rows) + 1))
     keep = [k for k, r in enumerate(rows) if r and any(c.strip() for c in r)]
     rows = [rows[k] for k in keep]

@@ -404,15 +404,44 @@ def _read_npz(p: Path, uptime, name) -> Dataset:
             aeffs.setdefault(s, {})[part] = v
     fps = {k.split("/", 1)[1]: v for k, v in d.items() if k.startswith("footprint/")}
     extra = {k.split("/", 1)[1]: v for k, v in d.items() if k.startswith("extra/")}
-    meta = json.loads(str(d["meta_json"])) if "meta_json" in d else {}
+    meta = _meta_object(d, p)
     return _build(sp, cols, sidx.astype(np.int64), names, uptimes, aeffs, fps, extra, None, meta,
                   uptime, name or meta.get("name"))
 
 
-def _read_csv(sp: str, text: str, uptime, name) -> Dataset:
+def _meta_object(d: dict, p) -> dict:
+    """The ``meta_json`` entry of a generic npz as a dict (one-line error otherwise)."""
+    if "meta_json" not in d:
+        return {}
+    hint = "rewrite the file with bayesnu.data.write_generic, or drop the meta_json entry"
+    try:
+        meta = json.loads(str(d["meta_json"]))
+    except ValueError as exc:
+        raise InputError(f"meta_json is not valid JSON ({str(exc)[:60]}); {hint}", path=p,
+                         column="meta_json") from None
+    if not isinstance(meta, dict):
+        raise InputError(f"meta_json is a JSON {type(meta).__name__}, not an object; {hint}",
+                         path=p, column="meta_json")
+    return meta
+
+
+def _csv_rows(text: str, sp: str, file_lines: list[int]) -> list[list[str]]:
+    """csv.reader rows; a malformed CSV (e.g. a field over the csv module's limit) -> InputError.
+
+    ``file_lines[i]`` is the file line of the i-th line of ``text`` (comments removed).
+    """
     import csv
     import io
 
+    reader = csv.reader(io.StringIO(text))
+    try:
+        return list(reader)
+    except csv.Error as exc:
+        k = min(max(reader.line_num, 1), len(file_lines)) - 1
+        raise InputError(f"malformed CSV: {exc}", path=sp, line=file_lines[k]) from None
+
+
+def _read_csv(sp: str, text: str, uptime, name) -> Dataset:
     rows = []
     lines = []
     for i, ln in enumerate(text.splitlines(), start=1):
@@ -422,9 +451,9 @@ def _read_csv(sp: str, text: str, uptime, name) -> Dataset:
         lines.append(i)
     if not rows:
         raise InputError("empty file", path=sp)
-    header = next(csv.reader([rows[0]]))
+    header = _csv_rows(rows[0], sp, lines[:1])[0]
     cmap = _match_columns(header, sp, lines[0])
-    body = list(csv.reader(io.StringIO("\n".join(rows[1:]))))
+    body = _csv_rows("\n".join(rows[1:]), sp, lines[1:])
     blines = np.asarray(lines[1:], dtype=np.int64)
     if not body:
         raise InputError("no data rows (empty table)", path=sp)
