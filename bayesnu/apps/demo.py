@@ -40,14 +40,14 @@ from typing import Any
 import numpy as np
 
 from bayesnu.apps.report import Report, empirical_pvalue, format_pvalue
+from bayesnu.citations import TXS_2018
 
 __all__ = ["PUBLISHED", "WHY_LOWER", "DemoSettings", "fit_flares", "local_pvalues",
            "t0_profile", "bayesian_flare", "make_figures", "build_report", "write_outputs",
            "run_demo"]
 
 #: citation of the published analysis the demo compares with
-CITE_TXS_2018 = ("IceCube Collaboration, \"Neutrino emission from the direction of the blazar "
-                 "TXS 0506+056 prior to the IceCube-170922A alert\", Science 361, 147 (2018)")
+CITE_TXS_2018 = TXS_2018.full
 
 #: published time-dependent results (IceCube 2018), Gaussian and box time windows
 PUBLISHED: dict[str, Any] = {
