@@ -373,6 +373,47 @@ def file_cases(cmd: tuple[str, ...], opts: list[Opt], rules: dict, work: Path,
     return out
 
 
+@dataclass
+class BadFile:
+    """A bad input file beyond the data corpus (same fields as its Case)."""
+
+    name: str
+    path: Path
+    names_file: Path
+    warn: bool = False
+
+
+def extra_bad_files(work: Path) -> list[BadFile]:
+    """Corrupted generic files: npz metadata not an object / not JSON, a truncated npz,
+    a CSV field over the csv module's 128 KiB limit, binary garbage with an .npz suffix."""
+    import json
+
+    import numpy as np
+
+    from bayesnu.data import load, write_generic
+
+    d = work / "badfiles"
+    if (d / "done").exists():
+        return [BadFile(p.stem, p, p) for p in sorted(d.glob("bad_*"))]
+    d.mkdir(exist_ok=True)
+    good = d / "good.npz"
+    write_generic(load("ic40"), good)
+    z = dict(np.load(good))
+    out = []
+    for nm, meta in (("bad_meta_list", json.dumps([1, 2])), ("bad_meta_json", "{trunc")):
+        z["meta_json"] = np.array(meta)
+        np.savez(d / f"{nm}.npz", **z)
+        out.append(d / f"{nm}.npz")
+    raw = good.read_bytes()
+    (d / "bad_truncated.npz").write_bytes(raw[: len(raw) // 2])
+    (d / "bad_garbage.npz").write_bytes(bytes(range(256)) * 40)
+    (d / "bad_huge_field.csv").write_text("ra,dec,time,log10e,angerr,sample\n"
+                                          "1,2,55000,3," + "9" * 200_000 + ",a\n")
+    good.unlink()
+    (d / "done").write_text("")
+    return [BadFile(p.stem, p, p) for p in sorted(d.glob("bad_*"))]
+
+
 def generate(work: Path, malformed: list | None = None, per_command_files: int = 3
              ) -> tuple[list[BadCase], list[tuple[str, ...]]]:
     """All cases for every leaf command; also the commands without declared options.
@@ -386,6 +427,8 @@ def generate(work: Path, malformed: list | None = None, per_command_files: int =
     undeclared = []
     full_groups: set[str] = set()
     errors = [m for m in (malformed or []) if not m.warn]
+    if malformed is not None:
+        errors += extra_bad_files(work)
     rot = 0
     for cmd, p in sorted(leaf_commands().items()):
         opts = declared(p)
