@@ -140,3 +140,63 @@ def test_demo_report_quick(tmp_path):
     assert js["p_local"]["gauss"]["n_trials"] == 60
     assert isinstance(js["p_local"]["box"]["at_floor"], bool)
     assert len(js["ts_profile_t0"]["t0_mjd"]) == len(js["ts_profile_t0"]["ts"])
+
+
+def test_flare_scan_report_from_fits_maps(tmp_path):
+    """Styled sky maps and report.html of a scan result (FITS maps as the scan writes them)."""
+    import healpy as hp
+    from bayesnu.inference.flare_scan import FlareScanResult
+
+    from bayesnu.apps.command_reports import flare_scan_report
+
+    rng = np.random.default_rng(5)
+    npix = hp.nside2npix(4)
+    cols = [rng.chisquare(2, npix), rng.uniform(0, 10, npix), rng.uniform(1, 4, npix),
+            rng.uniform(55000, 56000, npix), rng.uniform(1, 100, npix),
+            rng.uniform(1e-4, 1, npix)]
+    fits = tmp_path / "flare_scan_maps.fits"
+    hp.write_map(str(fits), cols, column_names=["TS", "NS", "GAMMA", "T0", "SIGMA_T", "P_LOCAL"],
+                 dtype=np.float64)
+    hot = {"north": {"ra": 77.4, "dec": 5.7, "ts": 21.37, "ns": 8.2, "gamma": 2.3,
+                     "t0": 55500.2, "sigma_t": 12.0, "p_local": 0.00042},
+           "south": {"ra": 250.0, "dec": -40.0, "ts": 18.5, "ns": 6.1, "gamma": 2.9,
+                     "t0": 55100.7, "sigma_t": 3.3}}
+    res = FlareScanResult(nside=4, sample="IC40", n_pixels_fitted=npix, seconds=12.0,
+                          cpu_seconds=20.0, hottest=hot, files={"fits": str(fits)},
+                          out_dir=str(tmp_path))
+    path = flare_scan_report(res)
+    page = parse(path)
+    for name in ("ts_map", "pvalue_map"):
+        check_png(page.images[name])
+    assert res.files["report"] == path and res.files["png"].endswith("flare_scan_ts.png")
+    for v in ("21.4", "77.4", "55500.2", "18.5", "-40"):
+        assert v in page.cells
+    assert any(c.startswith("p = 0.00042") for c in page.cells)
+    assert "needs >= 2 scrambled skies" in page.cells
+    assert page.external == []
+
+
+def test_ps_fit_report(tmp_path):
+    from bayesnu.inference import fit
+    from bayesnu.models.pointsource import default_priors
+
+    from bayesnu.apps.command_reports import ps_fit_report
+    from bayesnu.data import load
+    from bayesnu.likelihood import LikelihoodSetup
+    from bayesnu.sources import resolve_source
+
+    class Target:   # likelihood + priors, as the CLI builds without PyMC
+        def __init__(self, lik):
+            self.likelihood, self.priors = lik, default_priors(lik)
+
+    lik = LikelihoodSetup(load("txs0506"), resolve_source("TXS 0506+056")).likelihood()
+    t = Target(lik)
+    best = fit(t)
+    path = ps_fit_report(t, best, tmp_path / "ps", desc={"data": ["txs0506"],
+                                                         "sources": [{"name": "TXS 0506+056"}]},
+                         n_points=15)
+    page = parse(path)
+    for name in ("profile_ns", "profile_gamma"):
+        check_png(page.images[name])
+    assert format_number(best.ts) in page.cells
+    assert any("90% Wilks interval" in c for c in page.cells)
