@@ -45,6 +45,7 @@ for each box.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -202,23 +203,20 @@ class FlareFit:
         return d
 
 
-_CARDINAL: dict[tuple, np.ndarray] = {}
-
-
 def cardinal_spline(knots: np.ndarray) -> np.ndarray:
     """Polynomial coefficients ``(4, n_knots - 1, n_knots)`` of the natural cubic
-    splines through the unit vectors on ``knots`` (cached per knot set).
+    splines through the unit vectors on ``knots`` (memoised per knot set).
 
     The natural cubic spline through values ``y_j`` is ``sum_j y_j B_j(gamma)``;
     :func:`bayesnu.flare._refine.spline_weights` evaluates the ``B_j``.
     """
-    key = tuple(np.round(np.asarray(knots, dtype=np.float64), 12))
-    c = _CARDINAL.get(key)
-    if c is None:
-        k = np.asarray(knots, dtype=np.float64)
-        c = np.ascontiguousarray(CubicSpline(k, np.eye(k.size), axis=0, bc_type="natural").c)
-        _CARDINAL[key] = c
-    return c
+    return _cardinal_spline(tuple(float(x) for x in np.asarray(knots, dtype=np.float64)))
+
+
+@lru_cache(maxsize=16)
+def _cardinal_spline(knots: tuple[float, ...]) -> np.ndarray:
+    k = np.asarray(knots, dtype=np.float64)
+    return np.ascontiguousarray(CubicSpline(k, np.eye(k.size), axis=0, bc_type="natural").c)
 
 
 def ts_penalty(duration, tmin: float, tmax: float):
