@@ -103,6 +103,17 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    """Every ``--option`` string in a parser tree."""
+    out: set[str] = set()
+    for a in parser._actions:
+        out.update(x for x in a.option_strings if x.startswith("--"))
+        if isinstance(a, argparse._SubParsersAction):
+            for sub in a.choices.values():
+                out |= _option_strings(sub)
+    return out
+
+
 def _report(exc: BaseException, debug: bool, option_names: set[str] | None = None) -> int:
     """One line for an exception escaping a command; return the exit code."""
     if debug:
@@ -183,7 +194,8 @@ def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None =
         except BaseException as exc:  # noqa: BLE001 - the one top-level handler
             if debug:
                 _print_warnings(caught)
-            names = {n for o in iter_options(args) for n in [o.name] if n.startswith("-")}
+            names = {o.name for o in iter_options(args) if o.name.startswith("-")}
+            names |= _option_strings(parser)  # also options not (yet) declared with Opt
             return _report(exc, debug, names)
     _print_warnings(caught)
     return rc
