@@ -24,7 +24,8 @@ Default priors (override with ``priors=``):
 
 * ``log10_eta ~ Uniform(log10 eta_lo, log10 eta_hi)``: log-uniform eta over
   :data:`ETA_RANGE_LOG` = (1e8, 1e22) by default; ``eta_prior="uniform"`` gives
-  ``eta ~ Uniform(0, eta_hi)`` (with ``log10_eta`` deterministic). A log-uniform prior's
+  ``eta ~ Uniform(0, eta_hi)`` (:data:`ETA_MAX_UNIFORM` = 1e18 by default; with
+  ``log10_eta`` deterministic). A log-uniform prior's
   upper limit depends on its lower bound wherever the likelihood is flat (all small eta),
   so report both;
 * ``gamma ~ Uniform(1, 4)``, ``ns ~ Uniform(0, ns_max)`` per source;
@@ -54,8 +55,10 @@ __all__ = ["ETA_RANGE_LOG", "ETA_MAX_UNIFORM", "LOG10_G_RANGE", "LOG10_MPHI_RANG
 
 #: default range of the log-uniform eta prior
 ETA_RANGE_LOG = (1e8, 1e22)
-#: default upper bound of the uniform eta prior
-ETA_MAX_UNIFORM = 1e22
+#: default upper bound of the uniform eta prior (at 14 Mpc the signal of NGC 1068 is absorbed
+#: well before; where the transport absorbs every component the likelihood is -inf for
+#: ns > 0, so do not put most of a uniform prior's mass there)
+ETA_MAX_UNIFORM = 1e18
 #: log10 g_tautau range of the secret-interaction model (g^2 < 10 far beyond tau decays)
 LOG10_G_RANGE = (-4.0, 0.5)
 #: log10(m_phi / MeV) range of the secret-interaction model

@@ -1,4 +1,11 @@
-"""``bayesnu cnb profile | limit``: TS(eta) and upper limits on the relic-neutrino overdensity.
+"""``bayesnu cnb profile | limit | scan-si | sample | evidence``: CnuB analyses.
+
+* ``profile`` / ``limit``: TS(eta) of the relic overdensity and Wilks upper limits;
+* ``scan-si``: TS(m_phi, g_tautau) map of secret interactions with the 2-sigma region;
+* ``sample``: NUTS posterior of (ns, gamma, log10 eta) with ArviZ diagnostics and the
+  90% credible limit next to the 90% CL limit;
+* ``evidence``: nautilus evidences and the Bayes factor against eta = 0 (or against no
+  secret interaction), next to the TS.
 
 Registered into the ``cnb`` group by :func:`register_analysis_commands` (called from
 :mod:`bayesnu.cli.cnb`). The library lives in :mod:`bayesnu.inference.cnb`.
@@ -51,8 +58,8 @@ def _target_check(args: argparse.Namespace) -> None:
         raise OptionError("--source", "give a source name, or --ra and --dec")
     if args.source and args.ra is not None:
         raise OptionError("--ra", "give either --source or --ra/--dec, not both")
-    if args.log10_eta_min is not None and args.log10_eta_max is not None \
-            and args.log10_eta_max <= args.log10_eta_min:
+    lo, hi = getattr(args, "log10_eta_min", None), getattr(args, "log10_eta_max", None)
+    if lo is not None and hi is not None and hi <= lo:
         raise OptionError("--log10-eta-max", "must be above --log10-eta-min")
     if args.d_eff_mpc is not None and args.z is not None:
         raise OptionError("--z", "give either --d-eff-mpc or --z, not both")
@@ -198,8 +205,101 @@ def _plot(profs, path: str, cl: float | None, total=None) -> None:
     plt.close(fig)
 
 
+def _one_source(args: argparse.Namespace):
+    """(CnbSource, propagator, geometry, data info) of the single target source."""
+    from bayesnu.errors import InputError
+    from bayesnu.inference.cnb import cnb_data, cnb_geometry, cnb_propagator, cnb_source
+    from bayesnu.likelihood.setup import Source
+    from bayesnu.sources import resolve_source
+
+    if args.source and len(args.source) > 1:
+        raise OptionError("--source", "this command takes one source")
+    src = (resolve_source(args.source[0], online=False) if args.source
+           else Source("custom", float(args.ra), float(args.dec)))
+    try:
+        geo = cnb_geometry(None if src.name == "custom" else src.name, args.d_eff_mpc, args.z)
+    except InputError as exc:
+        raise OptionError("--source" if args.source else "--ra",
+                          str(exc).split(": ", 1)[-1]) from None
+    sum_m = getattr(args, "sum_m", None)
+    prop = cnb_propagator(geo, m1=args.m1, sum_m=sum_m, bins=args.bins)
+    ds, info = cnb_data(args.data, src.name, np.random.default_rng(args.seed))
+    return cnb_source(ds, src, prop), prop, geo, info
+
+
+def _grid(args: argparse.Namespace, prop) -> np.ndarray:
+    from bayesnu.inference.cnb import column_mpc
+
+    d = np.log10(column_mpc(prop.geometry))
+    lo = args.log10_eta_min if args.log10_eta_min is not None else 9.0 - d
+    hi = args.log10_eta_max if args.log10_eta_max is not None else 21.0 - d
+    if hi <= lo:
+        raise OptionError("--log10-eta-max", "must be above --log10-eta-min")
+    return np.linspace(lo, hi, args.points)
+
+
+def _run_scan_si(args: argparse.Namespace) -> dict[str, Any]:
+    from bayesnu.inference.cnb import WILKS_2DOF, si_ts_map
+
+    lm = np.linspace(args.log10_m_phi_min, args.log10_m_phi_max, args.n_m_phi)
+    lg = np.linspace(args.log10_g_min, args.log10_g_max, args.n_g)
+    cs, prop, geo, info = _one_source(args)
+    m = si_ts_map(cs, geo, lm, lg, sum_m=args.sum_m, majorana=not args.dirac,
+                  bins=args.bins, progress=not args.quiet)
+    res = m.to_dict()
+    res.update({"data": info, "excluded_fraction": float(np.mean(m.excluded())),
+                "threshold": WILKS_2DOF[0.9545]})
+    res["_text"] = (f"{m.meta['source']}: TS(m_phi, g) on {lm.size} x {lg.size} points, "
+                    f"max TS {m.ts.max():.2f}; {100 * res['excluded_fraction']:.1f}% of the grid "
+                    f"excluded at 2 sigma (TS > 6.18, 2 dof); {m.meta['seconds']:.0f} s")
+    return res
+
+
+def _run_sample(args: argparse.Namespace) -> dict[str, Any]:
+    import pymc as pm
+
+    from bayesnu.inference.cnb import column_mpc, eta_profile, sample_cnb
+    from bayesnu.models.cnb import add_overdensity
+
+    cs, prop, geo, info = _one_source(args)
+    with pm.Model():
+        rng_eta = None
+        if args.eta_prior == "uniform":
+            # uniform on [0, 1e19 Mpc / d]: beyond, every setting is absorbed (likelihood -inf)
+            rng_eta = (0.0, 10.0 ** (19.0 - np.log10(column_mpc(prop.geometry))))
+        cm = add_overdensity([cs], [prop], eta_prior=args.eta_prior, eta_range=rng_eta)
+    _, summ = sample_cnb(cm, draws=args.draws, tune=args.tune, chains=args.chains,
+                         seed=args.seed, progress=not args.quiet)
+    prof = eta_profile(cs, prop, _grid(args, prop), progress=not args.quiet)
+    summ.update({"eta_limit_90_cl": prof.limit(0.9), "eta_prior": args.eta_prior,
+                 "data": info, "source": cs.source.name})
+    summ["_text"] = (f"{cs.source.name}: 90% credible eta < {summ.get('eta_credible_90', np.nan):.3g}"
+                     f" ({args.eta_prior} prior) vs 90% CL eta < {summ['eta_limit_90_cl']:.3g}; "
+                     f"{summ['divergences']} divergences; {summ['seconds']:.0f} s")
+    return summ
+
+
+def _run_evidence(args: argparse.Namespace) -> dict[str, Any]:
+    from bayesnu.inference.cnb import eta_profile, evidence_cnb
+
+    cs, prop, geo, info = _one_source(args)
+    if args.secret:
+        ev = evidence_cnb(cs, secret_geometry=geo, sum_m=args.sum_m or 0.1, bins=args.bins,
+                          n_live=args.n_live, seed=args.seed)
+        ts = None
+    else:
+        ev = evidence_cnb(cs, prop, n_live=args.n_live, seed=args.seed)
+        prof = eta_profile(cs, prop, _grid(args, prop), progress=not args.quiet)
+        ts = {"ts_min": float(prof.ts.min()), "eta_limit_90_cl": prof.limit(0.9)}
+    res = ev.to_dict()
+    res.update({"data": info, "profile": ts})
+    res["_text"] = (f"{cs.source.name}: ln Z = {ev.log_z:.3f} +- {ev.log_z_err:.3f}, ln Z0 = "
+                    f"{ev.log_z0:.3f}; ln B = {ev.log_bf:.3f} ({'secret interaction' if args.secret else 'overdensity'} vs none)")
+    return res
+
+
 def register_analysis_commands(sub) -> None:
-    """Add ``profile`` and ``limit`` to the ``cnb`` sub-parsers."""
+    """Add ``profile``, ``limit``, ``scan-si``, ``sample`` and ``evidence`` to ``cnb``."""
     plot = Opt("--plot", kind="output", suffixes=(".png",), required=False,
                default_text="no plot", help="write the TS(eta) curves as a PNG")
     pr = sub.add_parser("profile", help="TS(eta) of the relic overdensity, ns and gamma profiled",
@@ -215,3 +315,53 @@ def register_analysis_commands(sub) -> None:
                                    help="confidence level"),
                      plot, *common_options(seed_default=1)], check=_target_check)
     li.set_defaults(handler=_run_limit)
+    si_opts = [o for o in _TARGET if o.name not in ("--points", "--log10-eta-min",
+                                                    "--log10-eta-max", "--m1")]
+    sc = sub.add_parser("scan-si", help="TS(m_phi, g_tautau) map of secret interactions",
+                        description="Secret nu_tau interaction at eta = 1: TS over (m_phi, g) "
+                                    "with ns and gamma profiled; 2-sigma region at TS > 6.18 "
+                                    "(Wilks, 2 dof).")
+    add_options(sc, [*si_opts,
+                     Opt("--m1", float, default=0.0342, min=0.0, max=2.0, unit="eV",
+                         help="unused here (the masses follow --sum-m)", hidden=True),
+                     Opt("--sum-m", float, default=0.1, min=0.06, max=3.0, unit="eV",
+                         help="sum of the neutrino masses (normal ordering)"),
+                     Opt("--dirac", bool, help="Dirac instead of Majorana neutrinos"),
+                     Opt("--log10-m-phi-min", float, default=-1.0, min=-1.0, max=3.0,
+                         help="lowest log10(m_phi/MeV) (tabulated range -1..3)"),
+                     Opt("--log10-m-phi-max", float, default=3.0, min=-1.0, max=3.0,
+                         help="highest log10(m_phi/MeV)"),
+                     Opt("--log10-g-min", float, default=-3.0, min=-4.0, max=0.5,
+                         help="lowest log10 g_tautau (tabulated range -4..0.5)"),
+                     Opt("--log10-g-max", float, default=0.5, min=-4.0, max=0.5,
+                         help="highest log10 g_tautau"),
+                     Opt("--n-m-phi", int, default=40, min=1, max=400, help="m_phi grid points"),
+                     Opt("--n-g", int, default=40, min=1, max=400, help="g grid points"),
+                     *common_options(seed_default=1)], check=_target_check)
+    sc.set_defaults(handler=_run_scan_si)
+    sa = sub.add_parser("sample", help="NUTS posterior of (ns, gamma, log10 eta)",
+                        description="NUTS posterior of the overdensity model (PyMC) with ArviZ "
+                                    "diagnostics; 90% credible limit next to the 90% CL limit.")
+    add_options(sa, [*_TARGET,
+                     Opt("--draws", int, default=1000, min=10, max=100_000, help="draws per chain"),
+                     Opt("--tune", int, default=1000, min=10, max=100_000, help="tuning steps"),
+                     Opt("--chains", int, default=2, min=1, max=16, help="chains"),
+                     Opt("--eta-prior", choices=("loguniform", "uniform"), default="loguniform",
+                         help="eta prior: log-uniform on [1e8, 1e22], or uniform on [0, 1e19 Mpc / d] "
+                              "(d: d_eff or the column-equivalent distance)"),
+                     *common_options(seed_default=1)], check=_target_check)
+    sa.set_defaults(handler=_run_sample)
+    ev = sub.add_parser("evidence", help="nautilus evidence and Bayes factor vs eta = 0",
+                        description="nautilus evidences of the overdensity model (log-uniform "
+                                    "eta on [1e8, 1e22]) and of the power law without "
+                                    "interactions; their Bayes factor next to the TS.")
+    add_options(ev, [*_TARGET,
+                     Opt("--n-live", int, default=500, min=50, max=100_000,
+                         help="nautilus live points"),
+                     Opt("--secret", bool, help="secret-interaction model (log10 m_phi, log10 g "
+                                                "at eta = 1) instead of the overdensity"),
+                     Opt("--sum-m", float, min=0.06, max=3.0, unit="eV",
+                         default_text="0.1 with --secret, else from --m1",
+                         help="sum of the neutrino masses"),
+                     *common_options(seed_default=1)], check=_target_check)
+    ev.set_defaults(handler=_run_evidence)

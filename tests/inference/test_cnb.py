@@ -140,3 +140,33 @@ def test_ps_expected_003_check(capsys):
     # the letter quotes 29.6 with the IC86_II area bin holding the source
     assert d["ns"] == pytest.approx(29.6, abs=0.2)
     assert d["livetime_days"] == pytest.approx(2198.9, abs=0.1)
+
+
+def test_cli_scan_si_json(capsys):
+    rc, out, err = _cli(capsys, ["cnb", "scan-si", "--source", "TXS 0506+056", "--data",
+                                 "txs0506:IC86b+IC86c", "--d-eff-mpc", "14", "--n-m-phi", "2",
+                                 "--n-g", "2", "--log10-g-min", "-1", "--bins", "60", "--json",
+                                 "--quiet"])
+    assert rc == 0, err
+    d = json.loads(out)
+    assert np.asarray(d["ts"]).shape == (2, 2) and d["threshold"] == pytest.approx(6.18, abs=0.01)
+    assert not np.any(np.isnan(np.asarray(d["ts"], dtype=float)))
+
+
+def test_overdensity_model_logp_and_gradient(txs):
+    """The PyMC model: finite logp and gradient (NUTS-ready), -inf outside the support."""
+    import pymc as pm
+    from bayesnu.models.cnb import add_overdensity
+
+    cs, prop = txs
+    with pm.Model() as m:
+        cm = add_overdensity([cs], [prop])
+    assert set(cm.priors) == {"ns0", "gamma0", "log10_eta"}
+    f, df = m.compile_logp(), m.compile_dlogp()
+    pt0 = m.initial_point()
+    assert np.isfinite(f(pt0)) and np.all(np.isfinite(df(pt0)))
+    with pm.Model() as m2:
+        add_overdensity([cs], [prop], eta_prior="uniform", eta_range=(0.0, 1e17))
+    assert np.isfinite(m2.compile_logp()(m2.initial_point()))
+    with pytest.raises(InputError):
+        add_overdensity([cs], [prop], eta_prior="flat")
