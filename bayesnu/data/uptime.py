@@ -38,9 +38,13 @@ def uptime_intervals(uptime) -> np.ndarray:
 
 
 def interval_mass(za: np.ndarray, zb: np.ndarray) -> np.ndarray:
-    """``Phi(zb) - Phi(za)`` computed without cancellation on either tail."""
+    """``Phi(zb) - Phi(za)`` computed without cancellation on either tail.
+
+    Right of the mean (``za > 0``) it is ``Phi(-za) - Phi(-zb)``; two normal CDFs
+    per interval, the tail side chosen before evaluating them.
+    """
     right = za > 0.0
-    return np.where(right, ndtr(-za) - ndtr(-zb), ndtr(zb) - ndtr(za))
+    return ndtr(np.where(right, -za, zb)) - ndtr(np.where(right, -zb, za))
 
 
 def gauss_norm(t0, sigma, intervals: np.ndarray, grad: bool = False):

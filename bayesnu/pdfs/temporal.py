@@ -29,7 +29,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 import numpy as np
-from scipy.special import ndtr
 
 from bayesnu.data.core import Uptime
 from bayesnu.data.uptime import (
@@ -43,7 +42,6 @@ from bayesnu.data.uptime import (
 __all__ = ["TemporalPDF", "UniformUptimePDF", "GaussianFlarePDF", "BoxFlarePDF",
            "uptime_intervals", "interval_mass", "gauss_norm", "live_between", "inside_uptime"]
 
-_INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 
 
 class TemporalPDF(ABC):
@@ -140,8 +138,7 @@ class GaussianFlarePDF(TemporalPDF):
     ``signal`` (which divides by the same mass) at the same ``(t0, sigma_t)``;
     ``Z`` is an erf sum over all good runs (~1,000 per season) and was half the
     cost of a likelihood-and-gradient evaluation, so the last ``(Z, dZ/dt0,
-    dZ/dsigma_t)`` is cached (one entry, per instance), computed with one
-    normal CDF per interval edge. Values equal :func:`gauss_norm` bit for bit.
+    dZ/dsigma_t)`` of :func:`gauss_norm` is cached (one entry, per instance).
     """
 
     param_names = ("t0", "sigma_t")
@@ -157,20 +154,9 @@ class GaussianFlarePDF(TemporalPDF):
         return bool(np.isfinite(t0) and np.isfinite(s) and s > 0)
 
     def norm(self, t0: float, sigma: float) -> tuple[float, float, float]:
-        """``(Z, dZ/dt0, dZ/dsigma)`` at one ``(t0, sigma)`` (cached)."""
+        """``(Z, dZ/dt0, dZ/dsigma)`` at one ``(t0, sigma)``: :func:`gauss_norm`, cached."""
         if self._norm_key != (t0, sigma):
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                za = (self.intervals[:, 0] - t0) / sigma
-                zb = (self.intervals[:, 1] - t0) / sigma
-                # Phi(zb) - Phi(za) on the tail side of each interval (as interval_mass)
-                right = za > 0.0
-                nz = (ndtr(np.where(right, -za, zb)) - ndtr(np.where(right, -zb, za))).sum()
-                pa = np.exp(-0.5 * za * za) * _INV_SQRT_2PI
-                pb = np.exp(-0.5 * zb * zb) * _INV_SQRT_2PI
-                dn0 = ((pa - pb) / sigma).sum()
-                zapa = np.where(np.isfinite(za), za * pa, 0.0)
-                zbpb = np.where(np.isfinite(zb), zb * pb, 0.0)
-                dns = ((zapa - zbpb) / sigma).sum()
+            nz, dn0, dns = gauss_norm(t0, sigma, self.intervals, grad=True)
             self._norm_val = (float(nz), float(dn0), float(dns))
             self._norm_key = (t0, sigma)
         return self._norm_val
