@@ -369,9 +369,14 @@ def run_trials(args) -> dict[str, Any]:
                             ("0.5", "0.9", "0.99")},
            "wilks": tr.wilks, "data_ts": data_fit.ts, "data_p_value": tr.p_value(data_fit.ts),
            "seed": args.seed, "campaign": camp, **desc}
+    from bayesnu.apps.report import empirical_pvalue, format_pvalue
+
+    pv = empirical_pvalue(data_fit.ts, ts)
+    out.update(data_p_value_is_upper_bound=pv["at_floor"],
+               data_p_value_interval_68=pv["interval"])
     if args.out:
         tr.to_json(os.path.join(args.out, "trials.json"))
         out["out"] = os.fspath(args.out)
     out["_text"] = (f"{args.n} trials, {tr.seconds_per_trial * 1e3:.1f} ms/trial; median TS "
-                    f"{np.median(ts):.2f}; data TS {data_fit.ts:.2f}, p = {out['data_p_value']:.3g}")
+                    f"{np.median(ts):.2f}; data TS {data_fit.ts:.2f}, {format_pvalue(pv)}")
     return out
