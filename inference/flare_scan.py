@@ -230,6 +230,9 @@ def _scrambled_skies(sample: EventSample, out_dir: Path, data_name: str, n_skies
             "nside": nside, "pdf": pdf, "pole_exclusion_deg": POLE_EXCLUSION_DEG,
             "seed_threshold": seed_threshold, "sigma_min": sigma_min,
             "flare_code": kernel_fingerprint()}
+    from bayesnu.flare.prune import check_behaviour
+
+    check_behaviour(out_dir / "scrambles")  # refuses skies of a fit that gives other numbers
     camp = run_campaign(sky_scramble_trials, n_skies, out_dir / "scrambles", seed=seed,
                         chunk_size=1,
                         args=(sample, nside, pdf, POLE_EXCLUSION_DEG, seed_threshold, sigma_min),

@@ -263,14 +263,14 @@ def _levels(sig_lo, sig_hi, rho):  # pragma: no cover - jit
 
 
 @numba.njit(cache=True, nogil=True)
-def _z_tables(levels, sig_hi, rho, tmin, tmax, starts, stops, max_cells):  # pragma: no cover
+def _z_tables(levels, sig_hi, rho, tmin, tmax, starts, stops, max_cells, h_frac):  # pragma: no cover
     """Z_low of every cell of every level with at most ``max_cells`` cells (flat, with offsets;
     offset -1: computed on the fly)."""
     nl = levels.size
     off = np.full(nl + 1, -1, dtype=np.int64)
     tot = 0
     for i in range(nl):
-        h = 0.25 * levels[i]
+        h = h_frac * levels[i]
         m = int(math.floor((tmax - tmin) / (2.0 * h))) + 1
         off[i] = tot if m <= max_cells else -1
         if m <= max_cells:
@@ -282,7 +282,7 @@ def _z_tables(levels, sig_hi, rho, tmin, tmax, starts, stops, max_cells):  # pra
             continue
         s = levels[i]
         s_hi = min(s * rho, sig_hi)
-        h = 0.25 * s
+        h = h_frac * s
         m = int(math.floor((tmax - tmin) / (2.0 * h))) + 1
         for mm in range(m):
             c = tmin + (2.0 * mm + 1.0) * h
@@ -290,7 +290,7 @@ def _z_tables(levels, sig_hi, rho, tmin, tmax, starts, stops, max_cells):  # pra
     zmin = np.zeros(nl)
     for i in range(nl):
         if off[i] >= 0:
-            m = int(math.floor((tmax - tmin) / (0.5 * levels[i]))) + 1
+            m = int(math.floor((tmax - tmin) / (2.0 * h_frac * levels[i]))) + 1
             zmin[i] = np.min(z[off[i]:off[i] + m])
     return off, z, zmin
 
@@ -303,7 +303,7 @@ def _split(x):  # pragma: no cover - jit
 
 @numba.njit(cache=True, nogil=True)
 def _ts_bound(t, lsp, emax, ebin, delta, n_total, n_roi, live, tspan, tmin, tmax, sig_hi, rho,
-              starts, stops, levels, zoff, ztab, zmin, floor, stop_at):  # pragma: no cover
+              starts, stops, levels, zoff, ztab, zmin, floor, stop_at, h_frac):  # pragma: no cover
     """Largest cell bound (see module docstring).
 
     ``emax`` (n,): log energy S/B maximised over all gamma; ``ebin`` (n_bins, n): maximised
@@ -340,7 +340,7 @@ def _ts_bound(t, lsp, emax, ebin, delta, n_total, n_roi, live, tspan, tmin, tmax
         arg = s_tot / (s * _SQRT2PI * 1e-6)
         r = math.sqrt(2.0 * math.log(arg)) if arg > math.exp(4.5) else 3.0
         r = min(r, 13.0)
-        h = 0.25 * s
+        h = h_frac * s
         W = r * s_hi + h
         # cheap pre-bound: largest window count, per-event split profile without decay
         m_cap = 0
@@ -468,16 +468,17 @@ _ZCACHE: dict = {}
 
 
 def _tables(intervals: np.ndarray, sigma_min: float, sigma_max: float, rho: float,
-            max_cells: int):
+            max_cells: int, h_frac: float = 0.25):
     key = (intervals.shape, float(intervals[0, 0]), float(intervals[-1, 1]),
-           float(np.sum(intervals)), sigma_min, sigma_max, rho, max_cells)
+           float(np.sum(intervals)), sigma_min, sigma_max, rho, max_cells, h_frac)
     tab = _ZCACHE.get(key)
     if tab is None:
         iv = np.ascontiguousarray(intervals, dtype=np.float64)
         starts, stops = np.ascontiguousarray(iv[:, 0]), np.ascontiguousarray(iv[:, 1])
         levels = _levels(float(sigma_min), float(sigma_max), float(rho))
         zoff, ztab, zmin = _z_tables(levels, float(sigma_max), float(rho), float(iv[0, 0]),
-                                     float(iv[-1, 1]), starts, stops, int(max_cells))
+                                     float(iv[-1, 1]), starts, stops, int(max_cells),
+                                     float(h_frac))
         tab = (starts, stops, levels, zoff, ztab, zmin)
         if len(_ZCACHE) > 8:
             _ZCACHE.clear()
@@ -502,7 +503,8 @@ def _energy_bins(fd: FlareData, width: float) -> tuple[np.ndarray, np.ndarray]:
 
 def flare_ts_bound(fd: FlareData, sigma_min: float, sigma_max: float | None = None,
                    rho: float = RHO, gamma_bin: float = 0.25, floor: float = -np.inf,
-                   stop_at: float = np.inf, max_cells: int = 400_000) -> float:
+                   stop_at: float = np.inf, max_cells: int = 400_000,
+                   cell: float = 0.25) -> float:
     """Upper bound of the Gaussian-flare TS of :func:`~bayesnu.flare.search.fit_flare`.
 
     Parameters
@@ -524,6 +526,9 @@ def flare_ts_bound(fd: FlareData, sigma_min: float, sigma_max: float | None = No
     max_cells : int
         Levels with at most this many T0 cells use the per-sample table of uptime
         masses; finer levels compute them on the fly.
+    cell : float
+        Half-width of the T0 cells in units of the level's sigma_t (smaller is
+        tighter and slower).
 
     Returns
     -------
@@ -534,7 +539,8 @@ def flare_ts_bound(fd: FlareData, sigma_min: float, sigma_max: float | None = No
     if sigma_max is None:
         sigma_max = 0.5 * live
     starts, stops, levels, zoff, ztab, zmin = _tables(fd.intervals, float(sigma_min),
-                                                float(sigma_max), float(rho), int(max_cells))
+                                                      float(sigma_max), float(rho),
+                                                      int(max_cells), float(cell))
     order = np.argsort(fd.t, kind="stable")
     t = np.ascontiguousarray(fd.t[order])
     if fd.n:
@@ -547,7 +553,7 @@ def flare_ts_bound(fd: FlareData, sigma_min: float, sigma_max: float | None = No
     return float(_ts_bound(t, lsp, np.ascontiguousarray(emax), ebin, delta,
                            float(fd.n_total), float(fd.n), live, fd.tmax - fd.tmin, fd.tmin,
                            fd.tmax, float(sigma_max), float(rho), starts, stops, levels,
-                           zoff, ztab, zmin, float(floor), float(stop_at)))
+                           zoff, ztab, zmin, float(floor), float(stop_at), float(cell)))
 
 
 # --------------------------------------------------------------------------- pruned skies

@@ -1,0 +1,264 @@
+"""Scrambled-sky campaigns for the global p-values of the all-sky flare scan.
+
+Two kinds of scrambled skies, both RA- and time-scrambled exactly as
+``bayesnu flare scan --scrambles`` does (``sky_scramble_trials``):
+
+* calibration skies: full scans, run by the CLI into ``CAMPAIGN/scrambles``
+  (``bayesnu flare scan --data D --nside 32 --out CAMPAIGN --scrambles K --seed 1``);
+  their TS maps make the band ensembles that turn TS into local p-values;
+* pruned skies (this script, ``CAMPAIGN/pruned``, master seed 2 so they are new
+  skies): only each hemisphere's smallest local p-value (against the ensembles of
+  the first ``--calibration`` calibration skies, frozen in the manifest), computed
+  by :func:`bayesnu.flare.prune.pruned_scan`, which fits in full only the pixels
+  whose provable TS bound can lower the minimum.
+
+Both are resumable campaigns (:mod:`bayesnu.inference.campaign`); the folder
+also records the flare fit's behaviour (:func:`bayesnu.flare.prune.check_behaviour`)
+and refuses to continue with a fit that gives other numbers.
+
+Usage::
+
+    python campaigns/pruned_skies.py run --data ic86_2011 --campaign campaigns/ic86_2011 \
+        --calibration 3 --skies 50
+    python campaigns/pruned_skies.py pvalues --data ic86_2011 --campaign campaigns/ic86_2011 \
+        --calibration 3 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from bayesnu.inference.campaign import load_campaign, run_campaign
+from bayesnu.inference.pvalues import (
+    PooledEnsembles,
+    fit_exp_tail,
+    global_pvalues,
+    local_pvalue,
+)
+
+from bayesnu.flare.analysis import default_sigma_min, load_data
+from bayesnu.flare.prune import check_behaviour, pruned_scan
+from bayesnu.flare.scan import NORTH_SOUTH_SPLIT_DEG
+from bayesnu.flare.trials import dec_band_edges
+
+N_BANDS = 81
+MAX_FITTED = 512  # fitted pixels kept per pruned sky (smallest p first)
+
+
+def pixel_dec(nside: int, pixels: np.ndarray) -> np.ndarray:
+    import healpy as hp
+
+    theta, phi = hp.pix2ang(nside, pixels)
+    return 90.0 - np.degrees(theta), np.degrees(phi)
+
+
+def hemispheres(dec: np.ndarray) -> np.ndarray:
+    return np.where(dec > NORTH_SOUTH_SPLIT_DEG, 0, np.where(dec < NORTH_SOUTH_SPLIT_DEG, 1, -1))
+
+
+def calibration(campaign: Path, k_cal: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """TS maps and pixels of the first ``k_cal`` calibration skies, and nside."""
+    cal = load_campaign(campaign / "scrambles")
+    ts, pix = cal.data["ts"], cal.data["pixels"]
+    if ts.shape[0] < k_cal:
+        raise SystemExit(f"only {ts.shape[0]} calibration skies in {campaign}/scrambles, "
+                         f"need {k_cal}")
+    return np.asarray(ts[:k_cal], dtype=np.float64), pix[0], int(cal.data["nside"][0])
+
+
+def pvalue_functions(ens: PooledEnsembles, dec: np.ndarray):
+    """Local p of (ts, pixel) (the campaign's p-value) and a lower bound of it over every
+    TS at or below a given value (min of the empirical and the tail p there)."""
+    bands = ens.band_of(dec)
+    cache: dict[int, tuple] = {}
+
+    def band(b: int):
+        if b not in cache:
+            e = np.sort(ens.ensemble(b))
+            cache[b] = (e, fit_exp_tail(e, ens.tail_fraction, ens.min_tail) if e.size >= 2
+                        else None)
+        return cache[b]
+
+    def p_fn(ts, idx):
+        return ens.pvalues(np.asarray(ts, dtype=np.float64), dec[np.asarray(idx)])[0]
+
+    def p_low_fn(bound, idx):
+        bound = np.asarray(bound, dtype=np.float64)
+        out = np.empty(bound.size)
+        for j, (bb, i) in enumerate(zip(bound, np.asarray(idx))):
+            e, tail = band(int(bands[i]))
+            if not np.isfinite(bb) or e.size == 0:
+                out[j] = 0.0  # unbounded (or no ensemble): always fit
+                continue
+            v = float(local_pvalue(bb, e))
+            if tail is not None and tail.ok:
+                v = min(v, float(tail.sf(bb)))
+            out[j] = v
+        return out
+
+    return p_fn, p_low_fn
+
+
+_MODEL: dict = {}
+
+
+def pruned_sky_trials(rng: np.random.Generator, n: int, data: str, nside: int,
+                      cal_ts: np.ndarray, pixels: np.ndarray, p_init: float) -> dict:
+    """Campaign chunk: ``n`` scrambled skies, hemisphere minima of the local p-value."""
+    from bayesnu.flare.roi import FlareSampleModel
+
+    if data not in _MODEL:
+        s = load_data(data).samples[0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _MODEL[data] = (s, FlareSampleModel(s))
+    sample, model = _MODEL[data]
+    dec, ra = pixel_dec(nside, pixels)
+    ens = PooledEnsembles.build(dec_band_edges(N_BANDS), None, cal_ts, dec)
+    p_fn, p_low_fn = pvalue_functions(ens, dec)
+    hemi = hemispheres(dec)
+    fp = sample.footprint
+    out = {k: np.full(n, np.nan) for k in ("p_min_north", "p_min_south", "cpu_bound", "cpu_fit")}
+    out.update(censored_north=np.zeros(n, bool), censored_south=np.zeros(n, bool),
+               n_fitted=np.zeros(n, np.int32),
+               fitted_pixels=np.full((n, MAX_FITTED), -1, np.int32),
+               fitted_ts=np.full((n, MAX_FITTED), np.nan, np.float32),
+               bound_quantiles=np.full((n, 5), np.nan, np.float32))
+    smin = default_sigma_min(sample)
+    for i in range(n):
+        # the same random draws, in the same order, as bayesnu.flare.scan.sky_scramble_trials
+        ra_s = rng.uniform(max(fp.ra_min, 0.0), min(fp.ra_max, 360.0), sample.size)
+        t_s = sample.uptime.sample(rng, sample.size)
+        res = pruned_scan(model, ra, dec, hemi, p_fn, p_low_fn, smin, ra_events=ra_s,
+                          time_events=t_s, p_init=p_init)
+        out["p_min_north"][i] = res.p_min["north"]
+        out["p_min_south"][i] = res.p_min["south"]
+        out["censored_north"][i] = res.censored["north"]
+        out["censored_south"][i] = res.censored["south"]
+        out["n_fitted"][i] = res.n_fitted
+        out["cpu_bound"][i] = res.cpu_seconds["bound"]
+        out["cpu_fit"][i] = res.cpu_seconds["fit"]
+        fitted = np.flatnonzero(np.isfinite(res.ts))
+        pf = p_fn(res.ts[fitted], fitted)
+        keep = fitted[np.argsort(pf, kind="stable")][:MAX_FITTED]
+        out["fitted_pixels"][i, :keep.size] = keep
+        out["fitted_ts"][i, :keep.size] = res.ts[keep]
+        out["bound_quantiles"][i] = np.nanquantile(np.where(np.isfinite(res.bound), res.bound,
+                                                            np.nan), [0.1, 0.5, 0.9, 0.99, 1.0])
+    return out
+
+
+def cmd_run(args: argparse.Namespace) -> dict:
+    campaign = Path(args.campaign)
+    cal_ts, pixels, nside = calibration(campaign, args.calibration)
+    out = campaign / "pruned"
+    out.mkdir(parents=True, exist_ok=True)
+    check_behaviour(out)
+    meta = {"content": "pruned scrambled skies: hemisphere minima of the local p-value",
+            "data": args.data, "nside": nside, "calibration_skies": args.calibration,
+            "calibration_seed": 1, "calibration_ts_sum": float(np.round(cal_ts.sum(), 3)),
+            "p_init": args.p_init, "dec_bands": N_BANDS}
+    t = time.perf_counter()
+    camp = run_campaign(pruned_sky_trials, args.skies, out, seed=args.seed, chunk_size=1,
+                        args=(args.data, nside, cal_ts, pixels, args.p_init),
+                        scheduler="serial", progress=not args.quiet, meta=meta,
+                        desc="pruned skies")
+    return {"skies": camp.n_trials, "chunks_run": camp.n_chunks_run,
+            "wall_seconds": time.perf_counter() - t}
+
+
+def observed(campaign: Path) -> tuple[np.ndarray, dict[str, np.ndarray], int]:
+    with np.load(campaign / "observed_scan.npz", allow_pickle=False) as z:
+        return z["pixels"], {f: z[f] for f in ("ts", "ns", "gamma", "t0", "sigma_t")}, \
+            int(z["nside"])
+
+
+def cmd_pvalues(args: argparse.Namespace) -> dict:
+    campaign = Path(args.campaign)
+    cal_all = load_campaign(campaign / "scrambles")
+    k_cal = args.calibration or cal_all.data["ts"].shape[0]
+    cal_ts, pixels, nside = calibration(campaign, k_cal)
+    opix, omaps, onside = observed(campaign)
+    if onside != nside or not np.array_equal(opix, pixels):
+        raise SystemExit("observed scan and scrambled skies use different pixels")
+    dec, ra = pixel_dec(nside, pixels)
+    hemi = hemispheres(dec)
+    ens = PooledEnsembles.build(dec_band_edges(N_BANDS), None, cal_ts, dec)
+    p_obs, extra, _ = ens.pvalues(omaps["ts"], dec)
+    # calibration skies: leave-one-sky-out minima (as bayesnu flare scan)
+    loo = ens.sky_minima() if k_cal >= 2 else {"north": np.empty(0), "south": np.empty(0)}
+    pr = None
+    if (campaign / "pruned" / "campaign.json").exists():
+        pr = load_campaign(campaign / "pruned").data
+    res: dict = {"data": args.data, "nside": nside, "calibration_skies": int(k_cal),
+                 "pruned_skies": int(pr["p_min_north"].size) if pr else 0, "hemispheres": {}}
+    for h, name in ((0, "north"), (1, "south")):
+        sel = np.flatnonzero((hemi == h) & np.isfinite(p_obs))
+        j = sel[np.lexsort((-omaps["ts"][sel], p_obs[sel]))[0]]
+        d = {"ra": float(ra[j]), "dec": float(dec[j]), "pixel": int(pixels[j]),
+             **{f: float(omaps[f][j]) for f in omaps}, "p_local": float(p_obs[j]),
+             "p_local_extrapolated": bool(extra[j])}
+        mins = {"calibration_loo": np.asarray(loo[name], dtype=np.float64)}
+        if pr:
+            cens = pr[f"censored_{name}"].astype(bool)
+            if np.any(cens):
+                d["pruned_censored"] = int(cens.sum())
+            mins["pruned"] = np.asarray(pr[f"p_min_{name}"], dtype=np.float64)
+        allm = np.concatenate([v for v in mins.values()])
+        allm = allm[np.isfinite(allm)]
+        d["n_skies"] = int(allm.size)
+        if allm.size >= 2:
+            d.update(global_pvalues(d["p_local"], allm))
+        for key, v in mins.items():
+            v = v[np.isfinite(v)]
+            if v.size >= 2:
+                g = global_pvalues(d["p_local"], v)
+                d[f"{key}_only"] = {"n": int(v.size), "p_global_empirical": g["p_global_empirical"],
+                                    "p_global_neff": g["p_global_neff"],
+                                    "p_global_neff_interval": g["p_global_neff_interval"],
+                                    "n_eff": g["n_eff"], "n_eff_interval": g["n_eff_interval"]}
+        d["sky_minima"] = {k: [float(x) for x in v] for k, v in mins.items()}
+        res["hemispheres"][name] = d
+    if pr:
+        res["pruned_cost"] = {"n_fitted_mean": float(np.mean(pr["n_fitted"])),
+                              "n_pixels": int(pixels.size),
+                              "cpu_bound_mean_s": float(np.mean(pr["cpu_bound"])),
+                              "cpu_fit_mean_s": float(np.mean(pr["cpu_fit"]))}
+    return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    for name in ("run", "pvalues"):
+        s = sub.add_parser(name)
+        s.add_argument("--data", required=True, help="event data (bundled name or file)")
+        s.add_argument("--campaign", required=True, help="folder of 'bayesnu flare scan --out'")
+        s.add_argument("--calibration", type=int, default=0,
+                       help="number of calibration skies (first ones of CAMPAIGN/scrambles)")
+        s.add_argument("--json", default=None, help="write the result here")
+        s.add_argument("--quiet", action="store_true")
+    r = sub.choices["run"]
+    r.add_argument("--skies", type=int, required=True, help="pruned skies wanted in total")
+    r.add_argument("--seed", type=int, default=2, help="master seed of the pruned skies")
+    r.add_argument("--p-init", type=float, default=1.0,
+                   help="start of the running minima (1: every sky exact)")
+    args = ap.parse_args(argv)
+    if args.cmd == "run" and args.calibration < 1:
+        ap.error("run needs --calibration >= 1")
+    out = cmd_run(args) if args.cmd == "run" else cmd_pvalues(args)
+    txt = json.dumps(out, indent=1, default=float)
+    if args.json:
+        Path(args.json).write_text(txt)
+    print(txt)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
