@@ -80,8 +80,10 @@ def flare_scan_report(result, command: str | None = None) -> str:
             continue
         p_loc = "not computed"
         if "p_local" in h:
-            p_loc = (format_pvalue(h["p_local"], with_sigma=True)
-                     + (" (tail extrapolated)" if h.get("p_local_extrapolated") else ""))
+            extrapolated = bool(h.get("p_local_extrapolated"))
+            n_ens = None if extrapolated else h.get("n_ensemble")
+            p_loc = (format_pvalue(h["p_local"], n_trials=n_ens, with_sigma=True)
+                     + (" (tail extrapolated)" if extrapolated else ""))
         p_glob = "needs >= 2 scrambled skies"
         if "p_global_neff" in h:
             lo, hi = h["p_global_neff_interval"]
