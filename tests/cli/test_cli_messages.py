@@ -97,13 +97,14 @@ def test_fifo_as_data_fails_at_once(tmp_path, capsys):
 def test_warnings_only_after_success_and_debug(tmp_path, capsys):
     """A failing command prints exactly its error line (no warning first); --debug adds the
     traceback; an unexpected exception is exit 1 with one line naming --debug."""
-    folder = tmp_path / "release"
-    _malformed()._write_ic40(folder / "events" / "IC40_exp.csv")
-    out = tmp_path / "s.npz"
-    out.write_text("old")
-    # loading warns (notes) but the output exists without --force: one error line only
-    rc, _, err = _run(capsys, ["simulate", "scramble", "--data", str(folder), "--out", str(out)])
-    assert rc == 2 and err.count("\n") == 1 and "use --force" in err
+    dup = next(c for c in _malformed().make_corpus(tmp_path / "m") if c.warn)
+    # loading warns (duplicated events), then the command fails: only the error line
+    rc, _, err = _run(capsys, ["flare", "fit", "--data", str(dup.path), "--ra", "1", "--dec", "2",
+                               "--sample", "nope"])
+    assert rc == 2 and err.splitlines() == [err.strip()] and "option --sample" in err
+    rc, _, err = _run(capsys, ["--debug", "flare", "fit", "--data", str(dup.path), "--ra", "1",
+                               "--dec", "2", "--sample", "nope"])
+    assert rc == 2 and "duplicated" in err and "Traceback" in err  # --debug shows both
 
     def boom(args):
         raise RuntimeError("unexpected")
