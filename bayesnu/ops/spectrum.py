@@ -51,7 +51,8 @@ __all__ = ["CNB_GAMMA_GRID", "spectrum_pdf", "power_law_integrals", "power_law_a
 #: gamma grid of the eta-profile splines (covers the uniform gamma prior [1, 4])
 CNB_GAMMA_GRID = np.round(np.arange(1.0, 4.0 + 1e-9, 0.1), 10)
 
-_LOG_FLOOR = -700.0
+#: floor of the signal density in the numpy splines (per unit log10 E_reco)
+_S_FLOOR = 1e-20
 
 
 def spectrum_pdf(phi, R, a):
@@ -162,6 +163,9 @@ class CnbSource:
             self._c.append((RG[None] * pl[:, None, :]) @ rb.outside)
             self._ka.append(np.einsum("s,gs,sn->gn", aG, pl, E, optimize=True))
             self._ca.append(pl @ (aG * rb.outside))
+        #: acceptance of the free power law per sample (n_gamma, K): reference of the floors
+        self._acc_free = np.stack([ka.sum(axis=1) + ca for ka, ca in zip(self._ka, self._ca)],
+                                  axis=1)
 
     def with_likelihood(self, likelihood: MixtureLikelihood) -> CnbSource:
         """The same source and PDFs with other events (no PDF rebuilt)."""
@@ -190,9 +194,14 @@ class CnbSource:
         for k in range(len(self.pdfs)):
             num = np.einsum("grn,...gn->...gr", self._K[k], r) + self._c[k]
             acc = np.einsum("gn,...gn->...g", self._ka[k], r) + self._ca[k]
-            s = np.divide(num, acc[..., None], out=np.zeros_like(num), where=acc[..., None] > 0)
-            logs.append(np.maximum(np.log(np.maximum(s, 1e-300)), _LOG_FLOOR))
-            logacc.append(np.maximum(np.log(np.maximum(acc, 1e-300)), _LOG_FLOOR))
+            # floors: an (almost) absorbed spectrum keeps acc >= 1e-30 of the free power law's
+            # and S >= 1e-20 per unit log10 E (Z_i ~ 1e-17: no signal), so that the cubic
+            # splines in gamma never jump by hundreds of units between grid nodes (they would
+            # overshoot); exact zeros only in the PyTensor graph, where -inf is returned
+            acc = np.maximum(acc, 1e-30 * self._acc_free[:, k])
+            s = np.maximum(num, 0.0) / acc[..., None]
+            logs.append(np.log(np.maximum(s, _S_FLOOR)))
+            logacc.append(np.log(acc))
         return logs, np.stack(logacc, axis=-1)
 
     def mixture(self, ratio: np.ndarray) -> MixtureLikelihood:
