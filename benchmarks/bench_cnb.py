@@ -1,0 +1,120 @@
+"""Benchmarks of the CnuB analyses (prints wall and CPU seconds).
+
+* ``profile``: 200-point TS(eta) profile, ns and gamma profiled at every eta, per source
+  (propagation included: eigen-decomposition for every eta at once for constant density,
+  one redshift solve per (eta, gamma) otherwise), at m1 = 0.0342 eV, 300 transport bins;
+* ``nuts``: NUTS on (ns, gamma, log10 eta), 2 chains x ``--draws`` after ``--tune``;
+* ``si``: (m_phi, g) TS-map points (one Propagator each), extrapolated to 40 x 40.
+
+Data: the SIMULATED IC86_II-VII sample (paper best fits injected; seed 1).
+
+Usage::
+
+    nice -n 19 python benchmarks/bench_cnb.py profile nuts si [--draws 1000] [--si-points 9]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+from bayesnu.inference.cnb import (
+    cnb_data,
+    cnb_geometry,
+    cnb_propagator,
+    cnb_source,
+    column_mpc,
+    eta_grid_for_column,
+    eta_profile,
+)
+
+from bayesnu.sources import SOURCES
+
+SOURCES3 = ("NGC 1068", "TXS 0506+056", "PKS 1424+240")
+
+
+def _timed(fn, *args, **kw):
+    w, c = time.perf_counter(), time.process_time()
+    out = fn(*args, **kw)
+    return out, time.perf_counter() - w, time.process_time() - c
+
+
+def bench_profile(out: dict) -> None:
+    for name in SOURCES3:
+        ds, _ = cnb_data("sim-ic86-ii-vii", name, np.random.default_rng(1))
+        (prop, cs), w0, c0 = _timed(_build, ds, name)
+        grid = eta_grid_for_column(column_mpc(prop.geometry), 200)
+        p, w, c = _timed(eta_profile, cs, prop, grid)
+        out[f"profile200|{name}"] = {"wall_s": w, "cpu_s": c, "setup_wall_s": w0,
+                                     "setup_cpu_s": c0, "eta90": p.limit(0.9),
+                                     "ts_pl": p.ts_pl}
+        print(name, out[f"profile200|{name}"], flush=True)
+
+
+def _build(ds, name, bins=300):
+    prop = cnb_propagator(cnb_geometry(name), m1=0.0342, bins=bins)
+    return prop, cnb_source(ds, SOURCES[name], prop)
+
+
+def bench_nuts(out: dict, draws: int, tune: int) -> None:
+    import pymc as pm
+    from bayesnu.inference.cnb import sample_cnb
+    from bayesnu.models.cnb import add_overdensity
+
+    name = "NGC 1068"
+    ds, _ = cnb_data("sim-ic86-ii-vii", name, np.random.default_rng(1))
+    prop, cs = _build(ds, name)
+    with pm.Model():
+        cm = add_overdensity([cs], [prop])
+    (_, summ), w, c = _timed(sample_cnb, cm, draws=draws, tune=tune, chains=2, seed=1)
+    out[f"nuts|{name}|{draws}"] = {"wall_s": w, "cpu_s": c, **{k: v for k, v in summ.items()
+                                                               if k != "params"},
+                                   "r_hat": {k: v["r_hat"] for k, v in summ["params"].items()},
+                                   "ess_bulk": {k: v["ess_bulk"]
+                                                for k, v in summ["params"].items()}}
+    print(out[f"nuts|{name}|{draws}"], flush=True)
+
+
+def bench_si(out: dict, n: int) -> None:
+    from bayesnu.inference.cnb import si_ts_map
+
+    for name in SOURCES3:
+        ds, _ = cnb_data("sim-ic86-ii-vii", name, np.random.default_rng(1))
+        geo = cnb_geometry(name)
+        prop = cnb_propagator(geo, sum_m=0.1)
+        cs = cnb_source(ds, SOURCES[name], prop)
+        k = int(np.ceil(np.sqrt(n)))
+        m, w, c = _timed(si_ts_map, cs, geo, np.linspace(-1, 3, k),
+                         np.linspace(-3, 0.5, k))
+        per = c / (k * k)
+        out[f"si|{name}"] = {"points": k * k, "wall_s": w, "cpu_s": c, "cpu_per_point_s": per,
+                             "cpu_40x40_extrapolated_s": per * 1600}
+        print(name, out[f"si|{name}"], flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("parts", nargs="+", choices=("profile", "nuts", "si"))
+    ap.add_argument("--draws", type=int, default=1000)
+    ap.add_argument("--tune", type=int, default=1000)
+    ap.add_argument("--si-points", type=int, default=9)
+    ap.add_argument("--out", default=None, help="also write the figures as JSON")
+    a = ap.parse_args()
+    out: dict = {}
+    if "profile" in a.parts:
+        bench_profile(out)
+    if "si" in a.parts:
+        bench_si(out, a.si_points)
+    if "nuts" in a.parts:
+        bench_nuts(out, a.draws, a.tune)
+    if a.out:
+        from bayesnu.atomic import write_json
+
+        write_json(a.out, out)
+    print(json.dumps(out, indent=1, default=float))
+
+
+if __name__ == "__main__":
+    main()
