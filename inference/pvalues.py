@@ -526,13 +526,18 @@ def plot_global_pvalues(panels: dict[str, dict[str, Any]], path: str | os.PathLi
     path : path
         PNG file to write.
     """
-    import matplotlib
+    from bayesnu.inference.style import use_style
 
-    matplotlib.use("Agg")
+    with use_style():
+        return _plot_global_pvalues(panels, path, title)
+
+
+def _plot_global_pvalues(panels, path, title):
     import matplotlib.pyplot as plt
+    from bayesnu.inference.style import save_figure
 
     names = [h for h, d in panels.items() if d is not None]
-    fig, axes = plt.subplots(1, max(len(names), 1), figsize=(5.2 * max(len(names), 1), 4.2),
+    fig, axes = plt.subplots(1, max(len(names), 1), figsize=(6.5 * max(len(names), 1), 5.0),
                              squeeze=False)
     for ax, hemi in zip(axes[0], names):
         d = panels[hemi]
@@ -556,12 +561,8 @@ def plot_global_pvalues(panels: dict[str, dict[str, Any]], path: str | os.PathLi
         ax.set_xlabel("hottest local p-value of the hemisphere")
         ax.set_ylabel("P(min p <= x)")
         ax.set_title(hemi)
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=10, loc="lower right")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    from bayesnu.atomic import savefig
-
-    savefig(fig, path, dpi=110)
-    plt.close(fig)
-    return str(path)
+    return save_figure(fig, path)
