@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
+from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,16 +104,21 @@ def _is_private(name: str) -> bool:
 
 def iter_modules() -> dict[str, Path]:
     """Dotted module name -> file, for every ``.py`` file of the three source folders."""
+    return dict(_modules_under(ROOT))
+
+
+@lru_cache(maxsize=4)
+def _modules_under(root: Path) -> tuple[tuple[str, Path], ...]:
     modules: dict[str, Path] = {}
     for folder, package in SOURCE_DIRS.items():
-        for path in sorted((ROOT / folder).rglob("*.py")):
+        for path in sorted((root / folder).rglob("*.py")):
             if "__pycache__" in path.parts:
                 continue
-            parts = list(path.relative_to(ROOT / folder).with_suffix("").parts)
+            parts = list(path.relative_to(root / folder).with_suffix("").parts)
             if parts[-1] == "__init__":
                 parts = parts[:-1]
             modules[".".join([package, *parts])] = path
-    return modules
+    return tuple(modules.items())
 
 
 def iter_imports(module: str, path: Path):
@@ -147,7 +153,12 @@ def collect_edges() -> list[tuple[str, str, str | None, int]]:
     ``from bayesnu.x import y`` where ``bayesnu.x.y`` is a module counts as an
     import of that module.
     """
-    modules = iter_modules()
+    return list(_edges_under(ROOT))
+
+
+@lru_cache(maxsize=4)
+def _edges_under(root: Path) -> tuple[tuple[str, str, str | None, int], ...]:
+    modules = dict(_modules_under(root))
     edges = []
     for module, path in modules.items():
         for target, name, line in iter_imports(module, path):
@@ -155,7 +166,7 @@ def collect_edges() -> list[tuple[str, str, str | None, int]]:
                 edges.append((module, f"{target}.{name}", None, line))
             else:
                 edges.append((module, target, name, line))
-    return edges
+    return tuple(edges)
 
 
 def _where(module: str, line: int) -> str:
