@@ -238,19 +238,60 @@ def cnb_source(data, source, propagator, gamma_grid: np.ndarray | None = None,
     return CnbSource(setup, propagator.grid.edges, gamma_grid=gamma_grid)
 
 
-def _profile_rows(source: CnbSource, ratios: np.ndarray) -> tuple[np.ndarray, ...]:
-    """fast_fit at every eta for ratio tables (n_eta, n_gamma, N)."""
+def _capped_fit(lik, gamma_grid: np.ndarray, caps: np.ndarray) -> tuple[float, float, float]:
+    """max of log L over gamma nodes and 0 <= ns <= cap(gamma) (log L concave in ns)."""
+    from scipy.optimize import minimize_scalar
+
+    best = (0.0, 0.0, float(gamma_grid[0]))
+    for g, cap in zip(gamma_grid, caps):
+        if not (1.0 <= g <= 4.0) or cap <= 0:
+            continue
+        v_cap, d_cap = lik.evaluate(np.array([cap, g]))
+        if not np.isfinite(v_cap):
+            continue
+        if d_cap[0] >= 0:  # increasing up to the cap: the cap is the maximum
+            v, n = v_cap, cap
+        else:
+            r = minimize_scalar(lambda x, g=g: -lik.evaluate(np.array([x, g]))[0],
+                                bounds=(0.0, cap), method="bounded",
+                                options={"xatol": 1e-4 * max(cap, 1.0)})
+            v, n = -float(r.fun), float(r.x)
+        if 2.0 * v > best[0]:
+            best = (2.0 * v, n, float(g))
+    return best
+
+
+def _profile_rows(source: CnbSource, ratios: np.ndarray, normalisation: str = "events",
+                  ns_max: float | None = None) -> tuple[np.ndarray, ...]:
+    """fast_fit at every eta for ratio tables (n_eta, n_gamma, N).
+
+    ``normalisation="flux"``: ns counts the events of the *unpropagated* power law
+    (proportional to the source flux), bounded by ``ns_max``; the propagated signal then
+    has ``ns x T(eta, gamma)`` events (T the transmission) -- when the cap
+    ``ns_max x T`` binds, the fit is redone on the gamma nodes with that cap.
+    """
     n = ratios.shape[0]
     ts = np.empty(n)
     ns = np.empty(n)
     gam = np.empty(n)
     for i in range(n):
-        ts[i], ns[i], gam[i], _ = fast_fit(source.mixture(ratios[i]))
+        lik = source.mixture(ratios[i])
+        ts[i], ns[i], gam[i], _ = fast_fit(lik)
+        if normalisation == "flux":
+            T = source.transmission(ratios[i])
+            grid = source.gamma_grid
+            t_best = float(np.exp(np.interp(gam[i], grid, np.log(np.maximum(T, 1e-300)))))
+            if ns[i] > ns_max * t_best:
+                ts[i], ns[i], gam[i] = _capped_fit(lik, grid, ns_max * T)
+            # report ns in the flux normalisation (events of the unpropagated power law)
+            t_best = float(np.exp(np.interp(gam[i], grid, np.log(np.maximum(T, 1e-300)))))
+            ns[i] = ns[i] / t_best if t_best > 0 else 0.0
     return ts, ns, gam
 
 
 def eta_profile(source: CnbSource, propagator, log10_eta: Sequence[float] | None = None,
-                chunk: int = 50, progress: bool = False, meta: dict | None = None) -> EtaProfile:
+                chunk: int = 50, progress: bool = False, meta: dict | None = None,
+                normalisation: str = "events") -> EtaProfile:
     """TS(eta) with ns and gamma profiled at each eta.
 
     Parameters
@@ -265,7 +306,17 @@ def eta_profile(source: CnbSource, propagator, log10_eta: Sequence[float] | None
         Etas per transport call (memory: chunk x 31 gammas x N floats).
     progress
         tqdm bar on stderr.
+    normalisation
+        ``"events"`` (default): ns is the number of signal events of the propagated
+        spectrum, bounded by the point-source model's ns_max -- a pure shape test;
+        ``"flux"``: ns is the number of events the source would give without interactions
+        (a flux normalisation in event units), bounded by ns_max, so that absorption also
+        removes events: at large eta the fit becomes background only and TS reaches the
+        power-law TS (the plateau described by Franklin et al.).
     """
+    if normalisation not in ("events", "flux"):
+        raise InputError(f"normalisation must be 'events' or 'flux', got {normalisation!r}",
+                         column="normalisation")
     if log10_eta is None:
         log10_eta = eta_grid_for_column(column_mpc(propagator.geometry))
     x = np.asarray(log10_eta, dtype=np.float64)
@@ -274,7 +325,11 @@ def eta_profile(source: CnbSource, propagator, log10_eta: Sequence[float] | None
     import time
 
     t0 = time.perf_counter()
-    ts_pl, ns_pl, g_pl, _ = fast_fit(source.power_law_mixture())
+    pl = source.power_law_mixture()
+    ts_pl, ns_pl, g_pl, _ = fast_fit(pl)
+    from bayesnu.likelihood.kernel import ns_upper_bound
+
+    ns_max = float(ns_upper_bound(pl))
     ts = np.empty(x.size)
     ns = np.empty(x.size)
     gam = np.empty(x.size)
@@ -286,7 +341,7 @@ def eta_profile(source: CnbSource, propagator, log10_eta: Sequence[float] | None
     for a in range(0, x.size, chunk):
         sl = slice(a, min(a + chunk, x.size))
         r = transport_ratio(propagator, 10.0 ** x[sl], source.gamma_grid)
-        t, n, g = _profile_rows(source, r)
+        t, n, g = _profile_rows(source, r, normalisation, ns_max)
         ts[sl], ns[sl], gam[sl] = ts_pl - t, n, g
         if bar is not None:
             bar.update(sl.stop - sl.start)
@@ -295,6 +350,7 @@ def eta_profile(source: CnbSource, propagator, log10_eta: Sequence[float] | None
     if not np.all(np.isfinite(ts)):
         raise InputError("TS(eta) profile produced non-finite values", column="eta")
     m = {"source": source.source.name, "seconds": time.perf_counter() - t0,
+         "normalisation": normalisation,
          "masses_ev": [float(v) for v in propagator.masses], "geometry": repr(propagator.geometry),
          "column_mpc": column_mpc(propagator.geometry)}
     m.update(meta or {})

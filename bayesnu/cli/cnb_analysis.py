@@ -50,6 +50,9 @@ _TARGET = [
         help="highest log10 eta of the grid"),
     Opt("--bins", int, default=300, min=20, max=600,
         help="transport energy bins over 1e2-1e10 GeV"),
+    Opt("--normalisation", choices=("events", "flux"), default="events",
+        help="ns counts the propagated signal events (shape test) or the events of the "
+             "unpropagated power law (flux normalisation: absorption also removes events)"),
 ]
 
 
@@ -110,7 +113,8 @@ def _profiles(args: argparse.Namespace) -> tuple[list, list[dict[str, Any]]]:
         meta = {"data": info, "m1_ev": args.m1, "d_eff_mpc": getattr(geo, "d_eff_mpc", None),
                 "z": getattr(geo, "z", None), "n_events": int(sum(s.size for s in ds.samples)),
                 "samples": [s.name for s in ds.samples]}
-        out.append(eta_profile(cs, prop, grid, progress=not args.quiet, meta=meta))
+        out.append(eta_profile(cs, prop, grid, progress=not args.quiet, meta=meta,
+                               normalisation=args.normalisation))
         infos.append(meta)
     return out, infos
 

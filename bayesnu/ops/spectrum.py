@@ -204,6 +204,15 @@ class CnbSource:
             logacc.append(np.log(acc))
         return logs, np.stack(logacc, axis=-1)
 
+    def transmission(self, ratio: np.ndarray) -> np.ndarray:
+        """Expected signal events with the ratio over those of the free power law, per grid gamma.
+
+        ``ratio`` (..., n_gamma, N); returns (..., n_gamma): ``sum_k a_k . phi / sum_k a_k . phi_free``.
+        """
+        r = np.asarray(ratio, dtype=np.float64)
+        acc = sum(np.einsum("gn,...gn->...g", ka, r) + ca for ka, ca in zip(self._ka, self._ca))
+        return np.maximum(acc, 0.0) / self._acc_free.sum(axis=1)
+
     def mixture(self, ratio: np.ndarray) -> MixtureLikelihood:
         """Numpy kernel for a transport ratio tabulated on :attr:`gamma_grid` (n_gamma, N)."""
         logs, logacc = self.tables(ratio)

@@ -170,3 +170,14 @@ def test_overdensity_model_logp_and_gradient(txs):
     assert np.isfinite(m2.compile_logp()(m2.initial_point()))
     with pytest.raises(InputError):
         add_overdensity([cs], [prop], eta_prior="flat")
+
+
+def test_flux_normalisation_reaches_power_law_plateau(txs):
+    """Flux normalisation: at large eta the fit is background only, TS -> TS of the power law."""
+    cs, prop = txs
+    grid = np.linspace(16.0, 21.0, 11)
+    pf = eta_profile(cs, prop, grid, normalisation="flux")
+    pe = eta_profile(cs, prop, grid, normalisation="events")
+    assert pf.ts[-1] == pytest.approx(pf.ts_pl, abs=1e-6)
+    assert np.all(pf.ts >= pe.ts - 1e-6)  # a capped ns can only lower the likelihood
+    assert not np.any(np.isnan(pf.ts)) and not np.any(np.isnan(pf.ns))
