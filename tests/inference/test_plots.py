@@ -91,3 +91,13 @@ def test_flare_light_curve_labels(tmp_path):
     txt = _texts(fig)
     assert "time (MJD)" in txt and "events / day" in txt and "Gaussian fit" in txt
     assert "published window" in txt
+
+
+def test_global_pvalue_plot_in_style(tmp_path):
+    from bayesnu.inference.pvalues import plot_global_pvalues
+
+    rng = np.random.default_rng(1)
+    panels = {"north": {"p_min": rng.uniform(1e-5, 1e-3, 12), "p_obs": 1.3e-4, "n_eff": 1.2e4,
+                        "n_eff_interval": [9e3, 1.6e4]}, "south": None}
+    out = plot_global_pvalues(panels, tmp_path / "g.png", title="hottest p")
+    assert out.endswith("g.png") and (tmp_path / "g.png").stat().st_size > 10000
