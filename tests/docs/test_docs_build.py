@@ -10,6 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_docs_build_warnings_as_errors(tmp_path):
     pytest.importorskip("sphinx", reason="the test extras install sphinx")
     r = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-E", "-q",
