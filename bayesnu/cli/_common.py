@@ -23,10 +23,7 @@ def add_common(parser: argparse.ArgumentParser, seed: bool = True,
     """
     from bayesnu.cli._options import add_options, common_options
 
-    # legacy callers pick their own seed when --seed is absent (some use 1): say so
-    text = None if seed_default is not None else (
-        "fresh OS entropy for single analyses; 1 for flare scan/trials/sensitivity and demo")
-    add_options(parser, common_options(seed=seed, seed_default=seed_default, seed_text=text))
+    add_options(parser, common_options(seed=seed, seed_default=seed_default))
 
 
 def progress_enabled(args: argparse.Namespace) -> bool:

@@ -168,3 +168,21 @@ def test_unreachable_scheduler_times_out_with_one_line(tmp_path):
                      scheduler=f"tcp://127.0.0.1:{port}", progress=False, connect_timeout=2)
     assert time.perf_counter() - t < 60
     assert temporary_files(tmp_path / "c") == []
+
+
+def test_background_trials_campaign_resumes_and_matches(tmp_path):
+    """Point-source trials on the campaign runner: a folder run equals a temporary-folder run,
+    a rerun reuses every chunk, asking for more adds chunks without changing the first ones."""
+    from bayesnu.inference.trials import background_trials_campaign
+
+    from bayesnu.data import load
+    from bayesnu.likelihood import LikelihoodSetup, Source
+
+    setup = LikelihoodSetup(load("ic40").samples, [Source("NGC 1068", 40.6696, -0.0133)])
+    a, sa = background_trials_campaign(setup, 40, seed=5, chunk_size=10)
+    b, sb = background_trials_campaign(setup, 40, seed=5, out_dir=tmp_path / "c", chunk_size=10)
+    assert a.ts == b.ts and sa["out_dir"] is None and sb["chunks_run"] == 4
+    c, sc = background_trials_campaign(setup, 60, seed=5, out_dir=tmp_path / "c", chunk_size=10)
+    assert sc["chunks_reused"] == 4 and sc["chunks_run"] == 2 and c.ts[:40] == b.ts
+    assert len(set(c.ts)) > 30  # distinct trials, not one chunk repeated
+    assert b.wilks["n"] == 40 and 0 <= b.p_value(1.0) <= 1
