@@ -570,7 +570,10 @@ def add_options(parser: argparse.ArgumentParser, options: Iterable[Opt], *,
         if o.name in seen:
             raise ValueError(f"option {o.name} declared twice")
         seen.add(o.name)
-    has_output = any(o.resolved_kind in ("output", "outdir") for o in [*previous, *opts])
+    # --force only where it does something: an output file, or a folder that is not resumed
+    has_output = any(o.resolved_kind == "output"
+                     or (o.resolved_kind == "outdir" and o.existing == "force")
+                     for o in [*previous, *opts])
     if (force if force is not None else has_output) and "--force" not in seen:
         opts.append(Opt("--force", bool, help="overwrite existing output files or folders "
                         "(each file is replaced atomically, the old one stays intact until "

@@ -87,7 +87,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     f = sub.add_parser("fit", help="maximum-likelihood fit: ns, gamma, TS",
                        description="Maximum-likelihood fit of ns and gamma; TS against "
                                    "background.")
-    add_options(f, [*_target_opts(), *common_options(seed=False)], **_TARGET_RULES)
+    add_options(f, [*_target_opts(),
+                    output_dir("--plot", required=False,
+                               help="folder for the TS profiles of ns and gamma (PNG) and a "
+                                    "self-contained report.html"),
+                    *common_options(seed=False)], **_TARGET_RULES)
     f.set_defaults(handler=run_fit)
     pr = sub.add_parser("profile", help="TS profile of one parameter with Wilks intervals",
                         description="TS profile of ns or gamma (the other profiled) with Wilks "
@@ -138,7 +142,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         output_dir("--out", required=False, existing="resume",
                    default_text="none (trials kept in a temporary folder and discarded)",
                    help="campaign folder (chunk files, campaign.json, trials.json with all "
-                        "trials); resumed when it exists"),
+                        "trials)"),
         Opt("--chunk-size", int, default=100, min=1, max=100_000, help="trials per chunk file"),
         Opt("--scheduler", str, default="serial", check=_scheduler_check,
             help="where trials run: 'serial', 'local' (dask LocalCluster of --workers "
@@ -279,6 +283,11 @@ def run_fit(args) -> dict[str, Any]:
     out["_text"] = (f"ns = {out['ns']:.2f}  gamma = {out['gamma']:.2f}  TS = {out['ts']:.2f}\n"
                     f"({desc['n_events']} events, {desc['n_roi_events']} near the source(s); "
                     f"fit {'converged' if r.success else 'NOT converged: ' + r.message})")
+    if getattr(args, "plot", None):
+        from bayesnu.apps.command_reports import ps_fit_report
+
+        out["report"] = ps_fit_report(psm, r, args.plot, desc, command="bayesnu ps fit")
+        out["_text"] += f"\nTS profiles and report: {out['report']}"
     return out
 
 
