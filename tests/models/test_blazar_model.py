@@ -146,3 +146,21 @@ def test_hierarchical_model_compiles_with_gradient(txs_flux):
     assert abs(v - txs_flux.likelihood.evaluate(np.array([10.0, 2.5]))[0]) < 1e-8
     g = m.compile_dlogp()(ip)
     assert np.all(np.isfinite(g))
+
+
+def test_cli_stack_fit_and_alerts_json(capsys):
+    import json
+
+    from bayesnu.cli import main
+
+    assert main(["blazar", "stack", "fit", "--data", "ic40", "--group", "TXS-like", "--json",
+                 "--quiet"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["n_sources"] == 32 and {"f_ul90", "ns_ul90", "ln_bf_vs_background"} <= set(
+        d["posterior"])
+    assert main(["blazar", "stack", "alerts", "--group", "TXS-like", "--top", "2",
+                 "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert len(d["alerts"]) == 2 and d["alerts"][0]["alert"] == "IC170922A"
+    assert main(["blazar", "stack", "fit", "--group", "TXS-like", "--json"]) == 2
+    assert "--data" in capsys.readouterr().err
