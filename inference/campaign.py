@@ -450,20 +450,6 @@ def make_client(scheduler: Any = "local", n_workers: int | None = None, cluster:
     return client, client.close
 
 
-def _client(scheduler: Any, n_workers: int | None):
-    """Deprecated private form of :func:`make_client` (returns client, cluster-or-None)."""
-    client, close = make_client(scheduler, n_workers)
-    return client, None if close is None else _Closer(close)
-
-
-class _Closer:
-    def __init__(self, fn: Callable[[], None]) -> None:
-        self.fn = fn
-
-    def close(self) -> None:
-        self.fn()
-
-
 # ----------------------------------------------------------------------- runner
 def _prepare_out(out: Path) -> None:
     if out.exists() and not out.is_dir():
