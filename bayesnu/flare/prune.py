@@ -332,6 +332,7 @@ def _ts_bound(t, lsp, emax, ebin, delta, n_total, n_roi, live, tspan, tmin, tmax
     gk = np.empty(n)
     psi = np.empty(n)
     pref = np.zeros(n + 1)
+    prefu = np.zeros(n + 1)
     for li in range(levels.size):
         s = levels[li]
         s_hi = min(s * rho, sig_hi)
@@ -375,6 +376,7 @@ def _ts_bound(t, lsp, emax, ebin, delta, n_total, n_roi, live, tspan, tmin, tmax
                     near = _phi(0.0) / (s * zn) if zn > 0.0 else np.inf
                     tmx = min(tmx, max(near, far_tau))
                 psi[k] = _split(smax[k] * tmx * m_cap / c_low)
+                prefu[k + 1] = prefu[k] + smax[k] * tmx
             pref[k + 1] = pref[k] + psi[k]
         if usable:
             top = 0.0
@@ -390,9 +392,21 @@ def _ts_bound(t, lsp, emax, ebin, delta, n_total, n_roi, live, tspan, tmin, tmax
         m_last = -1
         lo = 0
         hi = 0
+        lo2 = 0
+        hi2 = 0
         for k in range(n):
             if psi[k] <= 0.0:
                 continue
+            if usable:
+                # every cell within W of t_k has its window inside [t_k - 2W, t_k + 2W]
+                while t[lo2] < t[k] - 2.0 * W:
+                    lo2 += 1
+                if hi2 < k:
+                    hi2 = k
+                while hi2 < n and t[hi2] <= t[k] + 2.0 * W:
+                    hi2 += 1
+                if 2.0 * (pref[hi2] - pref[lo2]) + pen <= best:
+                    continue
             m0 = int(math.floor((t[k] - W - tmin) / (2.0 * h)))
             m1 = int(math.floor((t[k] + W - tmin) / (2.0 * h)))
             if m0 < m_last + 1:
@@ -409,8 +423,20 @@ def _ts_bound(t, lsp, emax, ebin, delta, n_total, n_roi, live, tspan, tmin, tmax
                     hi = lo
                 while hi < n and t[hi] <= c + W:
                     hi += 1
-                if usable and 2.0 * (pref[hi] - pref[lo]) + pen <= best:
-                    continue
+                if usable:
+                    # cheap bounds of the cell's profile from each event's largest time
+                    # factor: per-event split, and Jensen (sum of logs <= m log of the mean)
+                    fub = pref[hi] - pref[lo]
+                    mw = hi - lo
+                    if mw > 0:
+                        cc = n_o + n_roi - mw - far_cap
+                        xb = (prefu[hi] - prefu[lo]) / mw - 1.0
+                        if not (mw * xb > cc):
+                            fub = 0.0
+                        else:
+                            fub = min(fub, mw * math.log(mw * xb / cc) - mw + cc / xb)
+                    if 2.0 * fub + pen <= best:
+                        continue
                 if zoff[li] >= 0:
                     zl = ztab[zoff[li] + mm]
                 else:
