@@ -174,8 +174,11 @@ def _cmd_scan(args: argparse.Namespace) -> dict[str, Any]:
                      seed=int(args.seed),
                      min_count=args.min_count, tail_fraction=args.tail_fraction,
                      min_tail=args.min_tail, progress=progress_enabled(args))
+    from bayesnu.apps.command_reports import flare_scan_report
+
+    flare_scan_report(res, command="bayesnu flare scan")   # styled sky maps + report.html
     out = res.to_dict()
-    out["_text"] = res.text()
+    out["_text"] = res.text() + f"\n  report: {res.files['report']}"
     return out
 
 
