@@ -38,7 +38,8 @@ class Result:
             if k not in fields:
                 continue
             # JSON null of a float field is NaN (to_jsonable wrote NaN as null)
-            if v is None and str(fields[k].type).replace(" ", "") == "float":
+            ftype = fields[k].type
+            if v is None and (ftype is float or str(ftype).replace(" ", "") == "float"):
                 v = math.nan
             out[k] = v
         return cls(**out)
