@@ -56,13 +56,15 @@ duration term), and at least the TS of the fit's null (``ns = 0`` at the widest
 ``bound >= TS`` holds for every pixel; ``tests/bayesnu/test_flare_prune.py``
 checks it against the full fit on every pixel of several skies.
 
-Cost and reach (measured, see the SCAN notes): cells are visited only within
-``W`` of an ROI event, and the uptime masses of coarse levels are tabulated once
-per sample. On IC86-2011 (sigma_t >= 0.5 d, ~450 ROI events) a bound costs about
-half a fit. With ``sigma_min`` = 1e-11 d (simulated cascades) the bound is
-useless: Gaussians far narrower than a good-run gap and centred in it
-concentrate their mass on the gap's edges, the cell bound of the uptime mass
-there is tiny, and the bound is infinite (still valid, never prunes).
+Cost and reach (measured on IC86-2011 at load ~10, see the SCAN notes): cells are
+visited only within ``W`` of an ROI event, the uptime masses of coarse levels are
+tabulated once per sample, and cheap per-cell bounds skip cells that cannot raise the
+running maximum. A bound still costs ~1.5 fits (~24 ms against ~16 ms per pixel, 34
+sigma_t levels), so :func:`pruned_scan`, which needs only ~4 % of the fits, is not
+faster than a full scan yet. With ``sigma_min`` = 1e-11 d (simulated cascades) the
+bound is useless: Gaussians far narrower than a good-run gap and centred in it
+concentrate their mass on the gap's edges, the cell bound of the uptime mass there is
+tiny, and the bound is infinite (still valid, never prunes).
 """
 
 from __future__ import annotations
