@@ -27,7 +27,7 @@ uptime-truncated Gaussian density at the event (``z_i = (t_i - T0)/sigma_t``,
    log-likelihood increases in every ``X_i``, so this can only raise it.
 2. ``(T0, sigma_t)`` by cells: ``sigma_t`` in geometric levels ``[s, rho s]``
    (``rho = 2^(1/4)``), ``T0`` in cells ``[c - h, c + h]`` (``h = s/4``) tiling the
-   live span. In a cell, every event gets the larger of two valid bounds' minimum:
+   live span. In a cell, each event's time factor is at most the smaller of:
 
    * ``q_i <= phi(z_min) / (s Z_low)`` with ``z_min = max(0, |t_i - c| - h)/(rho s)``
      (``phi`` decreases in ``|z|``; ``sigma_t >= s``) and ``Z_low`` a lower bound
