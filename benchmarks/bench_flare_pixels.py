@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import time
-import warnings
 
 import numpy as np
 
@@ -30,7 +29,7 @@ def main() -> None:
     ap.add_argument("--save", default=None)
     ap.add_argument("--compare", default=None)
     a = ap.parse_args()
-    from bayesnu.flare.roi import FlareSampleModel
+    from bayesnu.flare.roi import sample_model
     from bayesnu.flare.scan import pixel_grid, scan_pixels
 
     if a.data == "cascade":
@@ -43,9 +42,7 @@ def main() -> None:
         sample = max(load(a.data).samples, key=lambda s: s.size)
     _, ra, dec = pixel_grid(a.nside)
     sel = np.random.default_rng(a.seed).choice(ra.size, a.n, replace=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = FlareSampleModel(sample)
+    model = sample_model(sample)
     scan_pixels(sample, ra[sel[:3]], dec[sel[:3]], model=model)  # compile / warm caches
     t = time.process_time()
     w = time.perf_counter()
