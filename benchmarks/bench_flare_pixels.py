@@ -29,8 +29,12 @@ def main() -> None:
     ap.add_argument("--save", default=None)
     ap.add_argument("--compare", default=None)
     a = ap.parse_args()
-    from bayesnu.flare.roi import sample_model
     from bayesnu.flare.scan import pixel_grid, scan_pixels
+
+    try:
+        from bayesnu.flare.roi import sample_model
+    except ImportError:  # a checkout before issue 9 (side-by-side runs)
+        from bayesnu.flare.roi import FlareSampleModel as sample_model
 
     if a.data == "cascade":
         from bayesnu.simulate import cascade_sample
