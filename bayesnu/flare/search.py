@@ -61,7 +61,8 @@ from bayesnu.flare.temporal import (
     uptime_intervals,
 )
 
-__all__ = ["FlareData", "FlareFit", "fit_flare", "flare_loglr", "profile_ns", "ts_penalty"]
+__all__ = ["FlareData", "FlareFit", "fit_flare", "flare_loglr", "flare_loglr_terms", "profile_ns",
+           "ts_penalty"]
 
 GAMMA_BOUNDS = (1.0, 4.0)
 SIGMA_MIN = 1e-11
@@ -233,41 +234,74 @@ def _llr_terms(ns: float, x: np.ndarray, n_other: int, n_total: int):
     return llr, den
 
 
+def flare_loglr_terms(flare_data: FlareData, ns: float, gamma: float, t0: float | None = None,
+                      sigma_t: float | None = None):
+    """Per-event terms of the flare ``log L/L0`` and their Jacobian: THE flare likelihood.
+
+    ``ell_i = log(1 + a (x_i - 1))`` for each event of the region of interest and one
+    last entry ``n_other log(1 - a)`` for all other events of the sample, ``a = ns / N``,
+    ``x_i`` the event's spatial x energy x time S/B; the time S/B is the
+    uptime-truncated Gaussian ``(t0, sigma_t)`` times the live time, or 1 (a steady
+    source) when ``t0`` is None.
+
+    Returns
+    -------
+    (ell, jac) or (None, None)
+        ``ell`` shape ``(n + 1,)``; ``jac`` shape ``(n_params, n + 1)``, derivatives in
+        ``(ns, gamma, t0, sigma_t)`` (or ``(ns, gamma)`` for a steady source). ``(None,
+        None)`` outside the support (ns < 0, ns >= N, gamma outside [1, 4], sigma_t <= 0,
+        no live time under the flare).
+    """
+    steady = t0 is None
+    if not (ns >= 0 and GAMMA_BOUNDS[0] <= gamma <= GAMMA_BOUNDS[1]
+            and ns < flare_data.n_total):
+        return None, None
+    if not steady and not (sigma_t > 0 and np.isfinite(t0)):
+        return None, None
+    n_total = flare_data.n_total
+    n_other = n_total - flare_data.n
+    le, dle = flare_data.log_sob_energy_at(gamma, grad=True)
+    if steady:
+        logx = flare_data.log_sob_space + le
+    else:
+        nz, dn_dt0, dn_ds = gauss_norm(t0, sigma_t, flare_data.intervals, grad=True)
+        if not nz > 1e-300:  # the flare has no live time (T0 deep in a gap): no support
+            return None, None
+        z = (flare_data.t - t0) / sigma_t
+        lt = (-0.5 * z * z - np.log(sigma_t) - 0.5 * np.log(2 * np.pi) - np.log(nz)
+              + np.log(flare_data.livetime))
+        logx = flare_data.log_sob_space + le + lt
+    x = np.exp(np.minimum(logx, 700.0))
+    a = ns / n_total
+    den = 1.0 + a * (x - 1.0)
+    if np.any(den <= 0) or a >= 1.0:
+        return None, None
+    ell = np.empty(flare_data.n + 1)
+    ell[:-1] = np.log(den)
+    ell[-1] = n_other * np.log1p(-a)
+    jac = np.zeros((2 if steady else 4, flare_data.n + 1))
+    jac[0, :-1] = (x - 1.0) / den / n_total
+    jac[0, -1] = -n_other / (n_total - ns)
+    w = a * x / den  # d ell_i / d log x_i
+    jac[1, :-1] = w * dle
+    if not steady:
+        jac[2, :-1] = w * (z / sigma_t - dn_dt0 / nz)
+        jac[3, :-1] = w * ((z * z - 1.0) / sigma_t - dn_ds / nz)
+    return ell, jac
+
+
 def flare_loglr(flare_data: FlareData, ns: float, gamma: float, t0: float, sigma_t: float,
                 grad: bool = False):
     """Gaussian-flare ``log L/L0`` (and its gradient in ns, gamma, T0, sigma_t).
 
-    Returns ``-inf`` outside the support (ns < 0, ns >= N, sigma_t <= 0, gamma
-    outside [1, 4]).
+    The sum of :func:`flare_loglr_terms`. Returns ``-inf`` outside the support
+    (ns < 0, ns >= N, sigma_t <= 0, gamma outside [1, 4]).
     """
-    if not (ns >= 0 and sigma_t > 0 and GAMMA_BOUNDS[0] <= gamma <= GAMMA_BOUNDS[1]
-            and ns < flare_data.n_total and np.isfinite(t0)):
+    ell, jac = flare_loglr_terms(flare_data, ns, gamma, t0, sigma_t)
+    if ell is None:
         return (-np.inf, np.zeros(4)) if grad else -np.inf
-    n_other = flare_data.n_total - flare_data.n
-    le, dle = flare_data.log_sob_energy_at(gamma, grad=True)
-    z = (flare_data.t - t0) / sigma_t
-    if grad:
-        nz, dn_dt0, dn_ds = gauss_norm(t0, sigma_t, flare_data.intervals, grad=True)
-    else:
-        nz = gauss_norm(t0, sigma_t, flare_data.intervals)
-    if not nz > 1e-300:  # the flare has no live time (T0 deep in a gap): no support
-        return (-np.inf, np.zeros(4)) if grad else -np.inf
-    lt = (-0.5 * z * z - np.log(sigma_t) - 0.5 * np.log(2 * np.pi) - np.log(nz)
-          + np.log(flare_data.livetime))
-    logx = flare_data.log_sob_space + le + lt
-    x = np.exp(np.minimum(logx, 700.0))
-    llr, den = _llr_terms(ns, x, n_other, flare_data.n_total)
-    if not grad:
-        return llr
-    if den is None:
-        return -np.inf, np.zeros(4)
-    a = ns / flare_data.n_total
-    g_ns = np.sum((x - 1.0) / den) / flare_data.n_total - n_other / (flare_data.n_total - ns)
-    w = a * x / den  # d llr / d log x_i
-    g_gamma = np.sum(w * dle)
-    g_t0 = np.sum(w * (z / sigma_t - dn_dt0 / nz))
-    g_s = np.sum(w * ((z * z - 1.0) / sigma_t - dn_ds / nz))
-    return llr, np.array([g_ns, g_gamma, g_t0, g_s])
+    llr = float(ell.sum())
+    return (llr, jac.sum(axis=1)) if grad else llr
 
 
 def profile_ns(x: np.ndarray, n_other: np.ndarray | int, n_total: int
