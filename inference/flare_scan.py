@@ -357,6 +357,10 @@ def band_trial_campaigns(sample: EventSample, out_dir: str | os.PathLike, bands:
         ``ts_q99`` and the campaign's run summary.
     """
     edges = dec_band_edges(n_bands)
+    try:  # the folder of the band campaigns (its parent must exist)
+        Path(out_dir).mkdir(exist_ok=True)
+    except FileNotFoundError:
+        raise InputError("parent folder does not exist", path=os.fspath(out_dir)) from None
     close = None
     if scheduler not in ("serial",):
         scheduler, close = make_client(scheduler, workers)
