@@ -153,6 +153,7 @@ def test_cli_scan_si_json(capsys):
     assert not np.any(np.isnan(np.asarray(d["ts"], dtype=float)))
 
 
+@pytest.mark.slow
 def test_overdensity_model_logp_and_gradient(txs):
     """The PyMC model: finite logp and gradient (NUTS-ready), -inf outside the support."""
     import pymc as pm
