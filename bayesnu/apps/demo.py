@@ -466,6 +466,16 @@ UNITS = {
 }
 
 
+#: what the arrays of summary.json run over (the ``axes`` block)
+AXES = {
+    "ts_profile_t0.*": "the T0 grid (t0_mjd, 80 points)",
+    "eti, hdi, interval, *_range, box_mjd, chain_starts_t0": "[lower, upper] "
+    "(chain_starts_t0: one T0 per chain)",
+    "posterior_all_modes_nautilus.*": "[5%, 50%, 95%] quantiles",
+    "bayes.modes": "one entry per flare mode", "data_sets.txs0506.samples": "one per sample",
+}
+
+
 def run_demo(out_dir: str | os.PathLike | None = None, settings: DemoSettings | None = None,
              command: str | None = None, **kwargs: Any) -> dict[str, Any]:
     """Run the TXS 0506+056 flare demonstration and write its report folder.
@@ -536,6 +546,7 @@ def run_demo(out_dir: str | os.PathLike | None = None, settings: DemoSettings | 
             "samples": [{"name": s.name, "n_events": int(s.size),
                          "livetime_days": float(s.livetime_days)} for s in ds.samples]}},
         "units": UNITS,
+        "axes": AXES,
     }
     bayes = None
     if st.bayes:

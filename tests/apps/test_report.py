@@ -136,7 +136,7 @@ def test_demo_report_quick(tmp_path):
     assert "Why our significance is lower" in page.headings
     assert page.external == []
     js = json.loads((tmp_path / "demo" / "summary.json").read_text())
-    assert js["n_background_trials"] == 60 and "units" in js
+    assert js["n_background_trials"] == 60 and "units" in js and "axes" in js
     assert js["p_local"]["gauss"]["n_trials"] == 60
     assert isinstance(js["p_local"]["box"]["at_floor"], bool)
     assert len(js["ts_profile_t0"]["t0_mjd"]) == len(js["ts_profile_t0"]["ts"])
