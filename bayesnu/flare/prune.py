@@ -44,7 +44,7 @@ uptime-truncated Gaussian density at the event (``z_i = (t_i - T0)/sigma_t``,
    Events farther than ``W = r rho s + h`` from the cell centre have ``z >= r``;
    they enter through ``log(1 - a + a X) <= a (X - 1)`` with the sum of their
    bounds ``<= S_tot L phi(r) / (s Z_low)`` (``r`` chosen per level so this is
-   tiny). The duration term is at most ``2 log(rho s / T)``.
+   tiny, at most 13). The duration term is at most ``2 log(rho s / T)``.
 3. the resulting concave function of ``a`` is maximised by a safeguarded Newton
    iteration; the tangent at the final iterate over the remaining bracket is
    added, so the maximum is bounded from above whatever the convergence.
@@ -354,7 +354,8 @@ def _ts_bound(t, lsp, emax, ebin, delta, n_total, n_roi, live, tspan, tmin, tmax
             if k - j + 1 > m_cap:
                 m_cap = k - j + 1
         zl_min = zmin[li]
-        far_cap = 1e-6 / zl_min if zl_min > 0.0 else np.inf
+        far_num = s_tot * _phi(r) / s  # far events' summed bound times Z_low (<= 1e-6 unless r capped)
+        far_cap = far_num / zl_min if zl_min > 0.0 else np.inf
         c_low = n_o + n_roi - m_cap - far_cap
         usable = c_low > 0.0
         tab = zoff[li] >= 0
@@ -443,7 +444,7 @@ def _ts_bound(t, lsp, emax, ebin, delta, n_total, n_roi, live, tspan, tmin, tmax
                     zl = ztab[zoff[li] + mm]
                 else:
                     zl = _z_low(c, h, s, s_hi, starts, stops, 14.0 * s_hi)
-                far = 1e-6 / zl if zl > 0.0 else np.inf
+                far = far_num / zl if zl > 0.0 else np.inf
                 tot = far
                 for jj in range(lo, hi):
                     d = abs(t[jj] - c) - h
