@@ -394,7 +394,7 @@ def cnb_data(spec: str | None, source_name: str | None, rng: np.random.Generator
     spec
         ``None`` (the source's default real data, :data:`DEFAULT_DATA`), comma-separated
         bundled names or paths, ``name:SAMPLE+SAMPLE`` to keep some samples, or
-        :data:`SIMULATED_DATA` for the SIMULATED IC86_II-VII sample with the paper's
+        :data:`SIMULATED_DATA` for the SIMULATED IC86_II-VII sample with Franklin et al.'s
         best-fit signal of ``source_name`` injected (needs ``rng``).
     source_name
         Source (for defaults and the simulated signal).

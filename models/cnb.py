@@ -12,7 +12,7 @@ likelihood whose signal energy PDF is the propagated spectrum) and the transport
   ``log10_g`` (g_tautau) and ``log10_m_phi`` (MeV), per source ``ns`` and ``gamma``.
 
 Signal strength: **ns** (expected signal events after propagation), not the flux
-normalisation. The test of the papers is a shape test: at each eta, ns and gamma are
+normalisation. Franklin et al.'s test is a shape test: at each eta, ns and gamma are
 profiled, so the signal normalisation is free; with ns as parameter the likelihood is
 exactly that one, the ns prior is the point-source model's (uniform on [0, ns_max],
 ns_max from :func:`bayesnu.likelihood.kernel.ns_upper_bound`), and ns and eta stay

@@ -33,7 +33,7 @@ _TARGET = [
     Opt("--data", str, default_text="per source: ic40,ic86_2011 (NGC 1068, PKS 1424+240), "
         "txs0506:IC86b+IC86c (TXS 0506+056)",
         help="events: comma-separated bundled names or paths, NAME:S1+S2 to keep samples, or "
-             "'sim-ic86-ii-vii' for the SIMULATED 2012-2018 sample with the paper's best-fit "
+             "'sim-ic86-ii-vii' for the SIMULATED 2012-2018 sample with Franklin et al.'s best-fit "
              "signal injected (seeded by --seed)"),
     Opt("--d-eff-mpc", float, min=0.0, min_open=True, max=1e5, unit="Mpc",
         default_text="the source's (NGC 1068: 14 Mpc)",

@@ -1,4 +1,4 @@
-"""SIMULATED IceCube IC86_II-VII (2012-2018) track samples equivalent to those of the CnuB papers.
+"""SIMULATED IceCube IC86_II-VII (2012-2018) track samples equivalent to those of Franklin et al.'s CnuB analysis.
 
 The 2012-2018 events (IC86_II..IC86_VII of the 10-year point-source release) used by
 Franklin, Martinez-Soler, Perez-Gonzalez & Turner for NGC 1068, TXS 0506+056 and
@@ -13,11 +13,11 @@ sample:
   list; each season carries its real effective area and uptime from the 10-year release;
 * **signal**: a point source injected with :func:`bayesnu.simulate.inject.inject`
   (power law, ns split over seasons by acceptance), by default at the best fits of the
-  paper's Table 1 (NGC 1068 ns 56.5, gamma 3.15; PKS 1424+240 48.7, 3.86;
+  Table 1 of Franklin et al. (NGC 1068 ns 56.5, gamma 3.15; PKS 1424+240 48.7, 3.86;
   TXS 0506+056 14.5, 2.17), with the count per season rounded (``poisson=False``) so
-  the total is the paper's ns.
+  the total is their ns.
 
-Differences from the paper's sample: the IC86_II-VII event selection differs slightly
+Differences from their sample: the IC86_II-VII event selection differs slightly
 from IC86-2011's (rates, resolution), and every background event here is a copy of an
 IC86-2011 event (about 6.6 copies per event over the six seasons, at random RA), so
 declination-energy fluctuations of the 2011 data are repeated, not independent; the
@@ -40,7 +40,7 @@ __all__ = ["IC86_II_VII", "PAPER_TABLE1", "ic86_ii_vii_background", "paper_equiv
 #: seasons of the 2012-2018 data
 IC86_II_VII = ("IC86_II", "IC86_III", "IC86_IV", "IC86_V", "IC86_VI", "IC86_VII")
 
-#: best fits without interactions (ns, gamma), Table 1 of the CnuB paper (2012-2018 tracks)
+#: best fits without interactions (ns, gamma), Table 1 of Franklin et al. (2012-2018 tracks)
 PAPER_TABLE1 = {"NGC 1068": (56.5, 3.15), "PKS 1424+240": (48.7, 3.86),
                 "TXS 0506+056": (14.5, 2.17)}
 
@@ -88,7 +88,7 @@ def ic86_ii_vii_background(rng: np.random.Generator, base: EventSample | None = 
 def paper_equivalent_sample(rng: np.random.Generator, source: str,
                             ns: float | None = None, gamma: float | None = None,
                             background: Dataset | None = None) -> tuple[Dataset, dict[str, Any]]:
-    """Simulated IC86_II-VII data set for a source with signal at the paper's best fit.
+    """Simulated IC86_II-VII data set for a source with signal at Franklin et al.'s best fit.
 
     Parameters
     ----------
@@ -111,7 +111,7 @@ def paper_equivalent_sample(rng: np.random.Generator, source: str,
     src = resolve_source(source, online=False)
     if ns is None or gamma is None:
         if src.name not in PAPER_TABLE1:
-            raise InputError(f"no paper best fit for {src.name!r}; give ns and gamma",
+            raise InputError(f"no published best fit for {src.name!r}; give ns and gamma",
                              column="source")
         ns0, g0 = PAPER_TABLE1[src.name]
         ns = ns0 if ns is None else ns
