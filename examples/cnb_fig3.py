@@ -102,7 +102,7 @@ def plot(res: dict, out: str) -> None:
     colors = {"NGC 1068": "tab:blue", "TXS 0506+056": "tab:orange", "PKS 1424+240": "tab:green",
               "combined": "k"}
     titles = {"real": "public data (IC40 + IC86-2011; TXS release IC86b+c)",
-              "sim-ic86-ii-vii": "SIMULATED IC86_II-VII, paper best fits injected"}
+              "sim-ic86-ii-vii": "SIMULATED IC86_II-VII, Franklin et al. best fits injected"}
     m1 = np.array(res["m1"])
     for ax, (data, per) in zip(axes, res["limits"].items()):
         for name, lim in per.items():

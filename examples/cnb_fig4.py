@@ -95,7 +95,7 @@ def plot(res: dict, out: str, data: str) -> None:
     ax.set_yscale("log")
     ax.set_xlabel(r"mediator mass $m_\phi$ [MeV]")
     ax.set_ylabel(r"coupling $g_{\tau\tau}$")
-    lab = ("SIMULATED IC86_II-VII, paper best fits injected" if data != "real"
+    lab = ("SIMULATED IC86_II-VII, Franklin et al. best fits injected" if data != "real"
            else "public data (IC40 + IC86-2011; TXS release IC86b+c)")
     ax.set_title("Secret $\\nu_\\tau$ interactions, $\\eta$ = 1, $\\Sigma m_\\nu$ = 0.1 eV, "
                  f"Majorana\n{lab}", fontsize=10)
