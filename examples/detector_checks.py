@@ -4,9 +4,11 @@ Usage::
 
     python examples/detector_checks.py [--seed 1]
 
-Prints: the paper-001 count-to-flux limits, the ns <-> flux hand-integration check,
+Prints: the count-to-flux limits of the neutrino-blazar flare correlation study, the ns <-> flux hand-integration check,
 two-sample tests of scrambled backgrounds against the data, injection checks (counts,
 PSF spread, flare times) and the cascade detector's resolution and composition.
+
+Typical run time: about 12 s on 2 cores.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from bayesnu.data import load, ps10yr_seasons
 
 def limits() -> None:
     aeff = ps10yr_seasons()["IC86_II"][1]
-    print("## paper 001 count-to-flux limit (N = 10, 10 yr, IC86_II, dec-averaged, E^-2 at 100 TeV)")
+    print("## neutrino-blazar flare correlation study: count-to-flux limit (N = 10, 10 yr, IC86_II, dec-averaged, E^-2 at 100 TeV)")
     for lo, paper in ((4.8, 1.459e-18), (5.0, 1.646e-18)):
         a = D.count_flux_limit(10, lo, lo + 0.2, 10, aeff)
         b = D.count_flux_limit(10, lo, lo + 0.2, 10, aeff, year_s=365 * 86400.0)

@@ -17,7 +17,7 @@ For each source the script reports, from one model definition:
 * the nautilus ln Bayes factor signal vs background for two ns priors:
   U(0, ns_max ~ N) (the default) and U(0, 100).
 
-Published comparison (SPEC.md, paper 002 Table 1, 2012-2018 tracks, 7 years):
+Published comparison (Franklin et al. 2025, Table 1, 2012-2018 tracks, 7 years):
 NGC 1068 ns 56.5, gamma 3.15; PKS 1424+240 ns 48.7, gamma 3.86; TXS 0506+056
 ns 14.5, gamma 2.17. IC40 + IC86-2011 are about 2 detector years (IC40 has about
 half of IC86's exposure), so ns is expected near 1/5-1/4 of those values and
