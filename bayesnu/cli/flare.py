@@ -272,7 +272,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> dict[str, Any]:
     sig = [float(x) for x in args.sigma_t]
     decs = [float(x) for x in args.dec]
     res = [flare_sensitivity(sample, d, sigma_t=sig, gamma=args.gamma, ra=args.ra,
-                             n_bg=args.n_bg, n_sig=args.n_sig, seed=seed,
+                             n_bg=args.n_bg, n_sig=args.n_sig, n_boot=args.n_boot, seed=seed,
                              progress=progress_enabled(args)) for d in decs]
     out = {"sample": sample.name, "gamma": args.gamma, "results": [r.as_dict() for r in res]}
     for r, d in zip(res, out["results"]):
@@ -285,9 +285,15 @@ def _cmd_sensitivity(args: argparse.Namespace) -> dict[str, Any]:
     lines = [f"flare sensitivity of {sample.name}, E^-{args.gamma} (fluence E0^2 F at 100 TeV, "
              "GeV cm^-2):"]
     for r in res:
+        lines.append(f"  dec {r.dec:+.1f}: {r.n_bg} background trials, {r.n_trials} signal "
+                     f"trials per ns point, [16%, 84%] from {r.n_boot} bootstrap resamples")
         for k, s_ in enumerate(r.sigma_t):
-            lines.append(f"  dec {r.dec:+6.1f} sigma_t {s_:8.3g} d: ns90 {r.ns_sens[k]:6.2f} "
-                         f"F90 {r.fluence_sens[k]:.3g}  ns5s {r.ns_disc[k]:6.2f} "
+            es = "" if r.ns_sens_err is None else (f" [{r.ns_sens_err[k][0]:.2f}, "
+                                                    f"{r.ns_sens_err[k][1]:.2f}]")
+            ed = "" if r.ns_disc_err is None else (f" [{r.ns_disc_err[k][0]:.2f}, "
+                                                    f"{r.ns_disc_err[k][1]:.2f}]")
+            lines.append(f"  dec {r.dec:+6.1f} sigma_t {s_:8.3g} d: ns90 {r.ns_sens[k]:6.2f}{es} "
+                         f"F90 {r.fluence_sens[k]:.3g}  ns5s {r.ns_disc[k]:6.2f}{ed} "
                          f"F5s {r.fluence_disc[k]:.3g}")
     out["_text"] = "\n".join(lines)
     return out
@@ -473,8 +479,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         Opt("--sigma-t", float, sep=",", default=[0.1, 1.0, 10.0, 100.0], min=0.0,
             min_open=True, max=1e4, unit="days", help="flare widths"),
         Opt("--gamma", float, default=2.53, min=1.0, max=4.5, help="signal spectral index"),
-        Opt("--n-bg", int, default=200, min=10, max=1_000_000, help="background trials"),
-        Opt("--n-sig", int, default=40, min=5, max=1_000_000, help="signal trials per ns point"),
+        Opt("--n-bg", int, default=1000, min=20, max=1_000_000,
+            help="background trials (median TS and the 5 sigma threshold)"),
+        Opt("--n-sig", int, default=100, min=5, max=1_000_000, help="signal trials per ns point"),
+        Opt("--n-boot", int, default=200, min=0, max=100_000,
+            help="bootstrap resamples for the 16-84% ranges of every sensitivity (0: none)"),
         output_dir("--out", required=False, help="folder for the plot"),
         *common_options(seed_default=1),
     ])
