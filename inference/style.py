@@ -26,8 +26,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["RC", "LABELS", "WILKS_LEVELS", "CREDIBLE_LEVELS", "COLORS", "use_style", "label",
-           "save_figure", "mjd_reference", "short_number"]
+__all__ = ["RC", "LABELS", "WILKS_LEVELS", "CREDIBLE_LEVELS", "COLORS", "use_style", "styled",
+           "label", "save_figure", "mjd_reference", "short_number"]
 
 #: matplotlib rc settings of every bayesnu figure
 RC: dict[str, object] = {
@@ -102,6 +102,24 @@ def use_style() -> Iterator[None]:
             matplotlib.use("Agg")
     with matplotlib.rc_context(RC):
         yield
+
+
+def styled(func):
+    """Decorator: run a plotting function inside :func:`use_style`.
+
+    Lets an existing plotting function adopt the shared style with one line::
+
+        @styled
+        def plot_rt(res, path): ...
+    """
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with use_style():
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def label(name: str, offset_mjd: float | None = None) -> str:
