@@ -45,6 +45,7 @@ from bayesnu.blazar.temporal import (
 from bayesnu.errors import InputError
 
 from .campaign import chunk_rng, run_campaign
+from .style import styled
 
 __all__ = ["RtResult", "rt_test", "control_samples", "pretrial_p", "window_scan",
            "scramble_r0", "SimultaneityResult", "simultaneity_test", "plot_rt",
@@ -510,6 +511,7 @@ def simultaneity_test(sim_time: np.ndarray, total_time: np.ndarray, ra, dec, nam
 
 # --------------------------------------------------------------------------- plots
 
+@styled
 def plot_rt(res: RtResult, path, title: str | None = None, xlim: float | None = None) -> None:
     """R(t) with the control mean and 68 % / 95 % bands, and the pre-trial p(t) below (PNG/PDF)."""
     import matplotlib
@@ -542,6 +544,7 @@ def plot_rt(res: RtResult, path, title: str | None = None, xlim: float | None = 
     _save(fig, path)
 
 
+@styled
 def plot_window_scan(scan: dict[str, Any], path, title: str = "") -> None:
     """p-value of R(0) against dT for each enlargement factor."""
     import matplotlib

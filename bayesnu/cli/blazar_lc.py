@@ -143,6 +143,13 @@ def _lightcurve(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _plot_lc(lc, fr, path) -> None:
+    from bayesnu.inference.style import use_style
+
+    with use_style():   # the shared plot style (slide-readable sizes)
+        _plot_lc_styled(lc, fr, path)
+
+
+def _plot_lc_styled(lc, fr, path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")

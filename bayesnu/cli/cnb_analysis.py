@@ -184,6 +184,13 @@ def _chi2(cl: float) -> float:
 
 
 def _plot(profs, path: str, cl: float | None, total=None) -> None:
+    from bayesnu.inference.style import use_style
+
+    with use_style():   # the shared plot style (slide-readable sizes)
+        _plot_profiles(profs, path, cl, total)
+
+
+def _plot_profiles(profs, path: str, cl: float | None, total=None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
