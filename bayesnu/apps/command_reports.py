@@ -62,7 +62,8 @@ def flare_scan_report(result, command: str | None = None) -> str:
                   f"{result.n_pixels_fitted:,} pixels)")
     result.files["png"] = str(ts_png)
     figs = [("ts_map", ts_png, "Flare test statistic per pixel (Gaussian time profile, "
-             "ns, gamma, T0, sigma_t fitted); markers: the hottest spot of each hemisphere.")]
+             "ns, gamma, T0, sigma_t fitted); markers: the hottest spot of each hemisphere "
+             "(smallest local p-value when p-values were computed, else largest TS).")]
     if "p_local" in cols:
         p_png = out / "flare_scan_pvalue.png"
         sky_map(cols["p_local"], path=p_png, unit="local p-value", log=True, cmap="magma_r",
@@ -70,7 +71,7 @@ def flare_scan_report(result, command: str | None = None) -> str:
                 title=f"Local p-value, {result.sample} (nside {result.nside})")
         result.files["pvalue_png"] = str(p_png)
         figs.append(("pvalue_map", p_png, "Local (pre-trial) p-value per pixel from the "
-                     "declination-band background ensembles; darker is more significant."))
+                     "declination-band background ensembles; lighter is more significant."))
     if "global_png" in result.files:
         figs.append(("global_p", Path(result.files["global_png"]),
                      "Hottest local p-value of each scrambled sky against the N_eff model."))
