@@ -14,7 +14,7 @@ ordering with NuFIT 2022 splittings, for
 Future-sensitivity bands (+10 / +80 years) are not drawn: see the CNBB report.
 
 Run time (this machine, 2 cores shared by 8 jobs, 7 m1 values x 3 sources x 2 data sets,
-80-point eta grids, 150 transport bins): see the CNBB benchmarks note; results are cached
+80-point eta grids, 150 transport bins): 400 s wall (load average ~10); results are cached
 per (data, source, m1) in
 ``cnb_fig3.json`` next to the PNG, so an interrupted run resumes.
 

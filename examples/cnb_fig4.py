@@ -10,8 +10,9 @@ Franklin et al., "Probing the Cosmic Neutrino Background and New Physics with
 TeV-Scale Astrophysical Neutrinos", on the SIMULATED IC86_II-VII sample with the paper's
 best fits injected (default) or on the real public data (``--data real``).
 
-Run time (this machine, 2 cores shared by 8 jobs, 20 x 20 grid, 3 sources, 150 transport
-bins): see the CNBB benchmarks note; the maps are cached in ``cnb_fig4.json``.
+Run time (this machine, 2 cores shared by 8 jobs, load average ~10, 150 transport bins):
+131 s wall for 12 x 12 points x 3 sources (0.24-0.32 s per point; 20 x 20, the default,
+~6 min); the maps are cached in ``cnb_fig4.json``.
 
 Usage::
 
