@@ -10,7 +10,7 @@
   weighted sum of its tabulated values (no per-position spline fit).
 * :func:`refine_gauss` -- local maximisation of the flare TS over
   ``(gamma, T0, log10 sigma_t)`` with ``ns`` profiled (safeguarded Newton,
-  :func:`bayesnu.flare._kernels.newton_ns`): a projected BFGS with an Armijo
+  :func:`bayesnu.likelihood.nsprofile.newton_ns`, one sample): a projected BFGS with an Armijo
   back-tracking line search inside the box bounds. The gradient uses the
   envelope theorem (``d llr/d theta`` at the profiled ``ns``).
 """
@@ -22,7 +22,7 @@ import math
 import numba
 import numpy as np
 
-from bayesnu.flare._kernels import newton_ns
+from bayesnu.likelihood.nsprofile import newton_ns
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -112,10 +112,11 @@ def spline_weights(gamma, knots, coef):  # pragma: no cover - jit
 
 @numba.njit(cache=True, nogil=True)
 def _objective(y, s0, t, lss, etab, knots, coef, edges, ptr, gaps, n_total, live, tspan,
-               xbuf, gap_ratio, cc, cur):  # pragma: no cover - jit
+               xbuf, gap_ratio, cc, cur, work=None):  # pragma: no cover - jit
     """Half the TS, negated, and its gradient in ``y = (gamma, T0/s0, log10 sigma)``.
 
-    ``cc`` (4, n) caches each event's cubic in gamma on the knot interval ``cur[0]``.
+    ``cc`` (4, n) caches each event's cubic in gamma on the knot interval ``cur[0]``;
+    ``work`` (2, n) is the ns solver's scratch space (allocated when omitted).
     Returns ``(f, g0, g1, g2, ns)``.
     """
     gamma = y[0]
@@ -142,7 +143,13 @@ def _objective(y, s0, t, lss, etab, knots, coef, edges, ptr, gaps, n_total, live
         lx = lss[i] + le - 0.5 * z * z + lconst
         xbuf[i] = math.exp(lx if lx < 700.0 else 700.0)
     N = float(n_total)
-    ns, llr = newton_ns(xbuf, n, N - n, 0.0, 0.0, 0, N, 60, 1e-10)
+    zero = np.zeros(1)
+    if work is None:
+        wk = np.empty((2, n))
+    else:
+        wk = work
+    ns, llr = newton_ns(xbuf, np.array([0, n]), np.full(1, N - n), np.full(1, N), np.ones(1),
+                        zero, zero, wk, 0.0, np.inf, 60, 1e-10)
     f = -(llr - math.log(tspan / sig))
     a = ns / N
     gg = 0.0
@@ -177,10 +184,11 @@ def refine_gauss(gamma0, t00, sig0, lo, hi, t, lss, etab, knots, coef, edges, pt
     for k in range(3):
         y[k] = min(max(y[k], blo[k]), bhi[k])
     xbuf = np.empty(t.size)
+    work = np.empty((2, t.size))
     cc = np.empty((4, t.size))
     cur = np.full(1, -1, dtype=np.int64)
     f, g0, g1, g2, ns = _objective(y, s0, t, lss, etab, knots, coef, edges, ptr, gaps,
-                                   n_total, live, tspan, xbuf, gap_ratio, cc, cur)
+                                   n_total, live, tspan, xbuf, gap_ratio, cc, cur, work)
     g = np.array([g0, g1, g2])
     H = np.eye(3)
     first = True
@@ -225,7 +233,7 @@ def refine_gauss(gamma0, t00, sig0, lo, hi, t, lss, etab, knots, coef, edges, pt
                 continue
             fn, a0, a1, a2, nsn = _objective(yn, s0, t, lss, etab, knots, coef, edges, ptr,
                                              gaps, n_total, live, tspan, xbuf, gap_ratio,
-                                             cc, cur)
+                                             cc, cur, work)
             n_eval += 1
             if fn <= f + 1e-4 * dec:
                 gn = np.array([a0, a1, a2])

@@ -325,7 +325,7 @@ def profile_ns(x: np.ndarray, n_other: np.ndarray | int, n_total: int
     Notes
     -----
     Each row is solved by the one ns-profile solver,
-    :func:`bayesnu.flare._kernels.newton_ns` (tolerance 1e-10 in ns).
+    :func:`bayesnu.likelihood.nsprofile.newton_ns` (tolerance 1e-10 in ns).
     """
     from bayesnu.flare._kernels import profile_ns_csr
 
@@ -599,7 +599,7 @@ def _exact_gauss_ts(flare_data: FlareData, ns: float, g: float, t0: float, s: fl
 
     Returns ``(ns, gamma, t0, sigma_t, ts, llr, x)`` with ``x`` the events' S/B.
     """
-    from bayesnu.flare._kernels import newton_ns
+    from bayesnu.likelihood.nsprofile import newton_ns
 
     if not ns > 0:
         return None
@@ -608,8 +608,11 @@ def _exact_gauss_ts(flare_data: FlareData, ns: float, g: float, t0: float, s: fl
     if not np.all(np.isfinite(lt)):  # no live time under the flare: no support
         return None
     x = np.exp(np.minimum(flare_data.log_sob_space + flare_data.log_sob_energy_at(g) + lt, 700.0))
-    ns, llr = newton_ns(x, flare_data.n, float(flare_data.n_total - flare_data.n), 0.0, 0.0, 0,
-                        float(flare_data.n_total), 60, 1e-10)
+    zero = np.zeros(1)
+    ns, llr = newton_ns(x, np.array([0, flare_data.n], dtype=np.int64),
+                        np.array([float(flare_data.n_total - flare_data.n)]),
+                        np.array([float(flare_data.n_total)]), np.ones(1), zero, zero,
+                        np.empty((2, x.size)), 0.0, np.inf, 60, 1e-10)
     ts = 2.0 * llr + float(ts_penalty(s, flare_data.tmin, flare_data.tmax))
     return (ns, g, t0, s, ts, llr, x) if np.isfinite(ts) and ns > 0 else None
 

@@ -8,6 +8,9 @@
 * :mod:`bayesnu.likelihood.trial` (import it explicitly; needs numba) --
   :class:`~bayesnu.likelihood.trial.TrialKernel` (one-source background trials in
   ~0.4 ms on IC86-2011) and :func:`~bayesnu.likelihood.trial.fast_fit`.
+* :mod:`bayesnu.likelihood.nsprofile` -- :func:`~bayesnu.likelihood.nsprofile.newton_ns`,
+  the one ns-profile solver (several samples with signal fractions; the flare
+  analysis uses it with one sample).
 
 Time-dependent likelihoods (flares)
 -----------------------------------

@@ -14,8 +14,9 @@ without building Python objects per trial:
   spatial PDF is evaluated only for the ~1k events that pass it, with the same
   formula and the same cut as :meth:`SampleSetup.term`.
 * **fit**: for fixed gamma the log-likelihood is concave in ns, so the
-  profile ``ns_hat(gamma)`` is the root of a monotonic 1-D equation
-  (safeguarded Newton). The profile log-likelihood is scanned on a coarse
+  profile ``ns_hat(gamma)`` is the root of a monotonic 1-D equation, solved
+  by the one ns-profile solver :func:`bayesnu.likelihood.nsprofile.newton_ns`
+  (several samples with fractions ``F_k(gamma)``). The profile log-likelihood is scanned on a coarse
   gamma grid (step ``gamma_step``) and refined by Brent's method in the
   bracket around the best grid point (tolerance ``gamma_tol``). This finds
   the global maximum over the fit box whenever the profile has no second
@@ -34,6 +35,7 @@ import numpy as np
 
 from bayesnu.errors import InputError
 from bayesnu.likelihood.kernel import MixtureLikelihood
+from bayesnu.likelihood.nsprofile import newton_ns
 from bayesnu.likelihood.setup import LikelihoodSetup
 
 __all__ = ["TrialKernel", "fast_fit", "fit_bounds"]
@@ -57,8 +59,8 @@ def _interval(grid, x):
 
 
 @numba.njit(cache=True)
-def _prepare(gamma, s, col, ks, coef, acoef, grid, K, Ec, F, u):
-    """u_i = F_k (s_i exp(e_c(gamma)) - 1) for every ROI event; F_k in ``F``."""
+def _prepare(gamma, s, col, coef, acoef, grid, K, Ec, F, x):
+    """x_i = s_i exp(e_c(gamma)) (S/B) for every ROI event; F_k(gamma) in ``F``."""
     j, dx = _interval(grid, gamma)
     for c in range(coef.shape[2]):
         Ec[c] = np.exp(((coef[j, 0, c] * dx + coef[j, 1, c]) * dx + coef[j, 2, c]) * dx
@@ -79,74 +81,14 @@ def _prepare(gamma, s, col, ks, coef, acoef, grid, K, Ec, F, u):
         for k in range(K):
             F[k] /= tot
     for i in range(s.size):
-        f = F[ks[i]]
-        u[i] = f * (s[i] * Ec[col[i]] - 1.0)
+        x[i] = s[i] * Ec[col[i]]
 
 
 @numba.njit(cache=True)
-def _grad_hess(ns, u, ks, N, m, F, K):
-    g = 0.0
-    h = 0.0
-    ok = True
-    for i in range(u.size):
-        d = N[ks[i]] + ns * u[i]
-        if d <= 0.0:
-            ok = False
-            break
-        q = u[i] / d
-        g += q
-        h -= q * q
-    for k in range(K):
-        if m[k] > 0:
-            d = N[k] - ns * F[k]
-            if d <= 0.0:
-                ok = False
-                break
-            q = F[k] / d
-            g -= m[k] * q
-            h -= m[k] * q * q
-    return g, h, ok
-
-
-@numba.njit(cache=True)
-def _logl(ns, u, ks, N, m, F, K):
-    v = 0.0
-    for i in range(u.size):
-        v += np.log1p(ns * u[i] / N[ks[i]])
-    for k in range(K):
-        if m[k] > 0:
-            v += m[k] * np.log1p(-ns * F[k] / N[k])
-    return v
-
-
-@numba.njit(cache=True)
-def _profile(gamma, ns0, s, col, ks, coef, acoef, grid, N, m, ns_hi, Ec, F, u):
-    """(max over ns of log L at this gamma, ns_hat)."""
-    K = N.size
-    _prepare(gamma, s, col, ks, coef, acoef, grid, K, Ec, F, u)
-    g0, _, _ = _grad_hess(0.0, u, ks, N, m, F, K)
-    if g0 <= 0.0:  # concave in ns: the maximum is at the lower bound
-        return 0.0, 0.0
-    lo, hi = 0.0, ns_hi
-    ns = ns0 if (ns0 > 0.0 and ns0 < ns_hi) else min(1.0, 0.5 * ns_hi)
-    for _ in range(200):
-        g, h, ok = _grad_hess(ns, u, ks, N, m, F, K)
-        if not ok:  # outside the mixture's support: shrink from above
-            hi = ns
-            ns = 0.5 * (lo + hi)
-            continue
-        if g > 0.0:
-            lo = ns
-        else:
-            hi = ns
-        new = ns - g / h if h < 0.0 else 0.5 * (lo + hi)
-        if not (new > lo and new < hi):
-            new = 0.5 * (lo + hi)
-        if abs(new - ns) <= 1e-11 * (1.0 + ns) or hi - lo <= 1e-11 * (1.0 + hi):
-            ns = new
-            break
-        ns = new
-    v = _logl(ns, u, ks, N, m, F, K)
+def _profile(gamma, ns0, s, col, ptr, coef, acoef, grid, N, m, ns_hi, Ec, F, x, zero, work):
+    """(max over ns of log L at this gamma, ns_hat); events sorted by sample (``ptr``)."""
+    _prepare(gamma, s, col, coef, acoef, grid, N.size, Ec, F, x)
+    ns, v = newton_ns(x, ptr, m, N, F, zero, zero, work, ns0, ns_hi, 200, 1e-11)
     if not np.isfinite(v):
         return 0.0, 0.0
     return v, ns
@@ -154,10 +96,21 @@ def _profile(gamma, ns0, s, col, ks, coef, acoef, grid, N, m, ns_hi, Ec, F, u):
 
 @numba.njit(cache=True)
 def _fit_core(s, col, ks, coef, acoef, grid, N, m, glo, ghi, ns_hi, gstep, gtol):
-    """Global (grid + Brent) maximum of the ns-profiled log-likelihood in gamma."""
+    """Global (grid + Brent) maximum of the ns-profiled log-likelihood in gamma.
+
+    The events are sorted by sample (``ks`` non-decreasing).
+    """
+    K = N.size
     Ec = np.empty(coef.shape[2])
-    F = np.empty(N.size)
-    u = np.empty(s.size)
+    F = np.empty(K)
+    xb = np.empty(s.size)  # S/B of the events at the current gamma
+    zero = np.zeros(K)
+    work = np.empty((2, s.size))
+    ptr = np.zeros(K + 1, dtype=np.int64)
+    for i in range(ks.size):
+        ptr[ks[i] + 1] += 1
+    for k in range(K):
+        ptr[k + 1] += ptr[k]
     n_g = max(2, int(np.ceil((ghi - glo) / gstep - 1e-9)) + 1)
     step = (ghi - glo) / (n_g - 1)
     best_v, best_ns, best_i = -1.0, 0.0, 0
@@ -165,7 +118,8 @@ def _fit_core(s, col, ks, coef, acoef, grid, N, m, glo, ghi, ns_hi, gstep, gtol)
     nev = 0
     for i in range(n_g):
         gam = glo + i * step
-        v, ns = _profile(gam, ns_prev, s, col, ks, coef, acoef, grid, N, m, ns_hi, Ec, F, u)
+        v, ns = _profile(gam, ns_prev, s, col, ptr, coef, acoef, grid, N, m, ns_hi, Ec, F,
+                         xb, zero, work)
         nev += 1
         if ns > 0.0:
             ns_prev = ns
@@ -213,7 +167,8 @@ def _fit_core(s, col, ks, coef, acoef, grid, N, m, glo, ghi, ns_hi, gstep, gtol)
             uu = x + d
         else:
             uu = x + (tol1 if d >= 0 else -tol1)
-        fu_, nsu = _profile(uu, nsx, s, col, ks, coef, acoef, grid, N, m, ns_hi, Ec, F, u)
+        fu_, nsu = _profile(uu, nsx, s, col, ptr, coef, acoef, grid, N, m, ns_hi, Ec, F,
+                            xb, zero, work)
         fu = -fu_
         nev += 1
         if fu <= fx:
@@ -321,7 +276,11 @@ def fast_fit(likelihood: MixtureLikelihood, gamma_step: float = 0.2, gamma_tol: 
     L = likelihood
     _, ns_hi, glo, ghi = bounds if bounds is not None else fit_bounds(L)
     acoef = np.ascontiguousarray(L.log_acc.coef)
-    v, ns, g, nev = _fit_core(L._spatial, L._cells, L._ev_sample, L._coef, acoef, L._grid,
+    spatial, cells, ev_sample = L._spatial, L._cells, L._ev_sample
+    if np.any(np.diff(ev_sample) < 0):  # the solver takes the events sample after sample
+        order = np.argsort(ev_sample, kind="stable")
+        spatial, cells, ev_sample = spatial[order], cells[order], ev_sample[order]
+    v, ns, g, nev = _fit_core(spatial, cells, ev_sample, L._coef, acoef, L._grid,
                               L._N, L._m, float(glo), float(ghi), float(ns_hi),
                               float(gamma_step), float(gamma_tol))
     return max(2.0 * v, 0.0), ns, g, int(nev)
