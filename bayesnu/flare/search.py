@@ -285,8 +285,12 @@ def flare_loglr_terms(flare_data: FlareData, ns: float, gamma: float, t0: float 
     w = a * x / den  # d ell_i / d log x_i
     jac[1, :-1] = w * dle
     if not steady:
-        jac[2, :-1] = w * (z / sigma_t - dn_dt0 / nz)
-        jac[3, :-1] = w * ((z * z - 1.0) / sigma_t - dn_ds / nz)
+        # an event many widths from T0 has x = 0 (w = 0) while d log x / d theta overflows
+        # (sigma_t far below a day): its term is 0 (the limit), not 0 * inf = NaN
+        with np.errstate(over="ignore", invalid="ignore"):
+            jac[2, :-1] = w * (z / sigma_t - dn_dt0 / nz)
+            jac[3, :-1] = w * ((z * z - 1.0) / sigma_t - dn_ds / nz)
+        jac[2:, :-1][np.isnan(jac[2:, :-1]) & (w == 0.0)] = 0.0
     return ell, jac
 
 
