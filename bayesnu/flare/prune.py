@@ -80,6 +80,7 @@ from typing import Any
 import numba
 import numpy as np
 
+from bayesnu.atomic import write_text
 from bayesnu.flare.search import GAMMA_BOUNDS, FlareData, cardinal_spline, fit_flare
 
 __all__ = ["energy_max", "flare_ts_bound", "PrunedSky", "pruned_scan", "RHO", "behaviour_probes",
@@ -759,7 +760,5 @@ def check_behaviour(folder: str | os.PathLike, rtol: float = BEHAVIOUR_RTOL) -> 
                              path=path)
         return now
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({"probe_ts": now.tolist(), "rtol": rtol}, indent=1))
-    os.replace(tmp, path)
+    write_text(path, json.dumps({"probe_ts": now.tolist(), "rtol": rtol}, indent=1))
     return now

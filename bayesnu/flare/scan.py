@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from bayesnu.atomic import atomic_path, save_npz, savefig, write_text
 from bayesnu.data.core import EventSample
 from bayesnu.errors import InputError
 
@@ -232,10 +233,8 @@ def _mollweide(m: np.ndarray, path: Path, title: str, unit: str, hottest: dict,
         if h:
             hp.projscatter(h["ra"], h["dec"], lonlat=True, marker="x", s=80,
                            color="red" if hemi == "north" else "orange")
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=110)
+    savefig(fig, path, dpi=110)
     plt.close(fig)
-    os.replace(tmp, path)
 
 
 def write_scan(res: ScanResult, out_dir: str | os.PathLike, title: str | None = None
@@ -254,11 +253,10 @@ def write_scan(res: ScanResult, out_dir: str | os.PathLike, title: str | None = 
     if res.pvalue_map is not None:
         cols.append(np.where(np.isfinite(res.pvalue_map), res.pvalue_map, hp.UNSEEN))
         names.append("p_local")
-    tmp = out / "flare_scan_maps.tmp.fits"
-    hp.write_map(str(tmp), cols, column_names=[n.upper() for n in names], overwrite=True,
-                 dtype=np.float64,
-                 extra_header=[("SAMPLE", res.sample), ("FLAREPDF", res.pdf)])
-    os.replace(tmp, fits)
+    with atomic_path(fits) as tmp:
+        hp.write_map(str(tmp), cols, column_names=[n.upper() for n in names], overwrite=True,
+                     dtype=np.float64,
+                     extra_header=[("SAMPLE", res.sample), ("FLAREPDF", res.pdf)])
     files = {"fits": str(fits)}
     png = out / "flare_scan_ts.png"
     _mollweide(res.maps["ts"], png, title or f"flare TS, {res.sample} (nside {res.nside})",
@@ -272,10 +270,8 @@ def write_scan(res: ScanResult, out_dir: str | os.PathLike, title: str | None = 
                    "-log10 p_local", res.hottest, cmap="magma")
         files["pvalue_png"] = str(ppng)
     js = out / "hottest.json"
-    tmpj = out / "hottest.tmp.json"
-    tmpj.write_text(json.dumps({"nside": res.nside, "sample": res.sample, "pdf": res.pdf,
-                                "seconds": res.seconds, "hottest": res.hottest}, indent=2))
-    os.replace(tmpj, js)
+    write_text(js, json.dumps({"nside": res.nside, "sample": res.sample, "pdf": res.pdf,
+                               "seconds": res.seconds, "hottest": res.hottest}, indent=2))
     files["json"] = str(js)
     return files
 
@@ -378,9 +374,7 @@ def cached_scan(sample: EventSample, out_dir: str | os.PathLike, key: dict[str, 
             pass  # unreadable or old cache: rescan
     res = scan_sky(sample, **scan_kwargs)
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / "observed_scan.tmp.npz"
-    np.savez(tmp, key=np.array(full), nside=res.nside, pixels=res.pixels,
+    save_npz(path, key=np.array(full), nside=res.nside, pixels=res.pixels,
              seconds=res.seconds, cpu_seconds=res.cpu_seconds, sample=np.array(res.sample),
              pdf=np.array(res.pdf), **{f: res.maps[f][res.pixels] for f in FIELDS})
-    os.replace(tmp, path)
     return res, False
