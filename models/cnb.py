@@ -115,7 +115,8 @@ def _model(model):
 def add_overdensity(sources: Sequence[CnbSource], propagators: Sequence,
                     model: pm.Model | None = None, priors: Mapping[str, Prior] | None = None,
                     eta_prior: str = "loguniform",
-                    eta_range: tuple[float, float] | None = None) -> CnbModel:
+                    eta_range: tuple[float, float] | None = None,
+                    normalisation: str = "events") -> CnbModel:
     """Relic overdensity shared by sources: ``ns{j}``, ``gamma{j}`` and ``log10_eta``.
 
     Parameters
@@ -130,6 +131,10 @@ def add_overdensity(sources: Sequence[CnbSource], propagators: Sequence,
         Overrides of :func:`overdensity_priors` by name.
     eta_prior, eta_range
         ``"loguniform"`` (default, range :data:`ETA_RANGE_LOG`) or ``"uniform"``.
+    normalisation
+        ``"events"`` (default: ns = propagated signal events) or ``"flux"`` (ns = events of
+        the unpropagated power law; absorption removes events and the likelihood goes
+        smoothly to background only instead of hitting the -inf of an all-zero flux).
     """
     import pymc as pm
     import pytensor.tensor as pt
@@ -158,11 +163,12 @@ def add_overdensity(sources: Sequence[CnbSource], propagators: Sequence,
                 flux = numu_flux(prop, gamma, log10_eta=log10_eta)
             else:
                 flux = numu_flux(prop, gamma, eta=eta)
-            pm.Potential(f"loglike{j}", s.logl(ns, gamma, flux))
+            pm.Potential(f"loglike{j}", s.logl(ns, gamma, flux, normalisation=normalisation))
             names[f"ns{j}"], names[f"gamma{j}"] = f"ns{j}", f"gamma{j}"
         names["log10_eta"] = "log10_eta"
     return CnbModel(model, sources, pri, names, "overdensity",
-                    {"eta_prior": eta_prior, "sources": [s.source.name for s in sources]})
+                    {"eta_prior": eta_prior, "normalisation": normalisation,
+                     "sources": [s.source.name for s in sources]})
 
 
 def add_secret_interactions(sources: Sequence[CnbSource], geometries: Sequence,

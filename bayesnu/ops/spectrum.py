@@ -226,24 +226,33 @@ class CnbSource:
         return self.mixture(np.ones((self.gamma_grid.size, self.transport_edges.size - 1)))
 
     # ------------------------------------------------------------------ PyTensor
-    def logl(self, ns, gamma, flux, transport_e0_gev: float | None = None):
+    def logl(self, ns, gamma, flux, transport_e0_gev: float | None = None,
+             normalisation: str = "events"):
         """Symbolic ``log L - log L(ns = 0)`` for a symbolic propagated nu_mu flux.
 
         Parameters
         ----------
         ns, gamma
-            Scalars (signal events summed over samples; source spectral index).
+            Scalars (signal events summed over samples; source spectral index). With
+            ``normalisation="flux"`` ns counts the events of the *unpropagated* power law
+            and the mixture uses ``ns x T`` (T = propagated / free expected events), so an
+            absorbed spectrum smoothly becomes background only (log L -> 0, no -inf wall).
         flux
             Propagated nu_mu flux on the transport grid (N,), normalised as in
             :class:`bayesnu.transport.Propagator` (the bin-averaged power law
             ``(E/E0)^-gamma`` without interactions, E0 = 1 TeV).
         transport_e0_gev
             Pivot of that normalisation (default the transport's E0).
+        normalisation
+            ``"events"`` (default) or ``"flux"`` (see ``ns``).
 
         Returns
         -------
         Scalar log-likelihood ratio; -inf outside the mixture's support (never NaN).
         """
+        if normalisation not in ("events", "flux"):
+            raise InputError(f"normalisation must be 'events' or 'flux', got {normalisation!r}",
+                             column="normalisation")
         from bayesnu.transport.constants import E0_GEV as E0_TRANSPORT
 
         e0 = E0_TRANSPORT if transport_e0_gev is None else float(transport_e0_gev)
@@ -251,11 +260,12 @@ class CnbSource:
         gamma = pt.as_tensor_variable(gamma)
         free = power_law_average(self.transport_edges, gamma, e0)
         ratio = flux / free
-        accs, dens = [], []
+        accs, dens, frees = [], [], []
         for pdf, rb in zip(self.pdfs, self.rebin):
             rs = ratio[rb.ratio_of_sub] * rb.inside + rb.outside
-            phi = pt.dot(rb.gather, rs * power_law_integrals(10.0 ** rb.sub_edges, gamma,
-                                                             rb.e0_gev))
+            pl_sub = power_law_integrals(10.0 ** rb.sub_edges, gamma, rb.e0_gev)
+            phi = pt.dot(rb.gather, rs * pl_sub)
+            frees.append(pt.dot(pdf.a, pt.dot(rb.gather, pl_sub)))
             acc = pt.dot(pdf.a, phi)
             # an all-absorbed flux has acc = 0: keep the graph (and its gradient) finite and
             # return -inf through the support switch below
@@ -265,6 +275,8 @@ class CnbSource:
         acc_all = pt.stack(accs)
         acc_sum = pt.sum(acc_all)
         frac = acc_all / pt.switch(acc_sum > 0, acc_sum, 1.0)
+        if normalisation == "flux":
+            ns = ns * acc_sum / pt.sum(pt.stack(frees))
         total = 0.0
         ok = pt.as_tensor_variable(np.array(True))
         for k, t in enumerate(self.base.terms):
@@ -280,8 +292,11 @@ class CnbSource:
             total = total + pt.sum(pt.log(safe))
             if m > 0:
                 total = total + m * pt.log(pt.switch(rest_arg > 0, rest_arg, 1.0))
-        ok = ok & pt.ge(ns, self.base.ns_min) & pt.all(pt.lt(pt.abs(acc_all), np.inf)) & (acc_sum > 0)
-        return pt.switch(ok, total, -np.inf)
+        ok = ok & pt.ge(ns, self.base.ns_min) & pt.all(pt.lt(pt.abs(acc_all), np.inf))
+        if normalisation == "flux":
+            # everything absorbed: no signal at all, the background-only likelihood
+            return pt.switch(acc_sum > 0, pt.switch(ok, total, -np.inf), 0.0)
+        return pt.switch(ok & (acc_sum > 0), total, -np.inf)
 
     def logl_function(self, flux_fn: Callable, n_inputs: int) -> Callable:
         """Compiled numpy function ``(ns, gamma, *x) -> log L`` with ``flux = flux_fn(*x, gamma)``."""

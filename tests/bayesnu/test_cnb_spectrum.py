@@ -122,3 +122,21 @@ def test_verify_grad_secret_interactions(ngc_setup, small_options):
     cs = CnbSource(ngc_setup, prop.grid.edges)
     _flux_graph_checks(cs, lambda lg, lm, g: secret_numu_flux(sop, lg, lm, g),
                        (15.0, 2.6, -1.0, 1.0), rng)
+
+
+def test_logl_flux_normalisation(ngc_setup):
+    """ns of the free power law: eta = 0 equals the events normalisation; absorbed -> 0, not -inf."""
+    # the grid must cover the sample's true energies (1e2..1e9 GeV) for a full absorption
+    prop = Propagator(ConstantDensity(14.0), Neutrinos(), SolverOptions(bins=60))
+    cs = CnbSource(ngc_setup, prop.grid.edges)
+    ns, g, le = pt.dscalar(), pt.dscalar(), pt.dscalar()
+    flux = numu_flux(prop, g, log10_eta=le)
+    f_ev = pytensor.function([ns, g, le], cs.logl(ns, g, flux))
+    f_fl = pytensor.function([ns, g, le], cs.logl(ns, g, flux, normalisation="flux"))
+    assert f_fl(20.0, 2.5, -40.0) == pytest.approx(f_ev(20.0, 2.5, -40.0), abs=1e-9)
+    assert f_ev(20.0, 2.5, 250.0) == -np.inf
+    assert f_fl(20.0, 2.5, 250.0) == 0.0
+    verify_grad(lambda a, b, c: cs.logl(a, b, numu_flux(prop, b, log10_eta=c),
+                                        normalisation="flux"),
+                [np.array(15.0), np.array(2.6), np.array(15.2)], rng=np.random.default_rng(4),
+                eps=1e-6, abs_tol=2e-3, rel_tol=2e-3)
