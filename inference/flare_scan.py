@@ -41,11 +41,11 @@ from bayesnu.flare.scan import (
     sky_scramble_trials,
     write_scan,
 )
-from bayesnu.flare.trials import band_trials, dec_band_edges
+from bayesnu.flare.trials import band_trials, dec_band_edges, make_model
 from bayesnu.jsonio import to_jsonable
 
 __all__ = ["scan_pvalues", "flare_scan", "FlareScanResult", "band_trial_campaigns",
-           "POLE_EXCLUSION_DEG"]
+           "check_bands", "POLE_EXCLUSION_DEG"]
 
 #: pixels within this distance of a pole are not scanned, degrees
 POLE_EXCLUSION_DEG = 10.0
@@ -338,6 +338,40 @@ def flare_scan(sample: EventSample, out_dir: str | os.PathLike, *, data_name: st
                            out_dir=str(out))
 
 
+def check_bands(sample: EventSample, bands: list[int], n_bands: int = 81) -> None:
+    """Refuse, before any trial runs, a declination band whose trials cannot all be fitted.
+
+    A band's trials are drawn at declinations inside the band and the sample's
+    footprint; each needs the signal energy PDF at that declination, tabulated
+    per 0.1 deg (:meth:`bayesnu.flare.roi.FlareSampleModel.energy_log_ratio`).
+    Every such declination of every band is built here (about 1 ms each), so a
+    band where the effective area vanishes fails at once, not after the bands
+    before it have run.
+
+    Raises
+    ------
+    InputError
+        Naming the parameter ``bands`` and the first infeasible band.
+    """
+    edges = dec_band_edges(n_bands)
+    fp = sample.footprint
+    model = make_model(sample)
+    for b in bands:
+        lo, hi = max(float(edges[b, 0]), fp.dec_min), min(float(edges[b, 1]), fp.dec_max)
+        if lo > hi:
+            raise InputError(f"band {b} [{edges[b, 0]:+.1f}, {edges[b, 1]:+.1f}] deg does not "
+                             f"overlap sample {sample.name}'s footprint "
+                             f"[{fp.dec_min:+.2f}, {fp.dec_max:+.2f}] deg", column="bands")
+        # the declinations the trials can reach, on the 0.1-deg grid the energy PDF uses
+        for d in np.arange(round(lo, 1), round(hi, 1) + 0.05, 0.1):
+            try:
+                model.energy_log_ratio(round(float(d), 1))
+            except InputError as exc:
+                raise InputError(f"band {b} [{lo:+.2f}, {hi:+.2f}] deg of sample "
+                                 f"{sample.name} cannot be used: at dec {d:+.1f} deg the "
+                                 f"{exc.reason}", column="bands") from None
+
+
 def band_trial_campaigns(sample: EventSample, out_dir: str | os.PathLike, bands: list[int],
                          n: int, *, data_name: str = "", n_bands: int = 81, seed: int = 1,
                          chunk_size: int = 50, pdf: str = "gauss", seed_threshold: float = 1.0,
@@ -355,7 +389,13 @@ def band_trial_campaigns(sample: EventSample, out_dir: str | os.PathLike, bands:
     dict
         Per band (str): ``dec_lo``, ``dec_hi`` (deg), ``n``, ``median_ts``,
         ``ts_q99`` and the campaign's run summary.
+
+    Raises
+    ------
+    InputError
+        Before any work, for a band that cannot be used (:func:`check_bands`).
     """
+    check_bands(sample, bands, n_bands)
     edges = dec_band_edges(n_bands)
     try:  # the folder of the band campaigns (its parent must exist)
         Path(out_dir).mkdir(exist_ok=True)

@@ -217,7 +217,7 @@ def _one_sample(ds, names):
 def _cmd_trials(args: argparse.Namespace) -> dict[str, Any]:
     """``flare trials``: :func:`bayesnu.inference.flare_scan.band_trial_campaigns`."""
     from bayesnu.flare.trials import dec_band_edges
-    from bayesnu.inference.flare_scan import band_trial_campaigns
+    from bayesnu.inference.flare_scan import band_trial_campaigns, check_bands
 
     ds = _events(args)
     sample = _one_sample(ds, args.sample)
@@ -228,6 +228,7 @@ def _cmd_trials(args: argparse.Namespace) -> dict[str, Any]:
     if not bands:
         raise OptionError("--bands", "no selected declination band overlaps the sample's "
                           "footprint")
+    check_bands(sample, bands, args.dec_bands)  # every band, before the folder or any work
     seed = int(args.seed)
     os.makedirs(args.out, exist_ok=True)  # parent checked before any work
     scheduler: Any = args.scheduler

@@ -39,6 +39,17 @@ FLARE_GAMMA_GRID = np.round(np.arange(0.9, 4.1 + 1e-9, 0.2), 10)
 _DEG = np.pi / 180.0
 
 
+def _aeff_dec_range(aeff) -> tuple[float, float]:
+    """Declination range (deg) of an effective area's sin(dec) bins, ends inside the range."""
+    e0, e1 = float(aeff.sindec_edges[0]), float(aeff.sindec_edges[-1])
+    lo, hi = float(np.degrees(np.arcsin(e0))), float(np.degrees(np.arcsin(e1)))
+    while np.sin(np.radians(lo)) < e0:
+        lo = float(np.nextafter(lo, np.inf))
+    while np.sin(np.radians(hi)) > e1:
+        hi = float(np.nextafter(hi, -np.inf))
+    return lo, hi
+
+
 #: the warning :class:`FlareSampleModel` gives for a sample without a stored energy calibration
 UNCALIBRATED_RESPONSE_WARNING = "flare: no energy-response calibration"
 
@@ -135,9 +146,17 @@ class FlareSampleModel:
     def energy_log_ratio(self, dec: float) -> np.ndarray:
         """log(P_s/P_b) of the energy PDFs per background cell, shape (n_gamma, n_cells).
 
-        Cached per declination rounded to 0.1 deg.
+        Cached per declination rounded to 0.1 deg. A rounded declination beyond the
+        effective area's declination range (a position within 0.05 deg of its edge,
+        e.g. dec 8.65-8.69 deg for the TXS 0506+056 release) is moved to that edge,
+        where the area is defined; everywhere else the rounding is unchanged.
         """
         key = round(float(dec), 1)
+        lo, hi = _aeff_dec_range(self.sample.aeff)
+        if key > hi:
+            key = hi
+        elif key < lo:
+            key = lo
         tab = self._cache.get(key)
         if tab is not None:
             return tab
