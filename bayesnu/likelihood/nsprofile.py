@@ -122,14 +122,11 @@ def newton_ns(x, ptr, n_other, n_total, frac, s1, s2, work, ns0=0.0, ns_max=np.i
         for j in range(xk.size):  # element-wise (SIMD divisions); summed in order below
             ta[j] = (Fk * (xk[j] - 1.0)) / Nk
         xmin = 0.0
-        for j in range(xk.size):
+        for j in range(xk.size):  # (branch-free: S/B above and below 1 alternate at random)
             g0 += ta[j]
             xm1 = xk[j] - 1.0
-            if xm1 < 0.0:
-                if xm1 < xmin:
-                    xmin = xm1
-            else:
-                nbig += 1.0
+            xmin = min(xmin, xm1)
+            nbig += 1.0 if xm1 >= 0.0 else 0.0
         # 1 + b_k (x_i - 1) > 0 for every event: the limit is monotonic in x_i - 1
         # (also after rounding), so the smallest x_i - 1 gives the smallest one exactly
         if xmin < 0.0 and Fk > 0.0:
