@@ -286,11 +286,58 @@ def _fluence(sample: EventSample, dec: float, ns: float, gamma: float, t0: float
     return float(ns_to_fluence(sample, dec, ns, gamma, 1e5, ("gauss", t0, sigma)))
 
 
+#: trials per chunk of the sensitivity's trial campaigns (``trials_dir``)
+SENS_CHUNK = 50
+
+_MODELS: dict[int, tuple[Any, Any, dict]] = {}
+
+
+def _model_for(sample: EventSample):
+    """The sample's flare likelihood parts and injection cache, built once per process."""
+    from bayesnu.flare.trials import make_model
+
+    got = _MODELS.get(id(sample))
+    if got is None or got[0] is not sample:
+        _MODELS.clear()
+        got = _MODELS[id(sample)] = (sample, make_model(sample), {})
+    return got[1], got[2]
+
+
+def background_chunk(rng: np.random.Generator, n: int, sample: EventSample, ra: float,
+                     dec: float) -> dict[str, np.ndarray]:
+    """Campaign chunk: ``n`` scrambled background flare fits at ``(ra, dec)`` (deg); ``ts``."""
+    from bayesnu.flare.trials import scrambled_fit
+
+    model, _ = _model_for(sample)
+    return {"ts": np.array([scrambled_fit(rng, model, ra, dec).ts for _ in range(n)])}
+
+
+def signal_chunk(rng: np.random.Generator, n: int, sample: EventSample, ra: float, dec: float,
+                 ns_mean: float, sigma_t: float, gamma: float) -> dict[str, np.ndarray]:
+    """Campaign chunk: ``n`` signal trials (:func:`signal_trials`) of one ``(sigma_t, ns)``."""
+    model, cache = _model_for(sample)
+    return signal_trials(rng, model, ra, dec, ns_mean, sigma_t, n, gamma, cache=cache)
+
+
+def _trial_ts(fn, n: int, seed: int, args: tuple, folder, meta: dict, desc: str,
+              progress: bool) -> np.ndarray:
+    """TS of ``n`` trials as a resumable campaign in ``folder`` (chunks of ``min(n, SENS_CHUNK)``,
+    chunk k drawn from :func:`bayesnu.inference.campaign.chunk_rng` ``(seed, k)``)."""
+    from bayesnu.inference.campaign import run_campaign
+
+    return run_campaign(fn, n, folder, seed, chunk_size=min(int(n), SENS_CHUNK), args=args,
+                        scheduler="serial", progress=progress, meta=meta, desc=desc)["ts"]
+
+
+def _sub_seed(*key: int) -> int:
+    return int(np.random.SeedSequence(list(key)).generate_state(1)[0])
+
+
 def flare_sensitivity(sample: EventSample, dec: float, sigma_t=(0.1, 1.0, 10.0, 100.0),
                       gamma: float = DIFFUSE_CASCADE["gamma"], ra: float = 180.0,
                       n_bg: int = 1000, n_sig: int = 100, ns_grid=None,
-                      seed: int = 1, n_boot: int = 200, progress: bool = False
-                      ) -> SensitivityResult:
+                      seed: int = 1, n_boot: int = 200, progress: bool = False,
+                      trials_dir=None) -> SensitivityResult:
     """90% sensitivity and 5 sigma discovery potential (ns and fluence) vs sigma_t.
 
     Parameters
@@ -319,6 +366,12 @@ def flare_sensitivity(sample: EventSample, dec: float, sigma_t=(0.1, 1.0, 10.0, 
         Bootstrap resamples for the uncertainties (0: none).
     progress : bool
         Progress bars on stderr.
+    trials_dir : path, optional
+        Folder of resumable trial campaigns (:func:`bayesnu.inference.campaign.run_campaign`):
+        ``background`` and one ``signal_sigma<s>_ns<n>`` folder per width and ns point. A
+        killed run resumes from it with the same result as an uninterrupted one. The
+        campaigns draw per-chunk random streams, so their numbers differ (within the trial
+        statistics) from a run without ``trials_dir``, which draws one stream per role.
 
     Returns
     -------
@@ -327,29 +380,44 @@ def flare_sensitivity(sample: EventSample, dec: float, sigma_t=(0.1, 1.0, 10.0, 
     Notes
     -----
     The flare centre is the middle of the live time for the fluence
-    conversion and uniform in live time in the trials. Every width uses the
-    same random stream (common random numbers).
+    conversion and uniform in live time in the trials. Every width uses the same
+    random numbers (common random numbers): without ``trials_dir`` one stream
+    per width, restarted for each; with it one campaign seed per ns point.
     """
-    from bayesnu.flare.trials import make_model, scrambled_fit
+    from pathlib import Path
 
     if n_bg < 20 or n_sig < 5:
         raise InputError(f"need >= 20 background and >= 5 signal trials, got {n_bg} and "
                          f"{n_sig}", column="n_bg")
-    model = make_model(sample)
-    rng_bg = np.random.default_rng([seed, 0])
-    it: Any = range(n_bg)
-    if progress:
-        from tqdm.auto import tqdm
+    base = None if trials_dir is None else Path(trials_dir)
+    if base is None:
+        from bayesnu.flare.trials import make_model
 
-        it = tqdm(it, desc=f"background trials dec {dec:+.0f}", unit="trial",
-                  dynamic_ncols=True)
-    bg = np.array([scrambled_fit(rng_bg, model, ra, dec).ts for _ in it])
+        model, cache = make_model(sample), {}
+    else:
+        model, cache = _model_for(sample)  # the campaign chunks' own copy
+        base.mkdir(exist_ok=True)
+    meta = {"sample": sample.name, "ra": float(ra), "dec": float(dec), "master_seed": int(seed)}
+    if base is None:
+        from bayesnu.flare.trials import scrambled_fit
+
+        rng_bg = np.random.default_rng([seed, 0])
+        it: Any = range(n_bg)
+        if progress:
+            from tqdm.auto import tqdm
+
+            it = tqdm(it, desc=f"background trials dec {dec:+.0f}", unit="trial",
+                      dynamic_ncols=True)
+        bg = np.array([scrambled_fit(rng_bg, model, ra, dec).ts for _ in it])
+    else:
+        bg = _trial_ts(background_chunk, n_bg, _sub_seed(seed, 0), (sample, ra, dec),
+                       base / "background", meta, f"background trials dec {dec:+.0f}",
+                       progress)
     med = float(np.median(bg))
     t5 = threshold_5sigma(bg)
     grid = np.asarray(ns_grid if ns_grid is not None else
                       [0.5, 1, 2, 3, 4, 6, 8, 11, 15, 20, 27, 36, 48, 64, 85], dtype=np.float64)
     sig = np.atleast_1d(np.asarray(sigma_t, dtype=np.float64))
-    cache: dict = {}
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -360,8 +428,15 @@ def flare_sensitivity(sample: EventSample, dec: float, sigma_t=(0.1, 1.0, 10.0, 
     for s in sig:
         rng = np.random.default_rng([seed, 1])  # common random numbers across widths
         lists: list[np.ndarray] = []
-        for g in grid:
-            r = signal_trials(rng, model, ra, dec, g, s, n_sig, gamma, cache=cache)
+        for j, g in enumerate(grid):
+            if base is None:
+                r = signal_trials(rng, model, ra, dec, g, s, n_sig, gamma, cache=cache)
+            else:  # the seed of an ns point does not depend on the width
+                r = {"ts": _trial_ts(signal_chunk, n_sig, _sub_seed(seed, 1, j),
+                                     (sample, ra, dec, float(g), float(s), float(gamma)),
+                                     base / f"signal_sigma{s:g}_ns{g:g}",
+                                     {**meta, "sigma_t": float(s), "ns_mean": float(g),
+                                      "gamma": float(gamma)}, "", False)}
             lists.append(r["ts"])
             if bar is not None:
                 bar.update(1)
@@ -477,8 +552,8 @@ def plot_sensitivity(results: list[SensitivityResult], path, ul: dict | None = N
     from bayesnu.inference.style import label, save_figure, use_style
 
     def bars(ax, x, y, err, **kw):
-        if err is None:
-            return ax.plot(x, y, **kw)
+        if err is None:  # --n-boot 0: no ranges, same marker and line style
+            return ax.plot(x, y, kw.pop("fmt"), **kw)
         e = np.asarray(err, dtype=np.float64)
         lo, hi = np.clip(y - e[:, 0], 0, None), np.clip(e[:, 1] - y, 0, None)
         return ax.errorbar(x, y, yerr=np.vstack([np.nan_to_num(lo), np.nan_to_num(hi)]),

@@ -272,9 +272,15 @@ def _cmd_sensitivity(args: argparse.Namespace) -> dict[str, Any]:
     seed = int(args.seed)
     sig = [float(x) for x in args.sigma_t]
     decs = [float(x) for x in args.dec]
+    trials = None
+    if args.out:  # the trials run as resumable campaigns under --out/trials
+        trials = Path(args.out) / "trials"
+        trials.mkdir(parents=True, exist_ok=True)
     res = [flare_sensitivity(sample, d, sigma_t=sig, gamma=args.gamma, ra=args.ra,
                              n_bg=args.n_bg, n_sig=args.n_sig, n_boot=args.n_boot, seed=seed,
-                             progress=progress_enabled(args)) for d in decs]
+                             progress=progress_enabled(args),
+                             trials_dir=None if trials is None else trials / f"dec{d:+g}")
+           for d in decs]
     out = {"sample": sample.name, "gamma": args.gamma, "results": [r.as_dict() for r in res]}
     for r, d in zip(res, out["results"]):
         d["flares_for_diffuse_at_sensitivity"] = flares_for_diffuse(
@@ -485,7 +491,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         Opt("--n-sig", int, default=100, min=5, max=1_000_000, help="signal trials per ns point"),
         Opt("--n-boot", int, default=200, min=0, max=100_000,
             help="bootstrap resamples for the 16-84% ranges of every sensitivity (0: none)"),
-        output_dir("--out", required=False, help="folder for the plot"),
+        output_dir("--out", required=False, existing="resume",
+                   help="folder for the plot and the trial campaigns (trials/; an interrupted "
+                        "run resumes)"),
         *common_options(seed_default=1),
     ])
     se.set_defaults(handler=_cmd_sensitivity)
