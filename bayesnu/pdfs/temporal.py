@@ -170,7 +170,12 @@ class GaussianFlarePDF(TemporalPDF):
         z = (t - t0) / s
         pdf = np.exp(-0.5 * z * z) / (s * np.sqrt(2.0 * np.pi) * nz)
         pdf = np.where(inside_uptime(self.intervals, t), pdf, 0.0)
-        return pdf, np.stack([pdf * (z / s - dn0 / nz), pdf * ((z * z - 1.0) / s - dns / nz)])
+        with np.errstate(over="ignore", invalid="ignore"):
+            grad = np.stack([pdf * (z / s - dn0 / nz), pdf * ((z * z - 1.0) / s - dns / nz)])
+        # events many widths away (sigma far below a day): pdf 0, d log pdf overflows; the
+        # derivative is 0 (the limit), not 0 * inf = NaN
+        grad[np.isnan(grad) & (pdf == 0.0)[None, :]] = 0.0
+        return pdf, grad
 
     def sample_weight(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         nz, dn0, dns = self.norm(float(theta[0]), float(theta[1]))

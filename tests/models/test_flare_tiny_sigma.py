@@ -43,3 +43,19 @@ def test_tiny_sigma_t_gives_finite_gradient_or_minus_inf(graphs, sigma_t):
                 v, g = float(v), np.asarray(g, dtype=float)
                 assert not np.isnan(v) and not np.any(np.isnan(g)), (t0, ns, v, g)
                 assert v == -np.inf or (np.isfinite(v) and np.all(np.isfinite(g))), (t0, ns, v, g)
+
+
+@pytest.mark.parametrize("sigma_t", SIGMAS)
+def test_engine_gaussian_pdf_gradient_has_no_nan(txs_ic86b, sigma_t):
+    """The likelihood engine's Gaussian flare PDF (bayesnu.pdfs.temporal): same convention."""
+    from bayesnu.flare.temporal import GaussianFlarePDF
+
+    tp = GaussianFlarePDF(txs_ic86b.uptime)
+    t = np.sort(txs_ic86b.time[:50])
+    for t0 in (t[3], t[3] + 0.37):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            pdf, g = tp.signal(t, np.array([t0, sigma_t]))
+        assert not np.any(np.isnan(pdf)) and not np.any(np.isnan(g))
+        far = np.abs(t - t0) > 1e-3
+        assert np.all(pdf[far] == 0) and np.all(g[:, far] == 0)
