@@ -4,6 +4,9 @@ Usage::
 
     python examples/pointsource_real_data.py [--quick] [--out ps_real_data.json] [--plots DIR]
 
+Typical run time: ``--quick`` about 100 s on the shared 2-core development machine (load
+~11); the full run takes several times longer.
+
 Data: the bundled IC40 (10-year release season, 36,900 events) + IC86-2011
 (138,322 events) samples combined (ns split between them by acceptance), and
 the TXS 0506+056 release (six samples in a box around the source, 2008-2017).
