@@ -45,9 +45,9 @@ uptime-truncated Gaussian density at the event (``z_i = (t_i - T0)/sigma_t``,
    they enter through ``log(1 - a + a X) <= a (X - 1)`` with the sum of their
    bounds ``<= S_tot L phi(r) / (s Z_low)`` (``r`` chosen per level so this is
    tiny, at most 13). The duration term is at most ``2 log(rho s / T)``.
-3. the resulting concave function of ``a`` is maximised by a safeguarded Newton
-   iteration; the tangent at the final iterate over the remaining bracket is
-   added, so the maximum is bounded from above whatever the convergence.
+3. the resulting concave function of ``a`` is maximised by the one ns-profile solver
+   (:func:`bayesnu.likelihood.nsprofile.newton_ns`); the tangent at its answer over
+   ``[0, 1]`` is added, so the maximum is bounded from above whatever the convergence.
 
 The bound of a pixel is the largest cell bound over all levels and cells (cells
 whose bound of ``dF/da`` at ``a = 0`` is not positive contribute only the
@@ -82,6 +82,7 @@ import numpy as np
 
 from bayesnu.atomic import write_text
 from bayesnu.flare.search import GAMMA_BOUNDS, FlareData, cardinal_spline, fit_flare
+from bayesnu.likelihood.nsprofile import newton_ns
 
 __all__ = ["energy_max", "flare_ts_bound", "PrunedSky", "pruned_scan", "RHO", "behaviour_probes",
            "check_behaviour", "BEHAVIOUR_RTOL"]
@@ -197,57 +198,31 @@ def _z_low(c, h, s, s_hi, starts, stops, reach):  # pragma: no cover - jit
 
 
 @numba.njit(cache=True, nogil=True)
-def _profile_bound(u, m, n_o, lin, n_total):  # pragma: no cover - jit
-    """Upper bound of max_a [sum_k log(1 - a + a u_k) + n_o log(1 - a) + a lin], a in [0, 1)."""
-    g0 = lin - n_o
-    hi = 1.0
-    for k in range(m):
-        g0 += u[k] - 1.0
-        if u[k] < 1.0:
-            lim = 1.0 / (1.0 - u[k])
-            if lim < hi:
-                hi = lim
-    if g0 <= 0.0:
-        return 0.0
-    lo = 0.0
-    a = 0.5 * hi
-    h0 = n_o
-    for k in range(m):
-        h0 += (u[k] - 1.0) ** 2
-    if h0 > 0.0:
-        a = min(g0 / h0, 0.5 * hi)
-    if hi >= 1.0:
-        hi = 1.0
-    for _ in range(100):
-        g = lin - n_o / (1.0 - a)
-        hh = -n_o / (1.0 - a) ** 2
-        for k in range(m):
-            d = u[k] - 1.0
-            q = d / (1.0 + a * d)
-            g += q
-            hh -= q * q
-        if g > 0.0:
-            lo = a
-        else:
-            hi = a
-        new = a - g / hh if hh < 0.0 else 0.5 * (lo + hi)
-        if not (new > lo and new < hi):
-            new = 0.5 * (lo + hi)
-        if abs(new - a) < 1e-12 * max(1.0, a) or hi - lo < 1e-15:
-            a = new
-            break
-        a = new
-    # value and slope at a; concavity: F(a*) <= F(a) + F'(a) (a* - a), a* in [lo, hi]
-    f = lin * a + (n_o * math.log1p(-a) if n_o > 0.0 else 0.0)
+def _profile_bound(u, m, n_o, lin, args):  # pragma: no cover - jit
+    """Upper bound of max_a [sum_k log(1 - a + a u_k) + n_o log(1 - a) + a lin], a in [0, 1).
+
+    ``a`` is found by the one ns-profile solver (:func:`bayesnu.likelihood.nsprofile.newton_ns`
+    with one sample of N = 1, so ``ns = a``); ``args`` = ``_bound_args(n)`` holds its
+    arguments. Concavity bounds the maximum by the tangent at ``a`` over ``[0, 1]``,
+    whatever the convergence.
+    """
+    ptr, n_other, one, s1, zero, work = args
+    ptr[1] = m
+    n_other[0] = n_o
+    s1[0] = lin
+    a, f = newton_ns(u, ptr, n_other, one, one, s1, zero, work, 0.0, np.inf, 100, 1e-12)
     g = lin - n_o / (1.0 - a)
     for k in range(m):
         d = u[k] - 1.0
-        f += math.log1p(a * d)
         g += d / (1.0 + a * d)
-    slack = max(g * (lo - a), g * (hi - a), 0.0)
-    if hi >= 1.0 and g > 0.0:  # unbounded bracket side: the tangent to a = 1 still bounds it
-        slack = max(slack, g * (1.0 - a))
-    return f + slack
+    return f + max(-g * a, g * (1.0 - a), 0.0)
+
+
+@numba.njit(cache=True, nogil=True)
+def _bound_args(n):  # pragma: no cover - jit
+    """Pre-allocated arguments of the ns solver in :func:`_profile_bound` (rows up to ``n``)."""
+    return (np.zeros(2, dtype=np.int64), np.zeros(1), np.ones(1), np.zeros(1), np.zeros(1),
+            np.empty((2, n)))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -332,6 +307,7 @@ def _ts_bound(t, lsp, emax, ebin, delta, n_total, n_roi, live, tspan, tmin, tmax
             sb[b, k] = math.exp(min(lsp[k] + ebin[b, k], 700.0)) * live
     tau = np.empty(n)
     u = np.empty(n)
+    bargs = _bound_args(n)
     gk = np.empty(n)
     psi = np.empty(n)
     pref = np.zeros(n + 1)
@@ -460,7 +436,7 @@ def _ts_bound(t, lsp, emax, ebin, delta, n_total, n_roi, live, tspan, tmin, tmax
                     return np.inf
                 m = hi - lo
                 lin = far - (n_roi - m)
-                v = 2.0 * _profile_bound(u, m, n_o, lin, N) + pen
+                v = 2.0 * _profile_bound(u, m, n_o, lin, bargs) + pen
                 if v <= best:
                     continue
                 # refine: one spectral-index bin at a time
@@ -473,7 +449,7 @@ def _ts_bound(t, lsp, emax, ebin, delta, n_total, n_roi, live, tspan, tmin, tmax
                     if not (tb > N):
                         vv = pen
                     else:
-                        vv = 2.0 * _profile_bound(u, m, n_o, lin, N) + pen
+                        vv = 2.0 * _profile_bound(u, m, n_o, lin, bargs) + pen
                     if vv > vb:
                         vb = vv
                 if vb > best:
