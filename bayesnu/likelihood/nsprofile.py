@@ -27,7 +27,8 @@ root of a monotonic derivative (or ``ns = 0`` when the derivative at 0 is
   one or several samples with fractions ``F_k(gamma)``);
 * the flare analysis (one sample, ``F = 1``): candidate ranking, CSR rows of
   candidate flares, box fits, the refinement, the fixed-window profile, hence
-  the flare search, the sky scan and the flare trials (:mod:`bayesnu.flare`).
+  the flare search, the sky scan and the flare trials (:mod:`bayesnu.flare`),
+  and the sky-pruning upper bound (:mod:`bayesnu.flare.prune`, ``N = 1``).
 
 With one sample and ``F = 1`` every floating-point operation is the one of the
 flare analysis' former single-sample solver, so the flare numbers are
@@ -36,7 +37,7 @@ The per-event divisions run in element-wise loops (SIMD) and are summed in
 event order afterwards, which keeps those operations and their order.
 
 numba's on-disk cache of a compiled caller (``bayesnu/flare/_kernels.py``,
-``_refine.py``, ``bayesnu/likelihood/trial.py``) holds its own copy of this
+``_refine.py``, ``prune.py``, ``bayesnu/likelihood/trial.py``) holds its own copy of this
 function and is not invalidated when only this file changes: after editing it,
 delete those modules' ``__pycache__/*.nbi`` and ``*.nbc`` files.
 """

@@ -175,11 +175,14 @@ def test_upper_limits(k):
 
 
 def test_one_solver_serves_flare_and_point_source():
-    """The flare analysis and the point-source trials call this very function."""
+    """The flare analysis (search, refinement, scan pruning bound) and the point-source
+    trials call this very function."""
     import bayesnu.flare._kernels as flare_kernels
     import bayesnu.flare._refine as flare_refine
+    import bayesnu.flare.prune as flare_prune
     import bayesnu.likelihood.trial as trial
 
     assert flare_kernels.newton_ns is newton_ns
     assert flare_refine.newton_ns is newton_ns
+    assert flare_prune.newton_ns is newton_ns  # the scan's pruning bound
     assert trial.newton_ns is newton_ns
