@@ -31,8 +31,8 @@ Search strategy (the T0 likelihood is multimodal):
    alone, and every seed paired with its 1st, 2nd, 4th, 8th ... successor in
    time (``T0`` = midpoint, ``sigma_t`` = half the separation), plus runs of
    consecutive seeds (``T0`` = mean, ``sigma_t`` = standard deviation);
-3. every candidate is ranked by its TS with ``ns`` profiled (vectorised Newton)
-   at a few fixed spectral indices;
+3. every candidate is ranked by its TS with ``ns`` profiled (the one ns-profile
+   solver, :func:`bayesnu.likelihood.nsprofile.newton_ns`) at a few fixed spectral indices;
 4. the best ``n_local`` distinct candidates are refined by a compiled projected
    BFGS on ``(gamma, T0, log10 sigma_t)`` with ns profiled and the analytic
    gradient (:mod:`bayesnu.flare._refine`); the best is re-evaluated exactly.
@@ -355,7 +355,7 @@ def profile_ns_segments(x: np.ndarray, row: np.ndarray, n_rows: int, n_other: np
     """:func:`profile_ns` for ragged rows: entries ``x`` belong to rows ``row`` (sorted).
 
     Each row's events outside its entries count in ``n_other`` (zero signal
-    PDF). Runs a compiled per-row safeguarded Newton iteration.
+    PDF). Each row is solved by :func:`bayesnu.likelihood.nsprofile.newton_ns`.
     """
     from bayesnu.flare._kernels import profile_ns_csr
 
