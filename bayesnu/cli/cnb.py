@@ -2,35 +2,47 @@
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 
-from bayesnu.cli._common import add_common
+from bayesnu.cli._options import Opt, add_options, common_options
 from bayesnu.errors import InputError
 
 
-def _add_physics(p: argparse.ArgumentParser) -> None:
-    m = p.add_mutually_exclusive_group()
-    m.add_argument("--m1", type=float, default=None,
-                   help="lightest neutrino mass [eV] (m1 for NO, m3 for IO; default 0.0342)")
-    m.add_argument("--sum-m", type=float, default=None, help="sum of the neutrino masses [eV]")
-    p.add_argument("--ordering", choices=("NO", "IO"), default="NO", help="mass ordering (NuFIT 2022)")
-    p.add_argument("--theta12", type=float, default=None, help="override theta12 [deg]")
-    p.add_argument("--theta13", type=float, default=None, help="override theta13 [deg]")
-    p.add_argument("--theta23", type=float, default=None, help="override theta23 [deg]")
-    p.add_argument("--delta-cp", type=float, default=None, help="override delta_CP [deg]")
-    p.add_argument("--dm21", type=float, default=None, help="override Delta m^2_21 [eV^2]")
-    p.add_argument("--dm31", type=float, default=None,
-                   help="override Delta m^2_3l [eV^2] (31 for NO, 32 < 0 for IO)")
-    p.add_argument("--g", type=float, default=None, help="secret-interaction coupling g_tautau")
-    p.add_argument("--mphi-mev", type=float, default=None, help="mediator mass [MeV]")
-    d = p.add_mutually_exclusive_group()
-    d.add_argument("--majorana", dest="majorana", action="store_true", default=True,
-                   help="Majorana neutrinos (default)")
-    d.add_argument("--dirac", dest="majorana", action="store_false", help="Dirac neutrinos")
-    p.add_argument("--no-sm", action="store_true", help="switch the Standard-Model scattering off")
-    p.add_argument("--no-ee", action="store_true", help="switch nu nubar -> e+ e- off")
+def _physics_options() -> list[Opt]:
+    """Neutrino masses, mixing and interactions shared by ``propagate`` and ``xsec``."""
+    nufit = "NuFIT 2022 value of the ordering"
+    return [
+        Opt("--m1", float, min=0.0, max=2.0, unit="eV", default_text="0.0342",
+            help="lightest neutrino mass (m1 for NO, m3 for IO)"),
+        Opt("--sum-m", float, min=0.0, max=6.0, unit="eV", default_text="from --m1",
+            help="sum of the neutrino masses (instead of --m1)"),
+        Opt("--ordering", choices=("NO", "IO"), default="NO", help="mass ordering (NuFIT 2022)"),
+        Opt("--theta12", float, min=0.0, max=90.0, unit="deg", default_text=nufit,
+            help="override theta12"),
+        Opt("--theta13", float, min=0.0, max=90.0, unit="deg", default_text=nufit,
+            help="override theta13"),
+        Opt("--theta23", float, min=0.0, max=90.0, unit="deg", default_text=nufit,
+            help="override theta23"),
+        Opt("--delta-cp", float, min=0.0, max=360.0, unit="deg", default_text=nufit,
+            help="override delta_CP"),
+        Opt("--dm21", float, min=0.0, max=1e-2, min_open=True, unit="eV^2", default_text=nufit,
+            help="override Delta m^2_21"),
+        Opt("--dm31", float, min=-1e-2, max=1e-2, unit="eV^2", default_text=nufit,
+            help="override Delta m^2_3l (31 > 0 for NO, 32 < 0 for IO; type --dm31 -2.5e-3 "
+                 "or --dm31=-2.5e-3)"),
+        Opt("--g", float, min=0.0, max=10.0, default_text="none (no secret interaction)",
+            help="secret-interaction coupling g_tautau (needs --mphi-mev)"),
+        Opt("--mphi-mev", float, min=0.0, max=1e6, min_open=True, unit="MeV",
+            default_text="none", help="secret-interaction mediator mass (needs --g)"),
+        Opt("--dirac", bool, dest="majorana", action_false=True,
+            help="Dirac neutrinos (without it: Majorana neutrinos)"),
+        Opt("--no-sm", bool, help="switch the Standard-Model scattering off"),
+        Opt("--no-ee", bool, help="switch nu nubar -> e+ e- off"),
+    ]
+
+
+_PHYSICS_RULES = {"exclusive": [("--m1", "--sum-m")],
+                  "together": [("--g", "--mphi-mev")]}
 
 
 def _physics(args):
@@ -130,31 +142,48 @@ def _xsec(args):
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("cnb", help="propagation through the cosmic neutrino background (papers 002/003)")
+    p = subparsers.add_parser("cnb", help="propagation through the cosmic neutrino background "
+                              "and the CnuB constraints (Franklin et al.)")
     sub = p.add_subparsers(dest="cnb_command", metavar="SUBCOMMAND", parser_class=type(p))
-    pp = sub.add_parser("propagate", help="transport a power-law flux; flux ratios per flavour and mass state")
-    pp.add_argument("--gamma", type=float, default=2.0, help="spectral index of the source power law")
-    pp.add_argument("--flavour-ratio", type=float, nargs=3, metavar=("E", "MU", "TAU"), default=[1.0, 2.0, 0.0],
-                    help="source flavour composition (default 1 2 0)")
-    pp.add_argument("--eta", type=float, default=1.0, help="relic overdensity n/n0 (default 1)")
-    pp.add_argument("--d-eff-mpc", type=float, default=None,
-                    help="constant-density distance [Mpc], no redshift (default 14)")
-    pp.add_argument("--z", type=float, default=None, help="source redshift (bin-shift redshift solver)")
-    pp.add_argument("--mode", choices=("source", "population"), default="source",
-                    help="single source or star-formation-history population")
-    pp.add_argument("--zmax", type=float, default=None, help="maximum redshift of the population")
-    pp.add_argument("--h0", type=float, default=67.4, help="Hubble constant [km/s/Mpc]")
-    pp.add_argument("--omega-m", type=float, default=0.315, help="matter density (flat Lambda-CDM)")
-    pp.add_argument("--emin-gev", type=float, default=1e2, help="lowest energy [GeV]")
-    pp.add_argument("--emax-gev", type=float, default=1e10, help="highest energy [GeV]")
-    pp.add_argument("--bins", type=int, default=300, help="number of log energy bins")
-    _add_physics(pp)
-    add_common(pp, seed=False)
+    pp = sub.add_parser("propagate", help="transport a power-law flux; flux ratios per flavour "
+                        "and mass state")
+    add_options(pp, [
+        Opt("--gamma", float, default=2.0, min=1.0, max=4.5,
+            help="spectral index of the source power law"),
+        Opt("--flavour-ratio", float, nargs=3, metavar=("E", "MU", "TAU"),
+            default=[1.0, 2.0, 0.0], min=0.0, max=1e3,
+            help="source flavour composition nu_e : nu_mu : nu_tau"),
+        Opt("--eta", float, default=1.0, min=0.0, unit="n/n0",
+            help="relic neutrino overdensity"),
+        Opt("--d-eff-mpc", float, min=0.0, max=1e5, min_open=True, unit="Mpc",
+            default_text="14", help="constant-density distance, no redshift"),
+        Opt("--z", float, min=0.0, max=20.0, min_open=True, default_text="none",
+            help="source redshift (bin-shift redshift solver)"),
+        Opt("--mode", choices=("source", "population"), default="source",
+            help="single source or star-formation-history population"),
+        Opt("--zmax", float, min=0.0, max=20.0, min_open=True,
+            default_text="none (needed by --mode population)",
+            help="maximum redshift of the population"),
+        Opt("--h0", float, default=67.4, min=10.0, max=200.0, unit="km/s/Mpc",
+            help="Hubble constant"),
+        Opt("--omega-m", float, default=0.315, min=0.0, max=1.0, min_open=True,
+            help="matter density (flat Lambda-CDM)"),
+        Opt("--emin-gev", float, default=1e2, min=1e-3, max=1e15, unit="GeV",
+            help="lowest energy"),
+        Opt("--emax-gev", float, default=1e10, min=1e-3, max=1e15, unit="GeV",
+            help="highest energy"),
+        Opt("--bins", int, default=300, min=2, max=5000, help="number of log energy bins"),
+        *_physics_options(), *common_options(seed=False),
+    ], exclusive=[*_PHYSICS_RULES["exclusive"], ("--z", "--d-eff-mpc")],
+        together=_PHYSICS_RULES["together"])
     pp.set_defaults(handler=_propagate)
-    px = sub.add_parser("xsec", help="total cross sections sigma_ij (incoming i on relic j) and absorption")
-    px.add_argument("--energies-gev", type=float, nargs="+", required=True, help="neutrino energies [GeV]")
-    _add_physics(px)
-    add_common(px, seed=False)
+    px = sub.add_parser("xsec", help="total cross sections sigma_ij (incoming mass state i on "
+                        "relic mass state j) and absorption")
+    add_options(px, [
+        Opt("--energies-gev", float, nargs="+", required=True, min=0.0, min_open=True,
+            max=1e15, unit="GeV", help="neutrino energies"),
+        *_physics_options(), *common_options(seed=False),
+    ], exclusive=_PHYSICS_RULES["exclusive"], together=_PHYSICS_RULES["together"])
     px.set_defaults(handler=_xsec)
     from bayesnu.cli.cnb_analysis import register_analysis_commands
 

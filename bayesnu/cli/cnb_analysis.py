@@ -333,8 +333,6 @@ def register_analysis_commands(sub) -> None:
                                     "with ns and gamma profiled; 2-sigma region at TS > 6.18 "
                                     "(Wilks, 2 dof).")
     add_options(sc, [*si_opts,
-                     Opt("--m1", float, default=0.0342, min=0.0, max=2.0, unit="eV",
-                         help="unused here (the masses follow --sum-m)", hidden=True),
                      Opt("--sum-m", float, default=0.1, min=0.06, max=3.0, unit="eV",
                          help="sum of the neutrino masses (normal ordering)"),
                      Opt("--dirac", bool, help="Dirac instead of Majorana neutrinos"),
@@ -349,7 +347,7 @@ def register_analysis_commands(sub) -> None:
                      Opt("--n-m-phi", int, default=40, min=1, max=400, help="m_phi grid points"),
                      Opt("--n-g", int, default=40, min=1, max=400, help="g grid points"),
                      *common_options(seed_default=1)], check=_target_check)
-    sc.set_defaults(handler=_run_scan_si)
+    sc.set_defaults(handler=_run_scan_si, m1=0.0342)  # masses follow --sum-m
     sa = sub.add_parser("sample", help="NUTS posterior of (ns, gamma, log10 eta)",
                         description="NUTS posterior of the overdensity model (PyMC) with ArviZ "
                                     "diagnostics; 90% credible limit next to the 90% CL limit.")

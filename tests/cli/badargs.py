@@ -88,6 +88,8 @@ def sample_value(o: Opt, work: Path) -> list[str]:
         return list(VALID_OVERRIDES[o.name])
     k = o.resolved_kind
     n = o.nargs if isinstance(o.nargs, int) else 1
+    if k == "flag":  # a flag takes no value
+        return []
     if k in ("number", "seed"):
         if o.default is not None and not isinstance(o.default, list | tuple):
             v = o.default
