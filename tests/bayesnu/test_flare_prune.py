@@ -44,6 +44,7 @@ def skies():
     return model, smin, ra, dec, out
 
 
+@pytest.mark.slow  # full fits of every pixel of three skies (~50 CPU-s)
 def test_energy_max_is_the_spline_maximum(skies):
     model, _, ra, dec, out = skies
     fd = model.data_at(float(ra[5]), float(dec[5]), ra=out[0]["ra_s"], time=out[0]["t_s"])
@@ -54,6 +55,7 @@ def test_energy_max_is_the_spline_maximum(skies):
     assert np.max(em - dense) < 1e-4  # and the maximum, not a loose bound
 
 
+@pytest.mark.slow  # full fits of every pixel of three skies (~50 CPU-s)
 def test_bound_is_never_below_the_fit(skies):
     _, _, _, _, out = skies
     for sky in out:
@@ -89,6 +91,7 @@ def _pvalue_functions(ens: PooledEnsembles, dec: np.ndarray):
     return p_fn, p_low_fn
 
 
+@pytest.mark.slow  # full fits of every pixel of three skies (~50 CPU-s)
 def test_pruned_sky_minima_equal_the_full_sky(skies):
     model, smin, ra, dec, out = skies
     edges = dec_band_edges(9)

@@ -59,6 +59,7 @@ def test_scrambled_sky_campaign_keeps_maps_and_resumes(ic86b, tmp_path):
         scan_pvalues(obs, ts[:, :-1], pix[:, :-1])
 
 
+@pytest.mark.slow  # a small scan with scrambled skies through the CLI
 def test_scan_cli_pvalue_keys(tmp_path, capsys):
     trials = tmp_path / "trials"
     code = main(["flare", "trials", "--data", "txs0506", "--sample", "IC86b", "--out",
