@@ -464,6 +464,13 @@ class Opt:
 
 
 # ------------------------------------------------------------------ factories
+def scheduler_check(value: str) -> str | None:
+    """Check of a ``--scheduler`` value (``serial``, ``local``, ``threads`` or ``tcp://HOST:PORT``)."""
+    from bayesnu.inference.campaign import check_scheduler_address
+
+    return check_scheduler_address(value)
+
+
 def seed_option(default: int | None = None, draw: bool = True,
                 default_text: str | None = None) -> Opt:
     """``--seed``: non-negative integer seed of the numpy Generator.

@@ -21,13 +21,8 @@ from bayesnu.cli._options import (
     data_option,
     output_dir,
     output_file,
+    scheduler_check,
 )
-
-
-def _scheduler_check(value: str) -> str | None:
-    from bayesnu.inference.campaign import check_scheduler_address
-
-    return check_scheduler_address(value)
 
 
 def _bands_check(value: str) -> str | None:
@@ -79,7 +74,7 @@ def _fit_opts() -> list[Opt]:
 
 
 def _scheduler_opt(default: str | None, default_text: str | None = None) -> Opt:
-    return Opt("--scheduler", str, default=default, check=_scheduler_check,
+    return Opt("--scheduler", str, default=default, check=scheduler_check,
                default_text=default_text,
                help="where trials run: 'serial', 'local' (dask LocalCluster of --workers "
                     "processes) or the address of a running dask scheduler, tcp://HOST:PORT "

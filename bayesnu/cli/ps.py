@@ -26,14 +26,9 @@ from bayesnu.cli._options import (
     data_option,
     output_dir,
     output_file,
+    scheduler_check,
 )
 from bayesnu.errors import InputError
-
-
-def _scheduler_check(value: str) -> str | None:
-    from bayesnu.inference.campaign import check_scheduler_address
-
-    return check_scheduler_address(value)
 
 
 def _target_opts() -> list[Opt]:
@@ -144,7 +139,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="campaign folder (chunk files, campaign.json, trials.json with all "
                         "trials)"),
         Opt("--chunk-size", int, default=100, min=1, max=100_000, help="trials per chunk file"),
-        Opt("--scheduler", str, default="serial", check=_scheduler_check,
+        Opt("--scheduler", str, default="serial", check=scheduler_check,
             help="where trials run: 'serial', 'local' (dask LocalCluster of --workers "
                  "processes) or the address of a running dask scheduler, tcp://HOST:PORT "
                  "(trusted: its workers run this campaign's code)"),
