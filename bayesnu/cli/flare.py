@@ -327,7 +327,7 @@ def _sample_modes(args, ds, ra, dec, label, samples) -> dict[str, Any]:
     res = flare_posterior_modes(sample, ra, dec, source=label, fit=fit, chains=args.chains,
                                 draws=args.draws, tune=args.tune, n_live=args.n_live,
                                 seed=args.seed, sigma_min=args.sigma_min_prior,
-                                cores=max(1, min(args.chains, os.cpu_count() or 1)),
+                                cores=_cores(args),
                                 per_event=not args.potential,
                                 progressbar=progress_enabled(args))
     out = res.to_dict()
@@ -338,6 +338,13 @@ def _sample_modes(args, ds, ra, dec, label, samples) -> dict[str, Any]:
         out["netcdf"] = args.out
     out["_text"] = res.text()
     return out
+
+
+def _cores(args: argparse.Namespace) -> int:
+    """``--cores``, or all cores but at most one per chain."""
+    if args.cores is not None:
+        return args.cores
+    return max(1, min(args.chains, os.cpu_count() or 1))
 
 
 def _cmd_sample(args: argparse.Namespace) -> dict[str, Any]:
@@ -352,7 +359,7 @@ def _cmd_sample(args: argparse.Namespace) -> dict[str, Any]:
     model = flare_model(samples, ra, dec, sigma_min=args.sigma_min_prior,
                         per_event=not args.potential)
     idata = sample_flare(model, chains=args.chains, draws=args.draws, tune=args.tune,
-                         seed=args.seed, progressbar=progress_enabled(args))
+                         seed=args.seed, cores=_cores(args), progressbar=progress_enabled(args))
     summ = posterior_summary(idata, ["ns", "gamma", "t0", "sigma_t"])
     out = {"source": label, "samples": [s.name for s in samples], "posterior": summ,
            "diagnostics_ok": bool(idata.attrs.get("diagnostics_ok", 0)),
@@ -378,7 +385,7 @@ def _cmd_evidence(args: argparse.Namespace) -> dict[str, Any]:
 
     ds, ra, dec, label, samples = _bayes_inputs(args)
     ev = flare_evidence(samples, ra, dec, sigma_min=args.sigma_min_prior, n_live=args.n_live,
-                        seed=args.seed)
+                        seed=args.seed, progress=progress_enabled(args))
     out = {"source": label, "samples": [s.name for s in samples],
            **{k: float(v) for k, v in ev.items() if k.startswith("ln_b")},
            "log_z_flare": ev["flare"].log_z, "log_z_steady": ev["steady"].log_z,
@@ -503,6 +510,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         if nm == "sample":
             opts += [
                 Opt("--chains", int, default=4, min=1, max=64, help="NUTS chains"),
+                Opt("--cores", int, min=1, max=1024,
+                    default_text=f"all cores, at most one per chain ({ncpu} here)",
+                    help="processes running the chains in parallel"),
                 Opt("--draws", int, default=1000, min=1, max=1_000_000,
                     help="NUTS draws per chain"),
                 Opt("--tune", int, default=1000, min=0, max=1_000_000,

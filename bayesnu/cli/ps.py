@@ -108,6 +108,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         Opt("--tune", int, default=1000, min=0, max=1_000_000,
             help="NUTS tuning steps per chain"),
         Opt("--chains", int, default=2, min=1, max=64, help="NUTS chains"),
+        Opt("--cores", int, min=1, max=1024,
+            default_text="all cores, at most one per chain",
+            help="processes running the chains in parallel"),
         output_file("--out", required=False, suffixes=(".nc", ".netcdf", ".h5"),
                     help="write the InferenceData (NetCDF)"),
         output_dir("--plot-dir", required=False, help="write trace and pair plots here"),
@@ -310,7 +313,7 @@ def run_sample(args) -> dict[str, Any]:
     from bayesnu.inference.plots import pair_plot, trace_plot
 
     _, psm, desc = build(args)
-    idata = sample(psm, draws=args.draws, tune=args.tune, chains=args.chains,
+    idata = sample(psm, draws=args.draws, tune=args.tune, chains=args.chains, cores=args.cores,
                    seed=args.seed, progressbar=progress_enabled(args))
     names = ["ns", "gamma"]
     summ = posterior_summary(idata, names)
@@ -340,12 +343,13 @@ def run_evidence(args) -> dict[str, Any]:
     from bayesnu.inference import bayes_factor, evidence
 
     _, psm, desc = build(args, model=False)
-    ev = evidence(psm, n_live=args.n_live, seed=args.seed)
+    ev = evidence(psm, n_live=args.n_live, seed=args.seed, progress=progress_enabled(args))
     out = {"log_z": ev.log_z, "log_z_err": ev.log_z_err,
            "ln_bayes_factor_vs_background": ev.ln_bf_vs_background,
            "posterior": ev.posterior, "n_like": ev.n_like, "wall_time_s": ev.wall_time_s, **desc}
     if args.fix_gamma is not None:
-        ev2 = evidence(psm, fixed={"gamma": args.fix_gamma}, n_live=args.n_live, seed=args.seed)
+        ev2 = evidence(psm, fixed={"gamma": args.fix_gamma}, n_live=args.n_live, seed=args.seed,
+                       progress=progress_enabled(args))
         lnb, err = bayes_factor(ev, ev2)
         out["fixed_gamma"] = {"gamma": args.fix_gamma, "log_z": ev2.log_z,
                               "log_z_err": ev2.log_z_err,
