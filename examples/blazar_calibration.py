@@ -8,6 +8,9 @@ printed: recovery of the injected count and coverage of the 68% / 90% central
 credible intervals and of the 90% upper limit. Resumable (campaign folders).
 
 Usage: ``nice -n 19 python examples/blazar_calibration.py OUT_DIR [N_SIMS]``
+
+Typical run time on 2 cores: about 3.5 minutes for 3 x 50 simulated data sets (measured 217 s;
+the campaign resumes after an interruption).
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ the documentation for the reference).
 * **Fluence**: ``ns`` converts to the energy-weighted fluence at 100 TeV of
   :func:`bayesnu.detector.aeff.ns_to_fluence` (GeV cm^-2, wall-clock time).
 * **Upper limits** (90% CL) from data: the mean ``ns`` at which 90% of signal
-  trials exceed the observed TS (Neyman, as in paper 000).
+  trials exceed the observed TS (Neyman, as in the IceCube 2023 cascade flare search).
 * **Diffuse comparison**: a flare fluence spread over the live time is a
   time-averaged flux per source; the all-sky diffuse cascade flux per flavour
   (Aartsen et al. 2020: E^-2.53, 1.66e-18 GeV^-1 cm^-2 s^-1 sr^-1 at 100 TeV)
