@@ -188,3 +188,6 @@ def register(subparsers) -> None:
     from bayesnu.cli.cnb_analysis import register_analysis_commands
 
     register_analysis_commands(sub)
+    from bayesnu.cli.cnb_sensitivity import register_sensitivity_commands
+
+    register_sensitivity_commands(sub)

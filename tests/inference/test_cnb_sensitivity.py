@@ -47,3 +47,25 @@ def test_sbc_ranks_in_range_and_deterministic():
     with pytest.raises(InputError, match="increasing"):
         sbc_log10_eta(np.random.default_rng(7), 1, ctx.source, ctx.propagator,
                       log10_eta_range=(20.0, 15.0), n_eta=4)
+
+
+def test_cli_sensitivity_json_and_resume(tmp_path, capsys):
+    from bayesnu.cli import main
+
+    argv = ["cnb", "sensitivity", "--data", DATA, "--source", SRC, "--years-added", "10",
+            "--instances", "1", "--out", str(tmp_path / "c"), "--d-eff-mpc", "14", "--bins", "80",
+            "--points", "4", "--chunk-size", "1", "--seed", "5", "--json", "--quiet"]
+    assert main(argv) == 0
+    doc = json.loads(capsys.readouterr().out)
+    for key in ("log10_eta", "ts_median", "ts_band_68", "eta_limit_median", "n_instances"):
+        assert key in doc
+    assert doc["n_instances"] == 1 and doc["chunks_run"] == 1 and len(doc["log10_eta"]) == 4
+    assert main(argv) == 0  # same folder: everything reused, nothing recomputed
+    doc2 = json.loads(capsys.readouterr().out)
+    assert doc2["chunks_reused"] == 1 and doc2["chunks_run"] == 0
+    assert doc2["ts_median"] == doc["ts_median"]
+    bad = argv.copy()
+    bad[bad.index("--years-added") + 1] = "-1"
+    assert main(bad) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--years-added" in err[0]
