@@ -41,8 +41,8 @@ def _timed(fn, *args, **kw):
     return out, time.perf_counter() - w, time.process_time() - c
 
 
-def bench_profile(out: dict) -> None:
-    for name in SOURCES3:
+def bench_profile(out: dict, sources=SOURCES3) -> None:
+    for name in sources:
         ds, _ = cnb_data("sim-ic86-ii-vii", name, np.random.default_rng(1))
         (prop, cs), w0, c0 = _timed(_build, ds, name)
         grid = eta_grid_for_column(column_mpc(prop.geometry), 200)
@@ -100,11 +100,13 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--tune", type=int, default=1000)
     ap.add_argument("--si-points", type=int, default=9)
+    ap.add_argument("--sources", nargs="+", default=list(SOURCES3), choices=SOURCES3,
+                    help="sources of the profile benchmark (default: all three)")
     ap.add_argument("--out", default=None, help="also write the figures as JSON")
     a = ap.parse_args()
     out: dict = {}
     if "profile" in a.parts:
-        bench_profile(out)
+        bench_profile(out, a.sources)
     if "si" in a.parts:
         bench_si(out, a.si_points)
     if "nuts" in a.parts:

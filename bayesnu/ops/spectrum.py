@@ -99,8 +99,9 @@ def power_law_average(edges_gev: np.ndarray, gamma, e0_gev: float):
 def transport_ratio(propagator, etas: np.ndarray, gammas: np.ndarray) -> np.ndarray:
     """Propagated over free nu_mu flux, shape (n_eta, n_gamma, N) on the propagator's grid.
 
-    Uses :meth:`bayesnu.transport.Propagator.numu_flux_grid` (every eta at once for the
-    constant-density eigen-decomposition). Bins where the free flux vanishes get 0.
+    Uses :meth:`bayesnu.transport.Propagator.numu_flux_table` (every eta at once for the
+    constant-density eigen-decomposition; all (eta, gamma) pairs through the redshift
+    steps together for redshift geometries). Bins where the free flux vanishes get 0.
     """
     from bayesnu.transport.constants import E0_GEV as E0_TRANSPORT
     from bayesnu.transport.operator import power_law_bin_average
@@ -108,10 +109,11 @@ def transport_ratio(propagator, etas: np.ndarray, gammas: np.ndarray) -> np.ndar
     etas = np.atleast_1d(np.asarray(etas, dtype=np.float64))
     gammas = np.atleast_1d(np.asarray(gammas, dtype=np.float64))
     edges = propagator.grid.edges
-    out = np.empty((etas.size, gammas.size, propagator.N))
+    flux = np.asarray(propagator.numu_flux_table(etas, gammas), dtype=np.float64)
+    out = np.zeros((etas.size, gammas.size, propagator.N))
     for j, g in enumerate(gammas):
         free, _ = power_law_bin_average(edges, float(g), E0_TRANSPORT)
-        f = np.asarray(propagator.numu_flux_grid(etas, float(g)), dtype=np.float64)
+        f = flux[:, j, :]
         out[:, j, :] = np.divide(f, free[None, :], out=np.zeros_like(f), where=free[None, :] > 0)
     return out
 

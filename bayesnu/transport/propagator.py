@@ -53,6 +53,7 @@ from bayesnu.transport.solvers import (
     population_propagate,
     population_weights,
     redshift_propagate,
+    redshift_propagate_columns,
     redshift_steps,
 )
 
@@ -327,7 +328,7 @@ class Propagator:
         tans = [(np.zeros_like(x1), "eta"), (dx1, "lin")] if derivatives else []
         return redshift_propagate(self.op, x1, self.z, eta, self.n0, self.cosmology, floor=self.floor,
                                   substeps=step.substeps, levels=step.levels, tangents=tans,
-                                  scheme=self.scheme, eig=self._eig)
+                                  scheme=self.scheme, eig=self._eig, tol=self.tol)
 
     def _population_state(self, eta, gamma, derivatives):
         x0, dx0 = self.initial_state(gamma)
@@ -448,6 +449,55 @@ class Propagator:
                 d[k], dg[k] = tg[0] @ self.umu2, tg[1] @ self.umu2
         if derivatives:
             return out, d, dg
+        return out
+
+    def numu_flux_table(self, etas, gammas, max_columns: int = 512) -> np.ndarray:
+        """nu_mu flux for every (eta, gamma) pair, shape (n_eta, n_gamma, N).
+
+        The fast path of a profile over eta with gamma on a grid. Constant density: one
+        eigen evaluation per gamma for all etas (:meth:`numu_flux_grid`). Redshift: all
+        pairs go through the redshift steps together (multi right-hand side,
+        :func:`~bayesnu.transport.solvers.redshift_propagate_columns`, ``max_columns``
+        pairs per pass); each entry equals ``numu_flux(eta, gamma)``. Population: one
+        solve per pair.
+
+        Parameters
+        ----------
+        etas
+            Overdensities (>= 0), shape (n_eta,).
+        gammas
+            Spectral indices, shape (n_gamma,).
+        max_columns
+            Pairs per redshift pass (memory ~ 5 x 3 N_work x max_columns floats).
+
+        Returns
+        -------
+        numpy.ndarray
+            Propagated nu_mu + nubar_mu flux per unit normalisation
+            [GeV^-1 cm^-2 s^-1], shape (n_eta, n_gamma, N).
+        """
+        etas = self._check_eta(etas)
+        gammas = np.atleast_1d(np.asarray(gammas, dtype=float))
+        N = self.N
+        out = np.zeros((etas.size, gammas.size, N))
+        if self.mode != "redshift":
+            for j, g in enumerate(gammas):
+                out[:, j, :] = self.numu_flux_grid(etas, float(g))
+            return out
+        lz = np.log1p(self.z1)
+        x1 = np.stack([self.initial_state(float(g))[0] * np.exp((float(g) - 1) * lz) for g in gammas],
+                      axis=-1)  # (N_work, 3, n_gamma)
+        gone = np.array([self.absorbed(e) for e in etas])
+        pairs = [(i, j) for i in np.flatnonzero(~gone) for j in range(gammas.size)]
+        step = self.options.step
+        for a in range(0, len(pairs), max(1, int(max_columns))):
+            blk = pairs[a:a + max_columns]
+            ii = np.array([p[0] for p in blk])
+            jj = np.array([p[1] for p in blk])
+            X = redshift_propagate_columns(self.op, x1[:, :, jj], self.z, etas[ii], self.n0, self.cosmology,
+                                           floor=self.floor, substeps=step.substeps, levels=step.levels,
+                                           scheme=self.scheme, eig=self._eig, tol=self.tol)
+            out[ii, jj, :] = np.einsum("nik,i->kn", X[:N], self.umu2)
         return out
 
     def solve_spectrum(self, eta: float, spectrum) -> PropagationResult:

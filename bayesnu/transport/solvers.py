@@ -10,6 +10,8 @@
 * :func:`etd_propagate` - number-conserving exponential step (option).
 * :func:`eigen_step` - exact step exp(-tau A) x with a rounding check (redshift steps).
 * :func:`redshift_propagate` - point source at redshift z, bin-shift scheme.
+* :func:`redshift_propagate_columns` - the same for many initial spectra and overdensities
+  in one pass (multi right-hand side; the transport is linear in the initial state).
 * :func:`population_propagate` - diffuse flux of sources following the star-formation history.
 
 Time variable: tau = n0 * eta * path length [cm^-2]; the operator A [cm^2] is per
@@ -31,6 +33,7 @@ __all__ = [
     "advance",
     "block_eigenvalues",
     "redshift_propagate",
+    "redshift_propagate_columns",
     "population_propagate",
 ]
 
@@ -699,6 +702,66 @@ def _block_backsolve(V, B):
     return X
 
 
+@numba.njit(cache=True)
+def _block_backsolve_rows(V, B):
+    """:func:`_block_backsolve` with the column loop innermost (many right-hand sides).
+
+    Per column the operations and their order are those of :func:`_block_backsolve`
+    (bitwise the same result); the inner loop runs over contiguous columns.
+    """
+    n3 = V.shape[0]
+    N = n3 // 3
+    k = B.shape[1]
+    X = np.zeros((n3, k))
+    acc = np.empty((3, k))
+    M = np.empty((3, 3))
+    rhs = np.empty(3)
+    for n in range(N - 1, -1, -1):
+        r0 = 3 * n
+        for i in range(3):
+            for col in range(k):
+                acc[i, col] = B[r0 + i, col]
+            for q in range(r0 + 3, n3):
+                v = V[r0 + i, q]
+                if v != 0.0:
+                    for col in range(k):
+                        acc[i, col] -= v * X[q, col]
+        for i in range(3):
+            for j in range(3):
+                M[i, j] = V[r0 + i, r0 + j]
+        for col in range(k):
+            for i in range(3):
+                rhs[i] = acc[i, col]
+            x = _solve3(M, rhs)
+            for i in range(3):
+                X[r0 + i, col] = x[i]
+    return X
+
+
+@numba.njit(cache=True)
+def _block_upper_matmul(V, C):
+    """Y = V C and B = |V| |C| for block upper-triangular V (3x3 diagonal blocks).
+
+    One fixed summation order per entry (ascending column of V), whatever the number of
+    columns of C, so one column or many give bitwise the same result.
+    """
+    n3 = V.shape[0]
+    k = C.shape[1]
+    Y = np.zeros((n3, k))
+    B = np.zeros((n3, k))
+    absC = np.abs(C)
+    for row in range(n3):
+        r0 = 3 * (row // 3)
+        for q in range(r0, n3):
+            v = V[row, q]
+            if v != 0.0:
+                av = abs(v)
+                for col in range(k):
+                    Y[row, col] += v * C[q, col]
+                    B[row, col] += av * absC[q, col]
+    return Y, B
+
+
 def eigen_step(eig: EigenPropagator, x: np.ndarray, tau: float, floor=None, tangents=(),
                tol: float = 1e-8):
     """Exact step x <- exp(-tau A) x with the eigen-decomposition; None if rounding is too large.
@@ -712,8 +775,9 @@ def eigen_step(eig: EigenPropagator, x: np.ndarray, tau: float, floor=None, tang
     c = eig.coefficients(np.stack(cols, axis=-1))
     e = np.exp(-tau * eig.lam)
     ec = e[:, None] * c
-    y = (eig.V @ ec).reshape(N, 3, -1)
-    err = (np.finfo(float).eps * 64 * (np.abs(eig.V) @ np.abs(ec[:, 0]))).reshape(N, 3)
+    yv, bound = _block_upper_matmul(eig.V, np.ascontiguousarray(ec))
+    y = yv.reshape(N, 3, -1)
+    err = (np.finfo(float).eps * 64 * bound[:, 0]).reshape(N, 3)
     x0 = y[:, :, 0]
     scale = np.max(np.abs(x)) if x.size else 0.0
     relevant = np.abs(x0) > max(1e-15 * scale, 0.0 if floor is None else float(np.min(floor)))
@@ -736,7 +800,7 @@ def eigen_step(eig: EigenPropagator, x: np.ndarray, tau: float, floor=None, tang
 
 def advance(op: TransportOperator, x: np.ndarray, tau: float, scheme: str, *,
             eig: EigenPropagator | None = None, floor=None, substeps: int = 1, levels: int = 2,
-            tangents=()):
+            tangents=(), tol: float = 1e-8):
     """One step x <- exp(-tau A) x of a redshift scheme (the single step dispatch).
 
     ``scheme``: "eigen" (exact exponential from ``eig``; where its rounding check fails,
@@ -744,10 +808,11 @@ def advance(op: TransportOperator, x: np.ndarray, tau: float, scheme: str, *,
     (number-conserving exponential step, ``substeps`` sub-steps), "etd2" (second-order
     exponential step, :func:`etd2_propagate`) or "be" (backward
     Euler, ``substeps`` steps and ``levels`` Richardson levels). ``tangents``:
-    ``(dx, dtau)`` pairs as in :func:`_be_steps`. Returns ``(x, [dx...])``.
+    ``(dx, dtau)`` pairs as in :func:`_be_steps`. ``tol``: relative rounding bound of the
+    "eigen" step (:func:`eigen_step`). Returns ``(x, [dx...])``.
     """
     if scheme == "eigen" and eig is not None and eig.ok:
-        res = eigen_step(eig, x, tau, floor=floor, tangents=tangents)
+        res = eigen_step(eig, x, tau, floor=floor, tangents=tangents, tol=tol)
         if res is not None:
             return res
         return implicit_propagate(op, x, tau, nsteps=8 * substeps, levels=3, floor=floor, tangents=tangents)
@@ -786,7 +851,8 @@ def redshift_steps(z: float, dlog10: float) -> tuple[np.ndarray, float]:
 
 def redshift_propagate(op: TransportOperator, x1: np.ndarray, z: float, eta: float, n0: float,
                        cosmo: Cosmology, floor=None, substeps: int = 1, levels: int = 2,
-                       tangents=(), scheme: str = "eigen", eig: EigenPropagator | None = None):
+                       tangents=(), scheme: str = "eigen", eig: EigenPropagator | None = None,
+                       tol: float = 1e-8):
     """Propagate a point-source flux from redshift ``z`` to 0 with the bin-shift scheme.
 
     Parameters
@@ -809,6 +875,8 @@ def redshift_propagate(op: TransportOperator, x1: np.ndarray, z: float, eta: flo
         ``"be"`` (backward Euler of Franklin et al. 2025, with Richardson levels) or ``"etd"``.
     eig
         :class:`EigenPropagator` of ``op`` (needed for ``scheme="eigen"``).
+    tol
+        Relative rounding bound of the exponential step; above it the step falls back.
 
     Notes
     -----
@@ -833,8 +901,102 @@ def redshift_propagate(op: TransportOperator, x1: np.ndarray, z: float, eta: flo
         tau = eta * n0 * cosmo.column_length_cm(z_lo, z_hi, power=3)
         tans = [(t, tau / eta if k == "eta" else 0.0) for t, k in zip(tg, kinds)]
         x, tg = advance(op, x, tau, scheme, eig=eig, floor=floor, substeps=substeps, levels=levels,
-                        tangents=tans)
+                        tangents=tans, tol=tol)
     return x, tg
+
+
+def _eigen_step_columns(eig: EigenPropagator, X: np.ndarray, taus: np.ndarray, floor, tol: float):
+    """exp(-tau_j A) x_j for the columns of ``X`` (3N, k); returns ``(Y, ok)``.
+
+    ``ok[j]`` is False where the rounding bound eps |V| |exp(-tau_j lam) c_j| exceeds
+    ``tol`` times a relevant entry (the check of :func:`eigen_step`, column by column);
+    those columns must be redone by the caller. The floor is applied to the others.
+    """
+    N = eig.op.nbins
+    c = _block_backsolve_rows(eig.V, np.ascontiguousarray(X))
+    ec = np.exp(-np.outer(eig.lam, taus)) * c
+    Y, bound = _block_upper_matmul(eig.V, np.ascontiguousarray(ec))
+    err = np.finfo(float).eps * 64 * bound
+    scale = np.max(np.abs(X), axis=0)
+    thr = np.maximum(1e-15 * scale, 0.0 if floor is None else float(np.min(floor)))
+    relevant = np.abs(Y) > thr[None, :]
+    ok = ~np.any(relevant & (err > tol * np.abs(Y)), axis=0)
+    if floor is not None:
+        fl = np.repeat(np.broadcast_to(np.asarray(floor, float), (N,)), 3)
+        Y = np.where(Y < fl[:, None], 0.0, Y)
+    return Y, ok
+
+
+def redshift_propagate_columns(op: TransportOperator, X1: np.ndarray, z: float, etas, n0: float,
+                               cosmo: Cosmology, floor=None, substeps: int = 1, levels: int = 2,
+                               scheme: str = "eigen", eig: EigenPropagator | None = None,
+                               tol: float = 1e-8) -> np.ndarray:
+    """:func:`redshift_propagate` for many initial spectra and overdensities in one pass.
+
+    The transport is linear in the initial state and the bin shift is the same for every
+    column, so all (eta, spectrum) pairs step through the redshift nodes together: per
+    step one block back-substitution with many right-hand sides and one matrix product
+    (instead of one of each per solve). Each column gets the result of
+    ``redshift_propagate(op, X1[..., j], z, etas[j], ...)`` (same step, same rounding
+    check, same floor; columns whose exponential step fails the check are redone by
+    backward Euler exactly as :func:`advance` does).
+
+    Parameters
+    ----------
+    op
+        Operator on the extended working grid (N bins).
+    X1
+        Comoving spectra at the first integer redshift node, shape (N, 3, k)
+        (per unit energy [GeV^-1], mass-state index second).
+    z
+        Source redshift.
+    etas
+        Relic overdensity of each column, shape (k,) (>= 0).
+    n0
+        Relic density today [cm^-3].
+    cosmo
+        :class:`~bayesnu.transport.cosmology.Cosmology` of the column lengths.
+    floor, substeps, levels, scheme, eig
+        As in :func:`redshift_propagate`.
+    tol
+        Relative rounding tolerance of the exponential step (``eigen_step``'s ``tol``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Spectra at z = 0, shape (N, 3, k).
+    """
+    X = np.array(X1, dtype=float, copy=True)
+    if X.ndim != 3 or X.shape[:2] != (op.nbins, 3):
+        raise ValueError(f"X1 must have shape ({op.nbins}, 3, k), got {X.shape}")
+    etas = np.broadcast_to(np.asarray(etas, dtype=float), (X.shape[2],))
+    r = 10.0**op.grid.dlog10
+    zn, _ = redshift_steps(z, op.grid.dlog10)
+    use_eig = scheme == "eigen" and eig is not None and eig.ok
+    N = op.nbins
+    for a in range(len(zn) - 1):
+        z_hi, z_lo = zn[a], zn[a + 1]
+        if a > 0:
+            X[:-1] = r * X[1:]
+            X[-1] = 0.0
+        if z_hi <= z_lo:
+            continue
+        taus = etas * n0 * cosmo.column_length_cm(z_lo, z_hi, power=3)
+        act = np.flatnonzero(etas != 0)
+        if act.size == 0:
+            continue
+        if use_eig:
+            Y, ok = _eigen_step_columns(eig, X[:, :, act].reshape(3 * N, act.size), taus[act], floor, tol)
+            X[:, :, act[ok]] = Y[:, ok].reshape(N, 3, -1)
+            redo = act[~ok]
+            for j in redo:
+                X[:, :, j], _ = implicit_propagate(op, np.ascontiguousarray(X[:, :, j]), taus[j],
+                                                   nsteps=8 * substeps, levels=3, floor=floor)
+        else:
+            for j in act:
+                X[:, :, j], _ = advance(op, np.ascontiguousarray(X[:, :, j]), taus[j], scheme, eig=eig,
+                                        floor=floor, substeps=substeps, levels=levels, tol=tol)
+    return X
 
 
 def population_weights(zmax: float, dlog10: float, gamma: float, cosmo: Cosmology, nodes: int = 8,
