@@ -470,13 +470,15 @@ def sample_cnb(cnb_model, draws: int = 1000, tune: int = 1000, chains: int = 2,
         number of divergences, the wall time and, for the overdensity model, the 90% and
         95% credible upper limits on eta.
     """
+    import logging
     import time
 
     import arviz as az
     import pymc as pm
+    from bayesnu.inference.sample import pymc_log_level
 
     t0 = time.perf_counter()
-    with cnb_model.model:
+    with cnb_model.model, pymc_log_level(logging.INFO if progress else logging.WARNING):
         idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=cores, random_seed=seed,
                           progressbar=progress, target_accept=target_accept,
                           compute_convergence_checks=False)

@@ -21,7 +21,6 @@ them only through ns -> 0 (see :mod:`bayesnu.models.flare`).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 import warnings
@@ -33,7 +32,7 @@ import numpy as np
 from bayesnu.inference.diagnostics import diagnose
 from bayesnu.inference.evidence import EvidenceResult, bayes_factor, evidence, weighted_quantile
 from bayesnu.inference.results import Result
-from bayesnu.inference.sample import posterior_summary
+from bayesnu.inference.sample import posterior_summary, pymc_log_level
 from bayesnu.models.flare import (
     DEFAULT_SIGMA_MIN_BAYES,
     as_samples,
@@ -125,18 +124,6 @@ def _chain_candidates(model: PointSourceModel, fit, mode: Mapping[str, Any] | No
     return cands
 
 
-@contextlib.contextmanager
-def _pymc_log_level(level: int):
-    """PyMC's INFO lines ("Initializing NUTS ...") only with progress output (restored after)."""
-    log = logging.getLogger("pymc")
-    old = log.level
-    log.setLevel(level)
-    try:
-        yield
-    finally:
-        log.setLevel(old)
-
-
 def _attach_diagnostics(idata, model: PointSourceModel, draws: int, chains: int,
                         warn: bool) -> dict[str, Any]:
     names = [model.var_names[p] for p in model.param_names]
@@ -190,7 +177,7 @@ def sample_flare(model: PointSourceModel, fit=None, chains: int = 4, draws: int 
         model = restrict_to_mode(model, mode)
     starts = candidate_starts(model, _distinct_candidates(cands, chains), chains)
     t0 = time.perf_counter()
-    with model.model, _pymc_log_level(logging.INFO if progressbar else logging.WARNING):
+    with model.model, pymc_log_level(logging.INFO if progressbar else logging.WARNING):
         idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=cores, random_seed=seed,
                           target_accept=target_accept, progressbar=progressbar,
                           initvals=starts, idata_kwargs={"log_likelihood": True},

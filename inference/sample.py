@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import time
 from collections.abc import Mapping
@@ -35,6 +37,22 @@ def _initvals(model, best) -> dict[str, float]:
         if vn in model.model.named_vars and model.model.named_vars[vn] in model.model.free_RVs:
             init[vn] = v
     return init
+
+
+@contextlib.contextmanager
+def pymc_log_level(level: int):
+    """Set the ``pymc`` logger's level inside the block (restored after).
+
+    PyMC's INFO lines ("Initializing NUTS ...") are shown only with progress output;
+    callers pass ``logging.INFO if progressbar else logging.WARNING``.
+    """
+    log = logging.getLogger("pymc")
+    old = log.level
+    log.setLevel(level)
+    try:
+        yield
+    finally:
+        log.setLevel(old)
 
 
 def sample(model, draws: int = 1000, tune: int = 1000, chains: int = 2, cores: int | None = None,
@@ -81,7 +99,7 @@ def sample(model, draws: int = 1000, tune: int = 1000, chains: int = 2, cores: i
         best = fit(model)
         initvals = _initvals(model, best)
     t0 = time.perf_counter()
-    with model.model:
+    with model.model, pymc_log_level(logging.INFO if progressbar else logging.WARNING):
         idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=cores,
                           random_seed=seed, target_accept=target_accept,
                           progressbar=progressbar, initvals=initvals,
