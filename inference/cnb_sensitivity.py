@@ -200,7 +200,7 @@ def future_sensitivity(data: str | None, source: str, years_added: float, n_inst
 
 
 def sbc_log10_eta(rng: np.random.Generator, n_datasets: int, source, propagator,
-                  log10_eta_range: tuple[float, float] = (15.0, 20.0), n_eta: int = 41,
+                  log10_eta_range: tuple[float, float] = (15.0, 19.0), n_eta: int = 41,
                   ns_range: tuple[float, float] = (0.0, 100.0), n_ns: int = 41,
                   n_draws: int = 99, progress: bool = False) -> dict[str, Any]:
     """Simulation-based calibration of the grid posterior of log10 eta.
@@ -294,7 +294,7 @@ def sbc_instances(rng: np.random.Generator, n: int, data: str | None, source: st
 
 
 def sbc_campaign(data: str | None, source: str, n_datasets: int, out_dir, seed: int,
-                 log10_eta_range: tuple[float, float] = (15.0, 20.0), n_eta: int = 41,
+                 log10_eta_range: tuple[float, float] = (15.0, 19.0), n_eta: int = 41,
                  ns_range: tuple[float, float] = (0.0, 100.0), n_ns: int = 41,
                  n_draws: int = 99, m1: float = 0.0342, d_eff_mpc: float | None = None,
                  z: float | None = None, bins: int = 300, scheduler: Any = "serial",
