@@ -2,7 +2,8 @@
 
 * ``profile``: 200-point TS(eta) profile, ns and gamma profiled at every eta, per source
   (propagation included: eigen-decomposition for every eta at once for constant density,
-  one redshift solve per (eta, gamma) otherwise), at m1 = 0.0342 eV, 300 transport bins;
+  all (eta, gamma) pairs through the redshift steps in one multi-right-hand-side pass
+  otherwise, ``Propagator.numu_flux_table``), at m1 = 0.0342 eV, 300 transport bins;
 * ``nuts``: NUTS on (ns, gamma, log10 eta), 2 chains x ``--draws`` after ``--tune``;
 * ``si``: (m_phi, g) TS-map points (one Propagator each), extrapolated to 40 x 40.
 
@@ -11,6 +12,7 @@ Data: the SIMULATED IC86_II-VII sample (paper best fits injected; seed 1).
 Usage::
 
     nice -n 19 python benchmarks/bench_cnb.py profile nuts si [--draws 1000] [--si-points 9]
+    nice -n 19 python benchmarks/bench_cnb.py profile --sources "NGC 1068" "TXS 0506+056"
 """
 
 from __future__ import annotations
