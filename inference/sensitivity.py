@@ -71,8 +71,8 @@ def _signal_events(rng, sample, ra, dec, gamma, n, t0, sigma_t, cache):
 
         cache[key] = (response_for(sample), angular_model_for(sample))
     resp, ang = cache[key]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings():  # numerical warnings of the injection's far tails only
+        warnings.simplefilter("ignore", RuntimeWarning)
         ev, _ = signal_sample(rng, sample, ra, dec, gamma, int(n), flare=("gauss", t0, sigma_t),
                               response=resp, angular_model=ang)
     return ev
