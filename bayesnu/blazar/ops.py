@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytensor.tensor as pt
-from pytensor.gradient import DisconnectedType, grad_not_implemented
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 
 from bayesnu.blazar.stacking import StrengthKernel
+from bayesnu.ops.loglike import value_gradient_lop
 
 __all__ = ["StrengthLogLikeOp", "strength_loglike"]
 
@@ -60,14 +60,8 @@ class StrengthLogLikeOp(Op):
         return [(), (2 + self.kernel.J,)]
 
     def L_op(self, inputs, outputs, output_grads):
-        g_v, g_g = output_grads
-        if not isinstance(g_g.type, DisconnectedType):
-            return [grad_not_implemented(self, i, x, "second derivatives are not provided")
-                    for i, x in enumerate(inputs)]
-        if isinstance(g_v.type, DisconnectedType):
-            return [pt.zeros_like(x) for x in inputs]
         grad = outputs[1]
-        return [g_v * grad[0], g_v * grad[1], g_v * grad[2:]]
+        return value_gradient_lop(self, inputs, output_grads, [grad[0], grad[1], grad[2:]])
 
     def connection_pattern(self, node):
         return [[True, True] for _ in node.inputs]

@@ -30,7 +30,7 @@ from pytensor.graph.op import Op
 
 from bayesnu.likelihood.kernel import MixtureLikelihood
 
-__all__ = ["LogLikeOp", "PerEventLogLikeOp", "loglike", "per_event_loglike"]
+__all__ = ["LogLikeOp", "PerEventLogLikeOp", "loglike", "per_event_loglike", "value_gradient_lop"]
 
 
 #: what an Op needs from its kernel
@@ -90,17 +90,29 @@ class LogLikeOp(_KernelOp):
         return [(), (self.likelihood.n_params,)]
 
     def L_op(self, inputs, outputs, output_grads):
-        g_v, g_g = output_grads
-        if not isinstance(g_g.type, DisconnectedType):
-            return [grad_not_implemented(self, i, x, "second derivatives are not provided")
-                    for i, x in enumerate(inputs)]
-        if isinstance(g_v.type, DisconnectedType):
-            return [pt.zeros_like(x) for x in inputs]
         grad = outputs[1]
-        return [g_v * grad[i] for i in range(len(inputs))]
+        return value_gradient_lop(self, inputs, output_grads,
+                                  [grad[i] for i in range(len(inputs))])
 
     def connection_pattern(self, node):
         return [[True, True] for _ in node.inputs]
+
+
+def value_gradient_lop(op: Op, inputs, output_grads, gradient_pieces) -> list:
+    """``L_op`` of an Op whose outputs are (value, gradient of the value).
+
+    ``gradient_pieces[k]`` is the part of the gradient output that belongs to
+    ``inputs[k]`` (a scalar entry or a slice). The vector-Jacobian product is
+    ``g_value * piece``; second derivatives (a gradient flowing into the gradient
+    output) are not provided, and a disconnected value gives zeros.
+    """
+    g_v, g_g = output_grads
+    if not isinstance(g_g.type, DisconnectedType):
+        return [grad_not_implemented(op, i, x, "second derivatives are not provided")
+                for i, x in enumerate(inputs)]
+    if isinstance(g_v.type, DisconnectedType):
+        return [pt.zeros_like(x) for x in inputs]
+    return [g_v * piece for piece in gradient_pieces]
 
 
 class PerEventLogLikeOp(_KernelOp):
