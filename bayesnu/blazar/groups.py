@@ -31,7 +31,7 @@ import numpy as np
 
 from bayesnu.data import CatalogTable, load
 from bayesnu.errors import InputError
-from bayesnu.likelihood.setup import Source
+from bayesnu.sources import Source
 
 __all__ = ["BlazarGroup", "Cuts", "NAMED_GROUPS", "CATALOG_GROUPS", "group_names", "get_group",
            "control_group", "galactic_latitude", "fgl_table"]

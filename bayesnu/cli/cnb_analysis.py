@@ -79,8 +79,7 @@ def _profiles(args: argparse.Namespace) -> tuple[list, list[dict[str, Any]]]:
         eta_grid_for_column,
         eta_profile,
     )
-    from bayesnu.likelihood.setup import Source
-    from bayesnu.sources import resolve_source
+    from bayesnu.sources import Source, resolve_source
 
     rng = np.random.default_rng(args.seed)
     if args.source:
@@ -220,8 +219,7 @@ def _one_source(args: argparse.Namespace):
     """(CnbSource, propagator, geometry, data info) of the single target source."""
     from bayesnu.errors import InputError
     from bayesnu.inference.cnb import cnb_data, cnb_geometry, cnb_propagator, cnb_source
-    from bayesnu.likelihood.setup import Source
-    from bayesnu.sources import resolve_source
+    from bayesnu.sources import Source, resolve_source
 
     if args.source and len(args.source) > 1:
         raise OptionError("--source", "this command takes one source")
