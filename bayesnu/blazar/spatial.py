@@ -200,17 +200,33 @@ def closed_form_expectation(cs: CountingSetup) -> np.ndarray:
 
 
 @nb.njit(cache=True)
+def _any_within(e, src_ra, pair_src, pair_w, a, b):
+    """True if an event at RA ``e`` (rad) has one of its candidate sources ``a..b`` inside
+    its RA window ``pair_w`` (circular distance, rad)."""
+    for k in range(a, b):
+        d = abs(e - src_ra[pair_src[k]]) % 6.283185307179586
+        if d > np.pi:
+            d = 6.283185307179586 - d
+        if d <= pair_w[k]:
+            return True
+    return False
+
+
+@nb.njit(cache=True)
+def _cumulate(hist, row, n_thr):
+    """Counts per threshold level -> counts at or above each threshold, into ``row``."""
+    c = 0
+    for lv in range(n_thr, 0, -1):
+        c += hist[lv]
+        row[lv - 1] = c
+
+
+@nb.njit(cache=True)
 def _hits(ev_ra, offsets, pair_src, pair_w, src_ra):
     n = ev_ra.size
     out = np.zeros(n, dtype=np.bool_)
     for i in range(n):
-        for k in range(offsets[i], offsets[i + 1]):
-            d = abs(ev_ra[i] - src_ra[pair_src[k]]) % 6.283185307179586
-            if d > np.pi:
-                d = 6.283185307179586 - d
-            if d <= pair_w[k]:
-                out[i] = True
-                break
+        out[i] = _any_within(ev_ra[i], src_ra, pair_src, pair_w, offsets[i], offsets[i + 1])
     return out
 
 
@@ -225,20 +241,9 @@ def _scramble_kernel(ev_ra, level, offsets, pair_src, pair_w, ras, n_thr):
         for i in range(n):
             a = offsets[i]
             b = offsets[i + 1]
-            if a == b:
-                continue
-            e = ev_ra[i]
-            for k in range(a, b):
-                d = abs(e - ras[t, pair_src[k]]) % 6.283185307179586
-                if d > np.pi:
-                    d = 6.283185307179586 - d
-                if d <= pair_w[k]:
-                    hist[level[i]] += 1
-                    break
-        c = 0
-        for lv in range(n_thr, 0, -1):
-            c += hist[lv]
-            out[t, lv - 1] = c
+            if a != b and _any_within(ev_ra[i], ras[t], pair_src, pair_w, a, b):
+                hist[level[i]] += 1
+        _cumulate(hist, out[t], n_thr)
     return out
 
 
@@ -251,18 +256,9 @@ def _event_scramble_kernel(level, offsets, pair_src, pair_w, src_ra, cand, ras, 
         hist[:] = 0
         for c in range(cand.size):
             i = cand[c]
-            e = ras[t, c]
-            for k in range(offsets[i], offsets[i + 1]):
-                d = abs(e - src_ra[pair_src[k]]) % 6.283185307179586
-                if d > np.pi:
-                    d = 6.283185307179586 - d
-                if d <= pair_w[k]:
-                    hist[level[i]] += 1
-                    break
-        c2 = 0
-        for lv in range(n_thr, 0, -1):
-            c2 += hist[lv]
-            out[t, lv - 1] = c2
+            if _any_within(ras[t, c], src_ra, pair_src, pair_w, offsets[i], offsets[i + 1]):
+                hist[level[i]] += 1
+        _cumulate(hist, out[t], n_thr)
     return out
 
 
