@@ -62,7 +62,7 @@ def _build(ds, name, bins=300):
 
 def bench_nuts(out: dict, draws: int, tune: int) -> None:
     import pymc as pm
-    from bayesnu.inference.cnb import sample_cnb
+    from bayesnu.inference.cnb_bayes import sample_cnb
     from bayesnu.models.cnb import add_overdensity
 
     name = "NGC 1068"
@@ -80,7 +80,7 @@ def bench_nuts(out: dict, draws: int, tune: int) -> None:
 
 
 def bench_si(out: dict, n: int) -> None:
-    from bayesnu.inference.cnb import si_ts_map
+    from bayesnu.inference.cnb_si import si_ts_map
 
     for name in SOURCES3:
         ds, _ = cnb_data("sim-ic86-ii-vii", name, np.random.default_rng(1))

@@ -28,16 +28,13 @@ import time
 
 import numpy as np
 from bayesnu.inference.cnb import (
-    BBN_G_MIN,
-    BBN_MPHI_MEV,
-    TAU_DECAY_G2_MAX,
     WILKS_2DOF,
     cnb_data,
     cnb_geometry,
     cnb_propagator,
     cnb_source,
-    si_ts_map,
 )
+from bayesnu.inference.cnb_si import BBN_G_MIN, BBN_MPHI_MEV, TAU_DECAY_G2_MAX, si_ts_map
 
 from bayesnu.atomic import atomic_path, write_json
 from bayesnu.sources import SOURCES

@@ -248,7 +248,8 @@ def _grid(args: argparse.Namespace, prop) -> np.ndarray:
 
 
 def _run_scan_si(args: argparse.Namespace) -> dict[str, Any]:
-    from bayesnu.inference.cnb import WILKS_2DOF, si_ts_map
+    from bayesnu.inference.cnb import WILKS_2DOF
+    from bayesnu.inference.cnb_si import si_ts_map
 
     lm = np.linspace(args.log10_m_phi_min, args.log10_m_phi_max, args.n_m_phi)
     lg = np.linspace(args.log10_g_min, args.log10_g_max, args.n_g)
@@ -267,7 +268,8 @@ def _run_scan_si(args: argparse.Namespace) -> dict[str, Any]:
 def _run_sample(args: argparse.Namespace) -> dict[str, Any]:
     import pymc as pm
 
-    from bayesnu.inference.cnb import column_mpc, eta_profile, sample_cnb
+    from bayesnu.inference.cnb import column_mpc, eta_profile
+    from bayesnu.inference.cnb_bayes import sample_cnb
     from bayesnu.models.cnb import add_overdensity
 
     cs, prop, geo, info = _one_source(args)
@@ -289,7 +291,8 @@ def _run_sample(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run_evidence(args: argparse.Namespace) -> dict[str, Any]:
-    from bayesnu.inference.cnb import eta_profile, evidence_cnb
+    from bayesnu.inference.cnb import eta_profile
+    from bayesnu.inference.cnb_bayes import evidence_cnb
 
     cs, prop, geo, info = _one_source(args)
     if args.secret:
