@@ -5,7 +5,11 @@ bayesnu or numpy between repetitions (the operating system's file cache stays
 warm). Prints per-set times, the total, the import time of ``bayesnu.data``
 and the size of the bundled data.
 
-    python benchmarks/bench_load.py [--reps 5] [--originals ../shared/data]
+    python benchmarks/bench_load.py [--reps 5] [--originals RELEASES_DIR]
+
+``--originals`` defaults to ``$BAYESNU_RELEASES_DIR`` (the unpacked public
+releases, layout in ``bayesnu/data/bundled/PROVENANCE.md``); without either, only
+the bundled copies are timed.
 """
 
 from __future__ import annotations
@@ -60,10 +64,17 @@ def run(targets: dict[str, str], reps: int) -> tuple[dict, dict, list[float], li
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--originals", default=None, help="folder of the original files (optional)")
+    ap.add_argument("--originals", default=None,
+                    help="folder of the original releases (default: $BAYESNU_RELEASES_DIR, "
+                         "else not timed)")
     args = ap.parse_args()
 
     from bayesnu.data import bundled_names, bundled_path
+    from bayesnu.data.bundled import releases_dir
+
+    if args.originals is None:
+        env = releases_dir()
+        args.originals = str(env) if env is not None else None
 
     names = bundled_names()
     bdir = bundled_path(names[0]).parent

@@ -2,7 +2,11 @@
 
 Not imported at run time. Usage (from the repository root)::
 
-    python -m bayesnu.data._build_bundled [../shared/data]
+    BAYESNU_RELEASES_DIR=/path/to/releases python -m bayesnu.data._build_bundled
+    python -m bayesnu.data._build_bundled /path/to/releases
+
+The folder (argument, or else ``$BAYESNU_RELEASES_DIR``) holds the unpacked
+public releases in the layout given in ``bundled/PROVENANCE.md``.
 
 Each bundled file stores the raw values the package's own readers parse from
 the originals (``read_*_raw``), encoded losslessly (see
@@ -21,9 +25,7 @@ import numpy as np
 
 from . import catalogs as c
 from . import icecube as i
-from .bundled import BUNDLED, BUNDLED_DIR, pack, unpack
-
-DEFAULT_SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+from .bundled import BUNDLED, BUNDLED_DIR, RELEASES_ENV, pack, releases_dir, unpack
 
 
 def raw_from_originals(shared: Path) -> dict[str, dict[str, np.ndarray]]:
@@ -58,7 +60,11 @@ def same(a: np.ndarray, b: np.ndarray) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    shared = Path(argv[0]) if argv else DEFAULT_SHARED
+    shared = Path(argv[0]) if argv else releases_dir()
+    if shared is None:
+        print(f"usage: python -m bayesnu.data._build_bundled RELEASES_DIR (or set {RELEASES_ENV}); "
+              "the folder layout is in bayesnu/data/bundled/PROVENANCE.md", file=sys.stderr)
+        return 2
     BUNDLED_DIR.mkdir(exist_ok=True)
     raws = raw_from_originals(shared)
     total = 0

@@ -8,7 +8,10 @@ decimals are stored as integers ``m`` with key suffix ``@e<k>`` and decoded as
 the original text gives; everything else is stored in its original dtype
 (FITS float32 stays float32). The conversion (``_build_bundled.py``) checks the
 decoding value for value, and the test suite compares the bundled copies with
-the files in ``../shared/data`` when present. See ``bundled/PROVENANCE.md``.
+the original files when the environment variable ``BAYESNU_RELEASES_DIR``
+(:data:`RELEASES_ENV`, read by :func:`releases_dir`) names a folder holding the
+unpacked public releases. See ``bundled/PROVENANCE.md`` for that folder's layout
+and the releases' names and DOIs.
 """
 
 from __future__ import annotations
@@ -22,6 +25,25 @@ import numpy as np
 from bayesnu.errors import InputError
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
+
+#: environment variable naming the folder of the unpacked original public releases
+#: (layout in ``bundled/PROVENANCE.md``); used only to rebuild and to verify the copies
+RELEASES_ENV = "BAYESNU_RELEASES_DIR"
+
+
+def releases_dir() -> Path | None:
+    """The folder of the original public releases named by ``$BAYESNU_RELEASES_DIR``, or None.
+
+    Returns None when the variable is unset or empty; raises
+    :class:`~bayesnu.errors.InputError` when it names something that is not a folder.
+    """
+    val = os.environ.get(RELEASES_ENV, "").strip()
+    if not val:
+        return None
+    p = Path(val).expanduser()
+    if not p.is_dir():
+        raise InputError(f"{RELEASES_ENV}={val!r} is not a folder", path=val)
+    return p
 
 #: name -> (file, description, aliases)
 BUNDLED: dict[str, tuple[str, str, tuple[str, ...]]] = {

@@ -1,12 +1,26 @@
 """The bundled copies equal the original public files value for value, and the
-path loaders give the same objects as the bundled names (needs ../shared/data)."""
+path loaders give the same objects as the bundled names.
+
+Needs the original releases: set ``BAYESNU_RELEASES_DIR`` to the folder that holds
+them unpacked (layout and DOIs in ``bayesnu/data/bundled/PROVENANCE.md``); without
+it these tests are skipped with that reason."""
 
 import numpy as np
 import pytest
 
 from bayesnu.data import Dataset, detect_format, load
 from bayesnu.data._build_bundled import raw_from_originals, same
-from bayesnu.data.bundled import read_bundled_raw
+from bayesnu.data.bundled import RELEASES_ENV, read_bundled_raw, releases_dir
+
+
+@pytest.fixture(scope="module")
+def shared_data():
+    """Folder of the unpacked original releases (``$BAYESNU_RELEASES_DIR``)."""
+    root = releases_dir()
+    if root is None:
+        pytest.skip(f"original public releases not available: set {RELEASES_ENV} to the folder "
+                    "holding them (layout in bayesnu/data/bundled/PROVENANCE.md)")
+    return root
 
 
 @pytest.fixture(scope="module")
