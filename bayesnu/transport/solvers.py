@@ -394,27 +394,28 @@ def _pulse_integrals(w, ew, p1w, kap, ek, p1k, h):
     return h * (ek - ew) / d, h * h * (p1k - p1w) / d
 
 
-@numba.njit(cache=True, fastmath=True)
-def _row_dots(R, n, U):
-    """sum_{m > n} R[n, m] U[c, m] for the three rows c of U (3, N)."""
-    a0 = 0.0
-    a1 = 0.0
-    a2 = 0.0
-    r = R[n]
-    u0 = U[0]
-    u1 = U[1]
-    u2 = U[2]
-    for m in range(n + 1, R.shape[1]):
-        rr = r[m]
-        a0 += rr * u0[m]
-        a1 += rr * u1[m]
-        a2 += rr * u2[m]
-    return a0, a1, a2
+@numba.njit(cache=True)
+def _si_tile_update(acc, R, rows0, rows1, m0, m1, UU):
+    """acc[n - rows0, :] += sum_{m0 <= m < m1} R[n, m] UU[m, :] for rows0 <= n < rows1 (m > n only)."""
+    for m in range(m0, m1):
+        um = UU[m]
+        for n in range(rows0, min(rows1, m)):
+            rr = R[n, m]
+            if rr != 0.0:
+                an = acc[n - rows0]
+                for c in range(um.size):
+                    an[c] += rr * um[c]
 
 
 @numba.njit(cache=True)
-def _etd2_kernel(X0, w, v, vinv, h, loss, sub_gain, C, a, b, u, R, has_si, floor):
-    """One exponential step of x' = -A x with modelled gain profiles, top bin first.
+def _etd2_stages(x_init, spec, shift, ratio, inj, hs, w, v, vinv, sub_gain, C, a, b, u, R, has_si, floor,
+                 tile):
+    """Stages s = 0 .. S-1 of exponential steps of x' = -A x with modelled gain profiles, all in
+    one sweep over the bins (top bin first).
+
+    Stage s starts from X_s[n] = ratio[s] P[n + shift[s]] + inj[s] spec[n] (P = x_init for
+    s = 0, else the end of stage s - 1; shift 0: P[n] itself, ratio 1) and ends at
+    Y_s = X_s if hs[s] == 0, else after one step of length hs[s]:
 
     For bin n the diagonal 3x3 block is exact. The gain g(s) from the bins above is
     known at the start of the step (g0, from their initial values), at its end (gh)
@@ -426,16 +427,24 @@ def _etd2_kernel(X0, w, v, vinv, h, loss, sub_gain, C, a, b, u, R, has_si, floor
       * otherwise a ramp g(s) = gh + (gbar - gh) 2 (1 - s/h), gh limited to [0, 2 gbar].
     Both keep g >= 0 and the exact mean (positivity, number conservation); a strongly
     absorbing bin follows its end-of-step gain (quasi-steady state), so narrow
-    resonances need no sub-steps. Returns (x(h), xbar, mask of floored entries).
+    resonances need no sub-steps. Entries below ``floor[n]`` become 0.
+
+    Bin n of stage s needs stage s - 1 only in bins >= n (>= n + shift[s]), so one sweep
+    over the bins advances every stage: for each bin, the stages in order. The
+    secret-interaction gain sum_{m > n} R[n, m] (u . x_m) of every stage is accumulated
+    per tile of ``tile`` bins (rows of R streamed once per sweep, not once per stage).
+    Returns the end of the last stage, (N, 3).
     """
-    N = X0.shape[0]
-    Y = np.zeros((N, 3))
-    M = np.zeros((N, 3))
-    mask = np.zeros((N, 3), dtype=np.bool_)
-    S0 = np.zeros((3, 3))
-    SM = np.zeros((3, 3))
-    SY = np.zeros((3, 3))
-    UU = np.zeros((3, N))  # u . x(0), u . xbar, u . x(h) per bin
+    N = x_init.shape[0]
+    S = hs.size
+    X = np.zeros((S, N, 3))
+    Y = np.zeros((S, N, 3))
+    M = np.zeros((S, N, 3))
+    S0 = np.zeros((S, 3, 3))
+    SM = np.zeros((S, 3, 3))
+    SY = np.zeros((S, 3, 3))
+    UU = np.zeros((N, 3 * S))  # u . x(0), u . xbar, u . x(h) per bin and stage
+    acc = np.zeros((tile, 3 * S))
     gz = np.zeros(3)
     gb = np.zeros(3)
     ge = np.zeros(3)
@@ -450,99 +459,153 @@ def _etd2_kernel(X0, w, v, vinv, h, loss, sub_gain, C, a, b, u, R, has_si, floor
     fr = np.zeros(3)
     I1 = np.zeros((3, 3))
     I2 = np.zeros((3, 3))
-    for n in range(N - 1, -1, -1):
-        acc0 = 0.0
-        accM = 0.0
-        accY = 0.0
+    for n1 in range(N, 0, -tile):
+        n0 = max(n1 - tile, 0)
         if has_si:
-            acc0, accM, accY = _row_dots(R, n, UU)
-        for i in range(3):
-            g0 = 0.0
-            g1 = 0.0
-            g2 = 0.0
-            for p in range(3):
-                for j in range(3):
-                    c = a[n, p] * C[j, i, p]
-                    g0 += c * S0[j, p]
-                    g1 += c * SM[j, p]
-                    g2 += c * SY[j, p]
-            g0 += u[i] * acc0
-            g1 += u[i] * accM
-            g2 += u[i] * accY
-            if n + 1 < N:
-                for j in range(3):
-                    g0 += sub_gain[n, i, j] * X0[n + 1, j]
-                    g1 += sub_gain[n, i, j] * M[n + 1, j]
-                    g2 += sub_gain[n, i, j] * Y[n + 1, j]
-            pulse[i] = False
-            if g2 >= 0.0 and g0 > g1 > g2 and g1 > 0.0:
-                rho = (g1 - g2) / (g0 - g2)
-                if 1e-300 < rho < 0.999:
-                    pulse[i] = True
-                    y = _phi1_inverse(rho)
-                    kap[i] = y / h
-                    ek[i], p1k[i], _, _, _ = _phi5(y)
-            if not pulse[i]:
-                if g2 < 0.0:
-                    g2 = 0.0
-                elif g2 > 2.0 * g1:
-                    g2 = 2.0 * g1
-            gz[i] = g0
-            gb[i] = g1
-            ge[i] = g2
-        for k in range(3):
-            fe[k], f1[k], f2[k], fq[k], fr[k] = _phi5(h * w[n, k])
-            for j in range(3):
-                if pulse[j]:
-                    I1[k, j], I2[k, j] = _pulse_integrals(w[n, k], fe[k], f1[k], kap[j], ek[j], p1k[j], h)
-        for i in range(3):
-            y = 0.0
-            ym = 0.0
-            for j in range(3):
-                cE = 0.0
-                c1 = 0.0
-                c2 = 0.0
-                cq = 0.0
-                cr = 0.0
-                for k in range(3):
-                    vv = v[n, i, k] * vinv[n, k, j]
-                    cE += vv * fe[k]
-                    c1 += vv * f1[k]
-                    c2 += vv * f2[k]
-                    if pulse[j]:
-                        cq += vv * I1[k, j]
-                        cr += vv * I2[k, j]
+            acc[:, :] = 0.0
+            _si_tile_update(acc, R, n0, n1, n1, N, UU)
+        for n in range(n1 - 1, n0 - 1, -1):
+            for s in range(S):
+                k = shift[s]
+                for i in range(3):
+                    if s == 0:
+                        p = x_init[n + k, i] if n + k < N else 0.0
                     else:
-                        cq += vv * fq[k]
-                        cr += vv * fr[k]
-                y += cE * X0[n, j] + h * c1 * ge[j]
-                ym += c1 * X0[n, j] + h * c2 * ge[j]
-                if pulse[j]:
-                    dg = gz[j] - ge[j]
-                    y += cq * dg
-                    ym += cr * dg / h
+                        p = Y[s - 1, n + k, i] if n + k < N else 0.0
+                    X[s, n, i] = (ratio[s] * p if k > 0 else p) + inj[s] * spec[n, i]
+                h = hs[s]
+                if h == 0.0:
+                    for i in range(3):
+                        Y[s, n, i] = X[s, n, i]
+                        M[s, n, i] = X[s, n, i]
                 else:
-                    dg = gb[j] - ge[j]
-                    y += 2.0 * h * cq * dg
-                    ym += 2.0 * h * cr * dg
-            if y < floor[n]:
-                y = 0.0
-                mask[n, i] = True
-            Y[n, i] = y
-            M[n, i] = ym
-        for j in range(3):
-            for p in range(3):
-                S0[j, p] += b[n, p] * X0[n, j]
-                SM[j, p] += b[n, p] * M[n, j]
-                SY[j, p] += b[n, p] * Y[n, j]
-        UU[0, n] = u[0] * X0[n, 0] + u[1] * X0[n, 1] + u[2] * X0[n, 2]
-        UU[1, n] = u[0] * M[n, 0] + u[1] * M[n, 1] + u[2] * M[n, 2]
-        UU[2, n] = u[0] * Y[n, 0] + u[1] * Y[n, 1] + u[2] * Y[n, 2]
-    return Y, M, mask
+                    acc0 = 0.0
+                    accM = 0.0
+                    accY = 0.0
+                    if has_si:
+                        acc0 = acc[n - n0, 3 * s]
+                        accM = acc[n - n0, 3 * s + 1]
+                        accY = acc[n - n0, 3 * s + 2]
+                    for i in range(3):
+                        g0 = 0.0
+                        g1 = 0.0
+                        g2 = 0.0
+                        for p in range(3):
+                            for j in range(3):
+                                c = a[n, p] * C[j, i, p]
+                                g0 += c * S0[s, j, p]
+                                g1 += c * SM[s, j, p]
+                                g2 += c * SY[s, j, p]
+                        g0 += u[i] * acc0
+                        g1 += u[i] * accM
+                        g2 += u[i] * accY
+                        if n + 1 < N:
+                            for j in range(3):
+                                g0 += sub_gain[n, i, j] * X[s, n + 1, j]
+                                g1 += sub_gain[n, i, j] * M[s, n + 1, j]
+                                g2 += sub_gain[n, i, j] * Y[s, n + 1, j]
+                        pulse[i] = False
+                        if g2 >= 0.0 and g0 > g1 > g2 and g1 > 0.0:
+                            rho = (g1 - g2) / (g0 - g2)
+                            if 1e-300 < rho < 0.999:
+                                pulse[i] = True
+                                y = _phi1_inverse(rho)
+                                kap[i] = y / h
+                                ek[i], p1k[i], _, _, _ = _phi5(y)
+                        if not pulse[i]:
+                            if g2 < 0.0:
+                                g2 = 0.0
+                            elif g2 > 2.0 * g1:
+                                g2 = 2.0 * g1
+                        gz[i] = g0
+                        gb[i] = g1
+                        ge[i] = g2
+                    for kk in range(3):
+                        fe[kk], f1[kk], f2[kk], fq[kk], fr[kk] = _phi5(h * w[n, kk])
+                        for j in range(3):
+                            if pulse[j]:
+                                I1[kk, j], I2[kk, j] = _pulse_integrals(w[n, kk], fe[kk], f1[kk], kap[j], ek[j],
+                                                                        p1k[j], h)
+                    for i in range(3):
+                        y = 0.0
+                        ym = 0.0
+                        for j in range(3):
+                            cE = 0.0
+                            c1 = 0.0
+                            c2 = 0.0
+                            cq = 0.0
+                            cr = 0.0
+                            for kk in range(3):
+                                vv = v[n, i, kk] * vinv[n, kk, j]
+                                cE += vv * fe[kk]
+                                c1 += vv * f1[kk]
+                                c2 += vv * f2[kk]
+                                if pulse[j]:
+                                    cq += vv * I1[kk, j]
+                                    cr += vv * I2[kk, j]
+                                else:
+                                    cq += vv * fq[kk]
+                                    cr += vv * fr[kk]
+                            y += cE * X[s, n, j] + h * c1 * ge[j]
+                            ym += c1 * X[s, n, j] + h * c2 * ge[j]
+                            if pulse[j]:
+                                dg = gz[j] - ge[j]
+                                y += cq * dg
+                                ym += cr * dg / h
+                            else:
+                                dg = gb[j] - ge[j]
+                                y += 2.0 * h * cq * dg
+                                ym += 2.0 * h * cr * dg
+                        if y < floor[n]:
+                            y = 0.0
+                        Y[s, n, i] = y
+                        M[s, n, i] = ym
+                for j in range(3):
+                    for p in range(3):
+                        S0[s, j, p] += b[n, p] * X[s, n, j]
+                        SM[s, j, p] += b[n, p] * M[s, n, j]
+                        SY[s, j, p] += b[n, p] * Y[s, n, j]
+                UU[n, 3 * s] = u[0] * X[s, n, 0] + u[1] * X[s, n, 1] + u[2] * X[s, n, 2]
+                UU[n, 3 * s + 1] = u[0] * M[s, n, 0] + u[1] * M[s, n, 1] + u[2] * M[s, n, 2]
+                UU[n, 3 * s + 2] = u[0] * Y[s, n, 0] + u[1] * Y[s, n, 1] + u[2] * Y[s, n, 2]
+            if has_si and n > n0:
+                _si_tile_update(acc, R, n0, n, n, n + 1, UU)
+    out = np.empty((N, 3))
+    for n in range(N):
+        for i in range(3):
+            out[n, i] = Y[S - 1, n, i]
+    return out
+
+
+#: Stages per call of ``_etd2_stages`` (memory ~ 5 x 3 N x stages floats).
+_ETD2_CHUNK = 256
+#: Bins per tile of the secret-interaction gain sums.
+_ETD2_TILE = 32
+
+
+def etd2_stages(op: TransportOperator, x0: np.ndarray, spec: np.ndarray, shift, ratio, inj, hs, floor=None):
+    """Run the stages of ``_etd2_stages`` (in chunks of ``_ETD2_CHUNK``) from ``x0``; returns x (N, 3).
+
+    Stage s: shift the state down ``shift[s]`` bins (times ``ratio[s]``), add ``inj[s] * spec``,
+    then one exponential step of length ``hs[s]`` (none if 0). The diagonal blocks must have
+    a real, well-conditioned eigen-decomposition (``_block_eig(op)[0]``).
+    """
+    _, w, v, vinv, _ = _block_eig(op)
+    N = op.nbins
+    fl = np.full(N, -np.inf) if floor is None else np.broadcast_to(np.asarray(floor, float), (N,)).copy()
+    x = np.ascontiguousarray(x0, dtype=float)
+    spec = np.ascontiguousarray(spec, dtype=float)
+    shift = np.asarray(shift, dtype=np.int64)
+    ratio, inj, hs = (np.asarray(t, dtype=float) for t in (ratio, inj, hs))
+    for c in range(0, hs.size, _ETD2_CHUNK):
+        sl = slice(c, c + _ETD2_CHUNK)
+        x = _etd2_stages(x, spec, shift[sl], ratio[sl], inj[sl], hs[sl], w, v, vinv, op.sub_gain, op.sm_C,
+                         op.sm_a, op.sm_b, op.si_u, op.si_R, op.has_si, fl, _ETD2_TILE)
+    return x
 
 
 def etd2_propagate(op: TransportOperator, x0: np.ndarray, tau: float, nsteps: int = 1, floor=None):
-    """Constant-density propagation with the exponential scheme of ``_etd2_kernel``.
+    """Constant-density propagation with the exponential scheme of ``_etd2_stages``.
 
     Positive, number-conserving, exact for absorption and within-bin mixing, and it
     follows strongly absorbing bins (narrow resonances) with one step per redshift
@@ -551,18 +614,15 @@ def etd2_propagate(op: TransportOperator, x0: np.ndarray, tau: float, nsteps: in
     :func:`implicit_propagate` if a diagonal block has complex or degenerate eigenvalues.
     Returns ``(x, [])``.
     """
-    ok, w, v, vinv, _ = _block_eig(op)
+    ok = _block_eig(op)[0]
     if not ok:
         return implicit_propagate(op, x0, tau, nsteps=2 * nsteps, levels=2, floor=floor)
     if tau == 0:
         return x0.copy(), []
-    N = op.nbins
-    fl = np.full(N, -np.inf) if floor is None else np.broadcast_to(np.asarray(floor, float), (N,)).copy()
     h = tau / nsteps
-    x = np.ascontiguousarray(x0, dtype=float)
-    for _ in range(nsteps):
-        x, _, _ = _etd2_kernel(x, w, v, vinv, h, op.loss, op.sub_gain, op.sm_C, op.sm_a, op.sm_b, op.si_u,
-                               op.si_R, op.has_si, fl)
+    zero = np.zeros(nsteps)
+    x = etd2_stages(op, x0, np.zeros_like(x0), np.zeros(nsteps, dtype=np.int64), np.ones(nsteps), zero,
+                    np.full(nsteps, h), floor)
     return x, []
 
 
@@ -1047,6 +1107,23 @@ def population_propagate(op: TransportOperator, spectrum: np.ndarray, dspectrum:
     Q = 0.0
     dQ = 0.0
     columns = cosmo.column_length_cm(z_lo, z_hi, power=3)
+    if scheme == "etd2" and not derivatives and _block_eig(op)[0]:
+        # every redshift step (shift, injection, sub-steps) in one sweep over the bins
+        shift, ratio, inj, hs = [], [], [], []
+        for a in range(q.size):
+            Q *= r ** (1 - gamma)
+            dQ = dQ * r ** (1 - gamma) - np.log(r) * Q
+            Q += q[a]
+            dQ += dq[a]
+            act = not (eta == 0 or z_hi[a] <= z_lo[a])
+            h = eta * n0 * columns[a] / substeps if act else 0.0
+            for sub in range(substeps if act else 1):
+                shift.append(k if sub == 0 else 0)
+                ratio.append(r if sub == 0 else 1.0)
+                inj.append(q[a] if sub == 0 else 0.0)
+                hs.append(h)
+        x = etd2_stages(op, x, spectrum, shift, ratio, inj, hs, floor)
+        return x, Q, (dxe, dxg, dQ)
     for a in range(q.size):
         x = _shift_down(x, r, k)
         Q *= r ** (1 - gamma)
