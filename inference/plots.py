@@ -13,7 +13,17 @@
   graticule and labels, a colour bar with short tick labels and a legend
   for markers;
 * :func:`flare_light_curve` -- events near a source against time, coloured by
-  signal weight, with fitted Gaussian / box flares and a reference window.
+  signal weight, with fitted Gaussian / box flares and a reference window;
+* :func:`eta_ts_plot` -- CnuB TS(eta) curves with the Wilks 90% / 95% lines
+  (TS = 2.71 / 3.84), the limits marked and an optional 68% band;
+* :func:`si_map_plot` -- CnuB secret-interaction TS(m_phi, g) map with its
+  2-sigma (2 dof) contour and the BBN and tau-decay bounds;
+* :func:`posterior_histograms` -- marginal posterior histograms with limits marked;
+* :func:`rt_plot` -- blazar R(t) with control bands and the pre-trial p(t), where a
+  p-value at its resolution floor 1/(N+1) is drawn as an upper bound;
+* :func:`spatial_counts_plot` -- blazar counts around a group against the
+  scramble expectation per energy threshold, with p-values (floors as bounds);
+* :func:`dcf_plot` -- discrete correlation function of two light curves.
 
 Every function takes ``path`` (PNG written atomically when given) and returns
 the matplotlib figure (closed after saving).
@@ -37,7 +47,9 @@ from bayesnu.inference.style import (
 )
 
 __all__ = ["trace_plot", "corner_plot", "pair_plot", "profile_plot", "ts_curve_plot",
-           "overlay_plot", "sky_map", "flare_light_curve", "background_ts_plot"]
+           "overlay_plot", "sky_map", "flare_light_curve", "background_ts_plot", "eta_ts_plot",
+           "si_map_plot", "posterior_histograms", "rt_plot", "spatial_counts_plot", "dcf_plot",
+           "pvalue_floor_mask"]
 
 _TIME_PARAMS = ("t0", "t_start", "t_stop", "time")
 
@@ -513,6 +525,337 @@ def background_ts_plot(background: np.ndarray, ts_obs: float, path=None,
         ax.set_ylabel("fraction of trials with TS $\\geq$ x")
         ax.legend(loc="upper right", fontsize=10, frameon=True, framealpha=0.92,
                   edgecolor="none")
+        if title:
+            ax.set_title(title)
+        fig.tight_layout()
+        return _finish(fig, path)
+
+
+# ------------------------------------------------------------------ CnuB, blazar, p-value floors
+_SIM_TAG = "SIMULATED data"
+
+
+def _simulated_tag(ax) -> None:
+    ax.text(0.5, 0.98, _SIM_TAG, transform=ax.transAxes, ha="center", va="top",
+            fontsize=12, color="#a04000", fontweight="bold",
+            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "#a04000", "pad": 2.0})
+
+
+def eta_ts_plot(curves: Sequence[tuple[str, Any, Any]], path=None,
+                limits: Mapping[str, float] | None = None,
+                band: tuple[Any, Any] | None = None, band_label: str = "68% of mock data sets",
+                title: str | None = None, simulated: bool = False):
+    """TS(eta) of the relic overdensity with the 90% / 95% CL lines and the limits.
+
+    Parameters
+    ----------
+    curves : sequence of (label, log10_eta, ts)
+        One or more TS(eta) curves (TS = -2 [log L(eta) - log L0], L0 the best
+        power law without interactions; eta = n / n0 is dimensionless).
+    limits : dict, optional
+        ``{label: eta}`` upper limits to mark (vertical lines; NaN / inf skipped).
+    band : (lo, hi), optional
+        A TS band on the grid of the first curve (e.g. the 68% band of a sensitivity).
+    simulated : bool
+        Stamp the plot "SIMULATED data".
+    """
+    import matplotlib.pyplot as plt
+
+    thr = ((0.90, 2.706), (0.95, 3.841))
+    colors = ("#e67e22", "#c0392b")
+    with use_style():
+        fig, ax = plt.subplots(figsize=(8.5, 4.8))
+        ymax = 6.0
+        for k, (lab, x, t) in enumerate(curves):
+            x, t = np.asarray(x, dtype=np.float64), np.asarray(t, dtype=np.float64)
+            if band is not None and k == 0:
+                ax.fill_between(x, band[0], band[1], color=COLORS["band"], alpha=0.35, lw=0,
+                                label=band_label)
+            ax.plot(x, t, lw=2.2 if k == 0 else 1.6,
+                    color=COLORS["data"] if k == 0 else None, label=lab)
+            if np.any(np.isfinite(t)):
+                ymax = max(ymax, min(float(np.nanmax(t)) * 1.08, 30.0))
+        for (cl, v), c in zip(thr, colors):
+            ax.axhline(v, color=c, ls="--", lw=1.2)
+            ax.text(0.01, v, f" {cl:.0%} CL (Wilks, 1 dof): TS = {v:.2f}", color=c, va="bottom",
+                    ha="left", fontsize=10.5, transform=ax.get_yaxis_transform(),
+                    bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1.0})
+        for lab, eta in (limits or {}).items():
+            if eta is None or not np.isfinite(eta) or eta <= 0:
+                continue
+            le = float(np.log10(eta))
+            ax.axvline(le, color=COLORS["fit"], lw=1.5)
+            x0, x1 = ax.get_xlim()
+            right = le > x0 + 0.6 * (x1 - x0)
+            ax.annotate(f"{lab}: $\\eta$ < {short_number(eta)}", xy=(le, 0.93 * ymax),
+                        xytext=(-6 if right else 6, 0), textcoords="offset points",
+                        color=COLORS["fit"], fontsize=11, va="center",
+                        ha="right" if right else "left")
+            ax.annotate("", xy=(le + 0.06 * (ax.get_xlim()[1] - ax.get_xlim()[0]), 0.85 * ymax),
+                        xytext=(le, 0.85 * ymax),
+                        arrowprops={"arrowstyle": "->", "color": COLORS["fit"], "lw": 1.5})
+        lo = min(0.0, min((float(np.nanmin(np.asarray(t, dtype=np.float64)))
+                           for _, _, t in curves), default=0.0))
+        ax.set_ylim(max(lo * 1.1, -10.0), ymax)
+        ax.set_xlabel(r"$\log_{10}\eta$ (relic neutrino overdensity $n/n_0$)")
+        ax.set_ylabel(r"TS($\eta$) = $-2\,[\log L(\eta) - \log L_0]$")
+        ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.9), fontsize=10.5, frameon=True,
+                  framealpha=0.9, edgecolor="none")
+        if simulated:
+            _simulated_tag(ax)
+        if title:
+            ax.set_title(title)
+        fig.tight_layout()
+        return _finish(fig, path)
+
+
+def si_map_plot(log10_m_phi, log10_g, ts, path=None, threshold: float = 6.18,
+                bbn: tuple[float, float] | None = (1.3, 1e-4), tau_g2_max: float | None = 0.1,
+                title: str | None = None, simulated: bool = False):
+    """TS over (m_phi, g_tautau) with the 2-sigma contour and the BBN / tau-decay bounds.
+
+    Parameters
+    ----------
+    log10_m_phi, log10_g : array
+        Grid axes: log10(m_phi / MeV) (rows of ``ts``) and log10 g (columns).
+    ts : array, shape (n_m_phi, n_g)
+        TS = -2 [log L(m_phi, g) - log L0], ns and gamma profiled.
+    threshold : float
+        The 2-sigma (95.45%) Wilks threshold for 2 dof (6.18).
+    bbn : (m_phi_MeV, g_min), optional
+        BBN bound: m_phi below this mass is excluded for g above g_min.
+    tau_g2_max : float, optional
+        tau-decay bound g^2 < this (drawn at g = sqrt of it).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    x = np.asarray(log10_m_phi, dtype=np.float64)
+    y = np.asarray(log10_g, dtype=np.float64)
+    z = np.asarray(ts, dtype=np.float64).reshape(x.size, y.size)
+    with use_style():
+        fig, ax = plt.subplots(figsize=(8.5, 6.0))
+        handles = []
+        if x.size > 1 and y.size > 1:
+            mesh = ax.pcolormesh(x, y, z.T, shading="nearest", cmap="viridis")
+            cb = fig.colorbar(mesh, ax=ax, pad=0.02)
+            cb.set_label(r"TS($m_\phi$, $g_{\tau\tau}$)")
+            if np.nanmin(z) < threshold < np.nanmax(z):
+                ax.contour(x, y, z.T, levels=[threshold], colors="white", linewidths=2.2)
+                ax.contour(x, y, z.T, levels=[threshold], colors=COLORS["fit"], linewidths=1.2,
+                           linestyles="--")
+            handles.append(Line2D([], [], color=COLORS["fit"], ls="--", lw=1.5,
+                                  label=f"2$\\sigma$ (TS = {threshold:.2f}, 2 dof)"))
+            excl = z > threshold
+            if excl.any():
+                xx, yy = np.meshgrid(x, y, indexing="ij")
+                ax.scatter(xx[excl], yy[excl], s=10, marker="x", color="white", lw=0.8)
+                handles.append(Line2D([], [], ls="none", marker="x", color="0.3",
+                                      label="excluded grid points"))
+        else:
+            ax.scatter(np.repeat(x, y.size), np.tile(y, x.size), c=z.ravel(), s=60)
+        if bbn is not None:
+            lm = float(np.log10(bbn[0]))
+            lg = float(np.log10(bbn[1]))
+            ax.fill_betweenx([lg, y.max() if y.size else lg], x.min() - 1, lm, color="0.2",
+                             alpha=0.25, lw=0)
+            ax.axvline(lm, color="0.15", lw=1.5, ls="-.")
+            handles.append(Patch(facecolor="0.2", alpha=0.25,
+                                 label=f"BBN: $m_\\phi$ < {bbn[0]:g} MeV for g > {bbn[1]:g}"))
+        if tau_g2_max is not None:
+            gt = 0.5 * float(np.log10(tau_g2_max))
+            ax.axhline(gt, color="#8e44ad", lw=1.8, ls=":")
+            handles.append(Line2D([], [], color="#8e44ad", ls=":", lw=1.8,
+                                  label=f"$\\tau$ decays: $g^2$ < {tau_g2_max:g}"))
+        ax.set_xlim(x.min() - 0.5 * (x[1] - x[0] if x.size > 1 else 0.1),
+                    x.max() + 0.5 * (x[1] - x[0] if x.size > 1 else 0.1))
+        ax.set_ylim(y.min() - 0.5 * (y[1] - y[0] if y.size > 1 else 0.1),
+                    y.max() + 0.5 * (y[1] - y[0] if y.size > 1 else 0.1))
+        ax.set_xlabel(r"$\log_{10}(m_\phi$ / MeV)")
+        ax.set_ylabel(r"$\log_{10} g_{\tau\tau}$")
+        ax.legend(handles=handles, loc="lower right", fontsize=10, frameon=True,
+                  framealpha=0.9, edgecolor="none")
+        if simulated:
+            ax.text(0.01, 0.98, _SIM_TAG, transform=ax.transAxes, ha="left", va="top",
+                    fontsize=12, color="#a04000", fontweight="bold",
+                    bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "#a04000"})
+        if title:
+            ax.set_title(title)
+        fig.tight_layout()
+        return _finish(fig, path)
+
+
+def posterior_histograms(draws: Mapping[str, Any], path=None,
+                         lines: Mapping[str, Sequence[tuple[float, str]]] | None = None,
+                         labels: Mapping[str, str] | None = None, title: str | None = None,
+                         simulated: bool = False, bins: int = 50):
+    """One histogram per parameter of posterior draws, with limits or reference values marked.
+
+    Parameters
+    ----------
+    draws : dict
+        ``{name: array of draws}`` (any shape; flattened).
+    lines : dict, optional
+        ``{name: [(value, label), ...]}`` vertical lines (e.g. 90% credible limit).
+    labels : dict, optional
+        Axis labels with units (default :func:`~bayesnu.inference.style.label`).
+    """
+    import matplotlib.pyplot as plt
+
+    names = list(draws)
+    n = len(names)
+    colors = (COLORS["fit"], COLORS["second"], COLORS["reference"], "#8e44ad")
+    with use_style():
+        fig, axes = plt.subplots(1, n, figsize=(max(4.6 * n, 6.0), 4.2), squeeze=False)
+        for ax, v in zip(axes[0], names):
+            x = np.asarray(draws[v], dtype=np.float64).ravel()
+            x = x[np.isfinite(x)]
+            ax.hist(x, bins=bins, density=True, histtype="stepfilled", color=COLORS["band"],
+                    alpha=0.6, edgecolor=COLORS["data"], lw=1.2)
+            for k, (val, lab) in enumerate((lines or {}).get(v, [])):
+                if val is None or not np.isfinite(val):
+                    continue
+                ax.axvline(val, color=colors[k % len(colors)], lw=1.8,
+                           ls="-" if k == 0 else "--", label=lab)
+            ax.set_xlabel((labels or {}).get(v, label(v)))
+            ax.set_ylabel("posterior density")
+            ax.set_yticks([])
+            if (lines or {}).get(v):
+                ax.legend(fontsize=9.5, loc="best", frameon=True, framealpha=0.9,
+                          edgecolor="none")
+        if simulated:
+            _simulated_tag(axes[0, -1])
+        if title:
+            fig.suptitle(title, fontsize=14)
+        fig.tight_layout()
+        return _finish(fig, path)
+
+
+def pvalue_floor_mask(p, n_trials: int) -> np.ndarray:
+    """True where an empirical p-value ``(k+1)/(n+1)`` sits at its floor ``1/(n+1)`` (k = 0)."""
+    pv = np.asarray(p, dtype=np.float64)
+    return np.isfinite(pv) & (pv <= (1.0 + 1e-9) / (n_trials + 1.0))
+
+
+def rt_plot(res, path=None, title: str | None = None, xlim: float | None = None):
+    """R(t) with the control mean and 68% / 95% bands, and the pre-trial p(t) below.
+
+    ``res`` is a :class:`~bayesnu.inference.blazar_temporal.RtResult`. In the
+    p(t) panel, shifts where no control sample reached the observed R(t)
+    have p at its resolution floor 1/(N+1): they are drawn as open downward
+    triangles on the floor line and labelled ``p < 1/(N+1)``, i.e. as upper
+    bounds, never as values (as :func:`bayesnu.apps.report.format_pvalue` prints them).
+    """
+    import matplotlib.pyplot as plt
+
+    with use_style():
+        fig, (ax, ax2) = plt.subplots(2, 1, figsize=(9, 6.6), sharex=True,
+                                      gridspec_kw={"height_ratios": [2.2, 1.2]})
+        t = np.asarray(res.shifts, dtype=np.float64)
+        b = res.r_ctrl_bands
+        ax.fill_between(t, b["q2.5"], b["q97.5"], color="0.88", lw=0, label="control 95%")
+        ax.fill_between(t, b["q16"], b["q84"], color="0.72", lw=0, label="control 68%")
+        ax.plot(t, res.r_ctrl_mean, color="0.3", lw=1.2, label="control mean")
+        ax.plot(t, res.r_obs, color=COLORS["fit"], lw=1.6, label="alerts (observed)")
+        ax.axvline(0, color="k", lw=0.7, ls=":")
+        ax.set_ylabel("R(t) (mean flare level in / out of window)")
+        s = res.settings
+        n = int(s.get("n_control", 0) or 0)
+        ax.set_title(title or f"dT = {s['dT_d']:g} d, regions x{s['factor']:g}, "
+                     f"{len(res.pairs)} pairs, {n:,} control samples")
+        ax.legend(fontsize=10, loc="upper right", frameon=True, framealpha=0.9, edgecolor="none")
+        _pvalue_axis(ax2, t, res.p_pretrial, n, "control samples")
+        ax2.set_ylabel("pre-trial p(t)")
+        ax2.set_xlabel("shift t (days; t > 0: light curve after the alert)"
+                       if s.get("sign", 1) == 1 else "shift t of the observing times (days)")
+        if xlim:
+            ax2.set_xlim(-xlim, xlim)
+        fig.tight_layout()
+        return _finish(fig, path)
+
+
+def _pvalue_axis(ax, x, p, n_trials: int, what: str, marker: str = "",
+                 color: str | None = None) -> None:
+    x = np.asarray(x, dtype=np.float64)
+    pv = np.asarray(p, dtype=np.float64)
+    c = color or COLORS["data"]
+    floor = 1.0 / (n_trials + 1.0) if n_trials > 0 else np.nan
+    at = pvalue_floor_mask(pv, n_trials) if n_trials > 0 else np.zeros(pv.size, bool)
+    val = np.where(at, np.nan, pv)
+    ax.plot(x, val, color=c, lw=1.3, marker=marker or None, ms=5, label="p-value")
+    if at.any():
+        ax.plot(x[at], np.full(at.sum(), floor), ls="none", marker="v", ms=7, mfc="none",
+                mec=COLORS["fit"], mew=1.4,
+                label=f"p < {floor:.2g}: no {what[:-1] if what.endswith('s') else what} of "
+                      f"{n_trials:,} reached the observed value (upper bound)")
+    if np.isfinite(floor):
+        ax.axhline(floor, color=COLORS["reference"], ls=":", lw=1.0,
+                   label=f"resolution floor 1/(N+1) = {floor:.2g}")
+    ax.set_yscale("log")
+    fin = pv[np.isfinite(pv)]
+    lo = min(float(fin.min()) if fin.size else 1.0, floor if np.isfinite(floor) else 1.0)
+    ax.set_ylim(lo / 3.0, 1.5)
+    ax.legend(fontsize=9.5, loc="best", frameon=True, framealpha=0.75, edgecolor="none")
+
+
+def spatial_counts_plot(res, path=None, title: str | None = None):
+    """Events with a group blazar in their error circle vs the scramble expectation.
+
+    ``res`` is a :class:`~bayesnu.inference.blazar_spatial.SpatialTestResult`:
+    per energy threshold the observed count, the mean of the scrambles with
+    its +-1 / 2 sigma band, and (lower panel) the p-value, floors drawn as upper bounds.
+    """
+    import matplotlib.pyplot as plt
+
+    x = np.asarray(res.thresholds, dtype=np.float64)
+    exp_, sig = np.asarray(res.n_expected, float), np.asarray(res.sigma, float)
+    with use_style():
+        fig, (ax, ax2) = plt.subplots(2, 1, figsize=(8, 6.4), sharex=True,
+                                      gridspec_kw={"height_ratios": [2.2, 1.1]})
+        ax.fill_between(x, exp_ - 2 * sig, exp_ + 2 * sig, color="0.88", lw=0,
+                        label="scrambles $\\pm 2\\sigma$")
+        ax.fill_between(x, exp_ - sig, exp_ + sig, color="0.72", lw=0,
+                        label="scrambles $\\pm 1\\sigma$")
+        ax.plot(x, exp_, color="0.3", lw=1.4, label="expected (mean of scrambles)")
+        ax.plot(x, res.n_expected_closed, color=COLORS["second"], lw=1.0, ls="--",
+                label="expected (closed form)")
+        ax.plot(x, res.n_observed, "o", color=COLORS["fit"], ms=7, label="observed")
+        ax.set_ylabel("events with a blazar\nin the error circle")
+        ax.set_yscale("log" if np.nanmax(res.n_observed) > 30 * max(
+            np.nanmin(res.n_observed), 1) else "linear")
+        ax.legend(fontsize=10, loc="upper right", frameon=True, framealpha=0.9,
+                  edgecolor="none")
+        ax.set_title(title or f"{res.group} ({res.n_sources} sources) on {res.data}")
+        _pvalue_axis(ax2, x, res.p_value, int(res.n_scrambles), "scrambles", marker="o")
+        ax2.set_ylabel("p-value")
+        ax2.set_xlabel(r"threshold $\log_{10}(E_\mathrm{reco}/\mathrm{GeV})$")
+        fig.tight_layout()
+        return _finish(fig, path)
+
+
+def dcf_plot(res, path=None, title: str | None = None, a: str = "a", b: str = "b"):
+    """Discrete correlation function per lag bin with errors and the two lag estimates."""
+    import matplotlib.pyplot as plt
+
+    ok = np.asarray(res.n_pairs) > 0
+    lag = np.asarray(res.lag, float)[ok]
+    with use_style():
+        fig, ax = plt.subplots(figsize=(8.5, 4.6))
+        ax.errorbar(lag, np.asarray(res.dcf, float)[ok], np.asarray(res.error, float)[ok],
+                    fmt="o", ms=4, color=COLORS["data"], label="DCF per lag bin")
+        amp, mu, wid = res.gauss_params
+        if np.all(np.isfinite([amp, mu, wid])) and wid > 0:
+            xx = np.linspace(lag.min(), lag.max(), 600)
+            ax.plot(xx, amp * np.exp(-0.5 * ((xx - mu) / wid) ** 2), color=COLORS["second"],
+                    label=f"Gaussian fit: mean lag {res.lag_gauss:.1f} d")
+        if np.isfinite(res.lag_max):
+            ax.axvline(res.lag_max, color=COLORS["fit"], lw=1.4,
+                       label=f"lag of the maximum: {res.lag_max:g} d")
+        ax.axhline(0, color="0.4", lw=0.8)
+        ax.set_xlabel(f"lag (days; positive: {b} lags {a})")
+        ax.set_ylabel("DCF")
+        ax.legend(fontsize=10, frameon=True, framealpha=0.9, edgecolor="none")
         if title:
             ax.set_title(title)
         fig.tight_layout()

@@ -19,6 +19,7 @@ from bayesnu.cli._options import (
     add_options,
     common_options,
     data_option,
+    output_dir,
     output_file,
 )
 from bayesnu.errors import InputError
@@ -44,6 +45,26 @@ def _group_opt(required: bool = True) -> Opt:
                     "(4LAC-FSRQ, 4LAC-BLL, 4LAC-BCU, 4LAC-LSP/ISP/HSP, 4LAC-DR2-..., "
                     "5BZCAT-BZQ/BZB/BZG/BZU/ALL); 'bayesnu blazar select --list-groups' "
                     "lists them")
+
+
+def report_option() -> Opt:
+    """``--report DIR``: the PNG plots and a self-contained report.html of the command."""
+    return output_dir("--report", required=False,
+                      help="folder for the plots (PNG) and a self-contained report.html")
+
+
+def _report(args: argparse.Namespace, kind: str, res: dict[str, Any], obj: Any = None,
+            **extra: Any) -> None:
+    """Write ``report.html`` into ``--report`` (when given) and note its path in ``res``."""
+    if not getattr(args, "report", None):
+        return
+    from bayesnu.apps.command_reports import blazar_report
+
+    sub = kind.replace("stack-", "stack ")
+    res["report"] = blazar_report(kind, res, args.report, obj,
+                                  command=f"bayesnu blazar {sub}", **extra)
+    if "_text" in res:
+        res["_text"] += f"\nreport: {res['report']}"
 
 
 def _status(args: argparse.Namespace, text: str) -> None:
@@ -120,6 +141,7 @@ def _spatial(args: argparse.Namespace) -> dict[str, Any]:
         plot_excess([r], args.plot, title=f"{g.name} on {ds.name}")
         out["plot"] = args.plot
     out["_text"] = r.text()
+    _report(args, "spatial", out, r)
     return out
 
 
@@ -145,6 +167,7 @@ def _stack(args: argparse.Namespace) -> dict[str, Any]:
             lines.append(f"  {a['alert']:12s} s={a['signalness']:.2f} "
                          f"P(assoc)={a['p_association']:.3f}  {a['best_blazar']}")
         res["_text"] = "\n".join(lines)
+        _report(args, "stack-alerts", res)
         return res
     if args.data is None:
         raise OptionError("--data", f"stack {action} needs --data")
@@ -165,6 +188,7 @@ def _stack(args: argparse.Namespace) -> dict[str, Any]:
             lines.append(f"  control {c['group']}: ln B(group vs control) "
                          f"{c['ln_bf_group_vs_control']:+.2f}")
         res["_text"] = "\n".join(lines)
+        _report(args, "stack-evidence", res)
         return res
     gl = group_likelihood(ds, g, args.weights)
     if action == "fit":
@@ -182,6 +206,7 @@ def _stack(args: argparse.Namespace) -> dict[str, Any]:
                         f"median {s['ns_median']:.2f}, 90% UL {s['ns_ul90']:.2f}, signal fraction "
                         f"90% UL {s['f_ul90']:.3e}, ln B vs background "
                         f"{s['ln_bf_vs_background']:+.2f}")
+        _report(args, "stack-fit", res, post)
         return res
     if action == "limit":
         res = bs.stacking_flux_limit(gl, gamma=args.gamma, ns_max=args.ns_max)
@@ -191,6 +216,7 @@ def _stack(args: argparse.Namespace) -> dict[str, Any]:
                         f"{res['flux_ul_bayes_gev_cm2_s']:.3e} (Bayes) GeV^-1 cm^-2 s^-1 = "
                         f"{100 * res['diffuse_fraction_profile']:.1f}% / "
                         f"{100 * res['diffuse_fraction_bayes']:.1f}% of the diffuse numu flux")
+        _report(args, "stack-limit", res)
         return res
     # sample
     from bayesnu.inference.sample import posterior_summary, sample
@@ -210,6 +236,7 @@ def _stack(args: argparse.Namespace) -> dict[str, Any]:
            "sampling_seconds": float(idata.attrs.get("wall_time_s", 0.0))}
     res["_text"] = (f"{g.name} on {ds.name}: NUTS {args.chains} x {args.draws}; signal fraction "
                     f"90% UL {res['f_ul90']:.3e}; ns median {summ['ns']['median']:.2f}")
+    _report(args, "stack-sample", res, idata)
     return res
 
 
@@ -249,6 +276,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             help="angular-error cut"),
         output_file("--plot", suffixes=(".png", ".pdf", ".svg"), required=False,
                     help="plot of the excess vs threshold with the scramble band"),
+        report_option(),
         *common_options(),
     ])
     c.set_defaults(handler=_spatial)
@@ -284,6 +312,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         Opt("--mjd-max", float, min=0.0, max=1e6, unit="MJD", default_text="all alerts",
             help="use alerts up to this date (alerts)"),
         Opt("--top", int, default=10, min=1, max=100_000, help="alerts listed (alerts)"),
+        report_option(),
         *common_options(),
     ])
     c.set_defaults(handler=_stack)

@@ -37,6 +37,12 @@ CITE = BLAZAR_FLARES.full
 
 # --------------------------------------------------------------------------- helpers
 
+def _report(args, kind: str, res: dict[str, Any], obj: Any = None, **extra: Any) -> None:
+    from bayesnu.cli.blazar import _report as report
+
+    report(args, kind, res, obj, **extra)
+
+
 def _status(args, text: str) -> None:
     if not getattr(args, "quiet", False):
         sys.stderr.write(f"bayesnu: {text}\n")
@@ -139,6 +145,7 @@ def _lightcurve(args: argparse.Namespace) -> dict[str, Any]:
              f"{fr.n_flares} flare(s), {fr.flaring_time:.0f} d in total:"]
     lines += [f"  MJD {a:.1f} - {b:.1f} ({b - a:.0f} d)" for a, b in fr.intervals]
     out["_text"] = "\n".join(lines)
+    _report(args, "lightcurve", out, plot=lambda path: _plot_lc(lc, fr, path))
     return out
 
 
@@ -202,6 +209,7 @@ def _classify(args: argparse.Namespace) -> dict[str, Any]:
         out["_text"] = (f"{hi.name} / {lo.name}: {cls}; simultaneous {st.simultaneous_time:.0f} d"
                         f" of {st.total_time:.0f} d ({args.total}); removed as non-variable or "
                         f"ambiguous: {out['removed']}")
+        _report(args, "classify", out)
         return out
     if args.pair_catalogs:
         from bayesnu.blazar.temporal import crossmatch
@@ -223,6 +231,7 @@ def _classify(args: argparse.Namespace) -> dict[str, Any]:
                                       "total_d": cp["total_d"], "ratio": cp["ratio"]})
             out["table"] = str(args.table)
         out["_text"] = f"{i4.size} pairs: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+        _report(args, "classify", out)
         return out
     s = _catalog_set(args.catalog, args.ul_policy)
     kw = {**_flare_kw(args)}
@@ -244,6 +253,7 @@ def _classify(args: argparse.Namespace) -> dict[str, Any]:
         out["table"] = str(args.table)
     out["_text"] = f"{s.n_sources} {args.catalog} curves: " + ", ".join(
         f"{k} {v}" for k, v in counts.items())
+    _report(args, "classify", out)
     return out
 
 
@@ -271,6 +281,7 @@ def _dcf(args: argparse.Namespace) -> dict[str, Any]:
            "sign": "positive lag: b lags a", "citations": [L.CITE_EDELSON_KROLIK1988]}
     out["_text"] = (f"DCF {a.name} -> {b.name}: lag at maximum {r.lag_max:g} d, Gaussian mean "
                     f"{r.lag_gauss:.1f} d (positive: b lags a); max DCF {np.nanmax(r.dcf):.3f}")
+    _report(args, "dcf", out, r)
     return out
 
 
@@ -323,7 +334,9 @@ def _rtest(args: argparse.Namespace) -> dict[str, Any]:
     d = res.to_dict()
     out.update(d)
     if args.plot:
-        BT.plot_rt(res, args.plot)
+        from bayesnu.inference.plots import rt_plot
+
+        rt_plot(res, args.plot)
         out["plot"] = str(args.plot)
     out["citations"] = [CITE, "A. Plavin et al., ApJ 894 (2020) 101 (R(t) statistic)"]
     out["_text"] = (f"{d['n_pairs']} (alert, source) pairs ({d['n_sources_in_regions']} sources, "
@@ -331,6 +344,7 @@ def _rtest(args: argparse.Namespace) -> dict[str, Any]:
                     f"R(0) = {d['r_at_0']:.3f}, pre-trial p(0) = {d['p_pretrial_at_0']:.4f}\n"
                     f"smallest pre-trial p = {d['min_p_pretrial']:.4g} at t = "
                     f"{d['shift_of_min_p_d']:g} d ({args.n_control} control samples)")
+    _report(args, "rtest", out, res)
     return out
 
 
@@ -368,6 +382,7 @@ def _simultaneity(args: argparse.Namespace) -> dict[str, Any]:
                     f"alerts (x{args.factor:g}); simultaneous/total = {r.statistic:.3f} "
                     f"(scrambles {r.scrambled_mean:.3f} +- {r.scrambled_std:.3f}); p = "
                     f"(M+1)/(N+1) = ({r.n_exceed}+1)/({r.n_scrambles}+1) = {r.p_value:.4g}")
+    _report(args, "simultaneity", out, r)
     return out
 
 
@@ -435,6 +450,7 @@ ALERT_OPTIONS = [
 
 def register_lightcurve_commands(sub: argparse._SubParsersAction) -> None:
     """Add ``lightcurve``, ``classify``, ``dcf``, ``rtest``, ``simultaneity`` to ``blazar``."""
+    from bayesnu.cli.blazar import report_option
     c = sub.add_parser(
         "lightcurve", help="Bayesian blocks, quiescent flux and flares of one light curve",
         description="Bayesian blocks (astropy 'measures' fitness, p0 then fallback p0), "
@@ -447,6 +463,7 @@ def register_lightcurve_commands(sub: argparse._SubParsersAction) -> None:
         *PREP_OPTIONS, *FLARE_OPTIONS,
         output_file("--plot", suffixes=(".png", ".pdf", ".svg"), required=False,
                     help="plot of the curve, blocks and flares"),
+        report_option(),
         *common_options(seed=False),
     ])
     c.set_defaults(handler=_lightcurve)
@@ -483,6 +500,7 @@ def register_lightcurve_commands(sub: argparse._SubParsersAction) -> None:
         *PREP_OPTIONS, *FLARE_OPTIONS,
         output_file("--table", suffixes=(".csv",), required=False,
                     help="per-source CSV table (catalogue modes)"),
+        report_option(),
         *common_options(seed=False),
     ], check=_check_classify)
     c.set_defaults(handler=_classify)
@@ -505,6 +523,7 @@ def register_lightcurve_commands(sub: argparse._SubParsersAction) -> None:
         *PREP_OPTIONS,
         Opt("--ul-policy", choices=("value", "limit", "zero"), default="value",
             help="what a Fermi upper-limit bin contributes (dropped by the DCF anyway)"),
+        report_option(),
         *common_options(seed=False),
     ])
     c.set_defaults(handler=_dcf)
@@ -557,6 +576,7 @@ def register_lightcurve_commands(sub: argparse._SubParsersAction) -> None:
                     help="R(t) with control bands and p(t)"),
         output_dir("--out-dir", existing="resume", required=False,
                    help="resumable campaign folder for the control samples"),
+        report_option(),
         *common_options(seed_default=1),
     ], check=_check_rtest)
     c.set_defaults(handler=_rtest)
@@ -582,6 +602,7 @@ def register_lightcurve_commands(sub: argparse._SubParsersAction) -> None:
         *ALERT_OPTIONS,
         output_dir("--out-dir", existing="resume", required=False,
                    help="resumable campaign folder for the scrambles"),
+        report_option(),
         *common_options(seed_default=1),
     ], check=_check_rtest)
     c.set_defaults(handler=_simultaneity)

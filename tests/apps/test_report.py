@@ -200,3 +200,132 @@ def test_ps_fit_report(tmp_path):
         check_png(page.images[name])
     assert format_number(best.ts) in page.cells
     assert any("90% Wilks interval" in c for c in page.cells)
+
+
+# ---------------------------------------------------------------- CnuB and blazar commands
+def _run_cli(capsys, argv):
+    from bayesnu.cli import main
+
+    rc = main(argv)
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    return json.loads(out.out)
+
+
+def test_cnb_limit_report_simulated(tmp_path, capsys):
+    """cnb limit --report on the SIMULATED sample: TS(eta) plot, table numbers, the label."""
+    d = _run_cli(capsys, ["cnb", "limit", "--source", "NGC 1068", "--data", "sim-ic86-ii-vii",
+                          "--points", "30", "--bins", "60", "--report", str(tmp_path / "r"),
+                          "--json", "--quiet"])
+    page = parse(d["report"])
+    assert page.manifest["figures"] == ["ts_eta"]
+    check_png(page.images["ts_eta"])
+    assert "SIMULATED data" in page.manifest["title"]
+    assert "SIMULATED DATA" in "".join(page.text)
+    q = d["per_source"][0]
+    assert q["simulated"] is True
+    for v in (q["ns_pl"], q["gamma_pl"], q["ts_pl"], d["eta_limit"], d["threshold"]):
+        assert format_number(v) in page.cells, v
+    assert "yes" in page.cells                                   # the 'simulated' column
+    assert any("eta = n/n0" in t for t in page.text)             # units stated
+    assert page.external == []
+
+
+def test_cnb_scan_si_report(tmp_path, capsys):
+    """cnb scan-si --report: the (m_phi, g) map and its numbers, real data (no label)."""
+    d = _run_cli(capsys, ["cnb", "scan-si", "--source", "NGC 1068", "--n-m-phi", "4", "--n-g",
+                          "4", "--bins", "60", "--report", str(tmp_path / "si"), "--json",
+                          "--quiet"])
+    page = parse(d["report"])
+    check_png(page.images["si_map"])
+    assert "SIMULATED" not in page.manifest["title"]
+    ts = np.asarray(d["ts"])
+    for v in (float(ts.max()), d["threshold"], d["excluded_fraction"]):
+        assert format_number(v) in page.cells, v
+    assert "4 x 4" in page.cells
+    caption = " ".join(page.text)
+    assert "BBN" in caption and "tau decays" in caption
+
+
+def test_cnb_sample_quiet_and_report(tmp_path):
+    """cnb sample --quiet prints no PyMC INFO line; --report holds posterior, corner, TS(eta).
+
+    Run in a fresh process: PyMC's log handler writes to the process's real stderr.
+    """
+    import subprocess
+    import sys
+
+    rep = tmp_path / "s"
+    cmd = [sys.executable, "-c", "import sys; from bayesnu.cli import main; "
+           "raise SystemExit(main(sys.argv[1:]))", "cnb", "sample", "--source", "NGC 1068",
+           "--data", "sim-ic86-ii-vii", "--draws", "30", "--tune", "30", "--chains", "2",
+           "--points", "20", "--bins", "60", "--seed", "1", "--report", str(rep), "--json",
+           "--quiet"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    for line in ("Initializing NUTS", "Multiprocess sampling", "Sequential sampling",
+                 "NUTS: [", "Sampling 2 chains", "INFO"):
+        assert line not in p.stderr, p.stderr
+    d = json.loads(p.stdout)
+    page = parse(d["report"])
+    for name in ("posterior", "corner", "ts_eta"):
+        check_png(page.images[name])
+    for v in (float(d["eta_credible_90"]), float(d["eta_limit_90_cl"])):   # JSON: "inf"
+        want = format_number(v) if np.isfinite(v) else "none (TS never reaches the threshold)"
+        assert want in page.cells, v
+    assert "SIMULATED data" in page.manifest["title"]
+    assert "R-hat" in " ".join(page.text)
+
+
+def test_blazar_spatial_report(tmp_path, capsys):
+    """blazar spatial --report: counts vs expectation plot and every threshold's numbers."""
+    d = _run_cli(capsys, ["blazar", "spatial", "--data", "ic40", "--group", "TXS-like",
+                          "--n-scrambles", "2000", "--seed", "1", "--report",
+                          str(tmp_path / "sp"), "--json", "--quiet"])
+    page = parse(d["report"])
+    check_png(page.images["spatial_counts"])
+    for r in d["thresholds"]:
+        for v in (r["log10e_min"], r["n_observed"], r["n_expected"], r["excess"]):
+            assert format_number(v) in page.cells, v
+    assert sum(c.startswith(("p = ", "p < ")) for c in page.cells) == len(d["thresholds"])
+    assert page.external == []
+
+
+def test_blazar_rtest_report(tmp_path, capsys):
+    """blazar rtest --report: the R(t) plot, R(0) and the p-values with their trial count."""
+    d = _run_cli(capsys, ["blazar", "rtest", "--n-control", "200", "--t-max", "200",
+                          "--report", str(tmp_path / "rt"), "--json", "--quiet"])
+    page = parse(d["report"])
+    check_png(page.images["rt"])
+    assert format_number(d["r_at_0"]) in page.cells
+    assert format_number(d["n_pairs"]) in page.cells
+    assert format_pvalue(d["p_pretrial_at_0"], n_trials=200) in page.cells
+    assert format_pvalue(d["min_p_pretrial"], n_trials=200) in page.cells
+
+
+def test_rt_plot_draws_floor_pvalues_as_upper_bounds(tmp_path):
+    """p(t) at 1/(N+1) is not drawn as a value: open triangles at the floor, 'p <' label."""
+    from types import SimpleNamespace
+
+    from bayesnu.inference.plots import pvalue_floor_mask, rt_plot
+
+    n = 99
+    t = np.linspace(-50, 50, 11)
+    p = np.full(t.size, 0.3)
+    p[4:7] = 1.0 / (n + 1)
+    one = np.ones(t.size)
+    res = SimpleNamespace(shifts=t, r_obs=one * 1.2, r_ctrl_mean=one,
+                          r_ctrl_bands={"q2.5": one * 0.5, "q97.5": one * 1.5, "q16": one * 0.8,
+                                        "q84": one * 1.2}, p_pretrial=p, pairs=[("a", "s", 0.0)],
+                          settings={"dT_d": 22.0, "factor": 1.5, "n_control": n})
+    assert pvalue_floor_mask(p, n).tolist() == [False] * 4 + [True] * 3 + [False] * 4
+    fig = rt_plot(res, path=tmp_path / "rt.png")
+    ax2 = fig.axes[1]
+    by_label = {ln.get_label(): ln for ln in ax2.get_lines()}
+    value_line = by_label["p-value"]
+    y = np.asarray(value_line.get_ydata(), dtype=float)
+    assert np.all(np.isnan(y[4:7])) and np.allclose(y[:4], 0.3)
+    bound = [ln for lab, ln in by_label.items() if lab.startswith("p < 0.01")]
+    assert len(bound) == 1 and bound[0].get_marker() == "v"
+    assert np.allclose(bound[0].get_ydata(), 0.01) and len(bound[0].get_xdata()) == 3
+    assert (tmp_path / "rt.png").stat().st_size > 5000
