@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numba
 import numpy as np
 
 from bayesnu.errors import InputError
+from bayesnu.transport._jit import jit
 from bayesnu.transport.constants import EV, G_F, HBARC2_CM2, M_E
 from bayesnu.transport.xsec import (
     SecretInteraction,
@@ -247,7 +247,7 @@ class TransportOperator:
         return out.reshape(shp)
 
 
-@numba.njit(cache=True)
+@jit(cache=True)
 def _apply_A(X, loss, diag_gain, sub_gain, C, a, b, u, R, has_si):
     N = X.shape[0]
     out = np.zeros((N, 3))
@@ -314,16 +314,20 @@ def _ee_loss(edges: np.ndarray, masses_ev: np.ndarray, U: np.ndarray, nodes: int
     return out
 
 
-@numba.njit(cache=True)
+@jit(cache=True, error_model="numpy",
+     native=("f8[:]", "i8[:]", "f8[:]", "f8[:]", "f8[:]", "f8", "f8", "f8", "f8", "f8", "f8", "f8[:]", "f8[:]",
+             "f8[:]", "f8[:]", "f8[:]", "f8[:]", "f8[:,:]", "f8[:]", "f8[:]", "f8[:]"))
 def _si_bins(edges, ep_ptr, ep_x, ep_w, ep_off, mk, M2, MG, w_tu, w_st, e_res, xg, wg, xf, wf, x2, w2, R, Kdiag,
-             leakE):
+             leakE, col):
     """R[n, m] += int_n dE int_m dE' K(E',E) for m > n; Kdiag[n] += same for m == n (E < E');
     leakE[m] += int_m dE' int_0^{E_min} E K(E', E) dE (energy leaving below the grid).
     (xg, wg): Gauss-Legendre rule near the diagonal; (xf, wf): shorter rule for bins n < m - 1;
     (x2, w2): shortest rule for bins entirely below E'/2 (the kernel is smooth there on the
-    scale of a bin)."""
+    scale of a bin). ``col`` (N,): work array (column m of R is accumulated there)."""
     N = edges.size - 1
     for m in range(N):
+        for n in range(m):
+            col[n] = R[n, m]  # column m accumulated contiguously, stored once
         for q in range(ep_ptr[m], ep_ptr[m + 1]):
             ep = ep_x[q]
             wq = ep_w[q]
@@ -337,13 +341,14 @@ def _si_bins(edges, ep_ptr, ep_x, ep_w, ep_off, mk, M2, MG, w_tu, w_st, e_res, x
                 split = ep - 4.0 * e_res
                 acc = 0.0
                 if lo < split < hi:
-                    pieces = ((lo, split), (split, hi))
+                    p0a, p0b, p1a, p1b = lo, split, split, hi
                 else:
-                    pieces = ((lo, hi), (hi, hi))
-                far = n < m - 1 and pieces[1][1] <= pieces[1][0]
+                    p0a, p0b, p1a, p1b = lo, hi, hi, hi
+                far = n < m - 1 and p1b <= p1a
                 very_far = far and hi <= 0.5 * ep
                 for pc in range(2):
-                    a0, b0 = pieces[pc]
+                    a0 = p0a if pc == 0 else p1a
+                    b0 = p0b if pc == 0 else p1b
                     if b0 <= a0:
                         continue
                     half = 0.5 * (b0 - a0)
@@ -357,9 +362,58 @@ def _si_bins(edges, ep_ptr, ep_x, ep_w, ep_off, mk, M2, MG, w_tu, w_st, e_res, x
                 if n < 0:
                     leakE[m] += wq * acc
                 elif n < m:
-                    R[n, m] += wq * acc
+                    col[n] += wq * acc
                 else:
                     Kdiag[n] += wq * acc
+        for n in range(m):
+            R[n, m] = col[n]
+
+
+def _source_nodes(edges: np.ndarray, er: float, hw: float, n_plain: int = 3, core: float = 30.0):
+    """Quadrature nodes over the source bins for a Breit-Wigner peak at ``er`` (half width ``hw``).
+
+    Per bin the nodes of :func:`resonance_nodes` (``n_plain`` Gauss-Legendre nodes, two for bins
+    more than 30 bin widths from the pole); returns ``(ptr, x, w, offset)`` with bin m's nodes at
+    ``ptr[m]:ptr[m+1]``. The bins that :func:`resonance_nodes` integrates with plain
+    Gauss-Legendre (all but a few near the pole) are done here at once, with the same arithmetic.
+    """
+    a, b = edges[:-1], edges[1:]
+    N = a.size
+    # two nodes suffice for source bins more than 30 bin widths from the pole
+    d = np.minimum(np.abs(a - er), np.abs(b - er))
+    npl = np.where((d > 30.0 * (b - a)) & ~((a <= er) & (er <= b)), 2, n_plain)
+    special = np.zeros(N, dtype=bool)
+    if hw > 0 and np.isfinite(er):  # the cases in which resonance_nodes does not use plain nodes
+        da, db = a - er, b - er
+        c = core * hw
+        below = db <= -c
+        outside = below | (da >= c)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(below, -da, db) / np.where(below, -db, da)
+        special = ~outside | (ratio > 1.3)
+    extra = {int(m): resonance_nodes(a[m], b[m], er, hw, n_plain=int(npl[m]), core=core, offsets=True)
+             for m in np.flatnonzero(special)}
+    counts = npl.copy()
+    for m, nodes in extra.items():
+        counts[m] = nodes[0].size
+    ptr = np.zeros(N + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    x = np.empty(ptr[-1])
+    w = np.empty(ptr[-1])
+    off = np.empty(ptr[-1])
+    for n in np.unique(npl[~special]):
+        sel = np.flatnonzero(~special & (npl == n))
+        xn, wn = _gl(int(n))
+        idx = ptr[sel][:, None] + np.arange(n)[None]
+        half = 0.5 * (b[sel] - a[sel])[:, None]  # as _gl_interval
+        x[idx] = half * xn[None] + 0.5 * (b[sel] + a[sel])[:, None]
+        w[idx] = half * wn[None]
+        off[idx] = x[idx] - er
+    for m, (xm, wm, om) in extra.items():
+        x[ptr[m]:ptr[m + 1]] = xm
+        w[ptr[m]:ptr[m + 1]] = wm
+        off[ptr[m]:ptr[m + 1]] = om
+    return ptr, x, w, off
 
 
 def _si_tables(edges: np.ndarray, m_ev: float, si: SecretInteraction, n_plain: int = 3):
@@ -369,18 +423,7 @@ def _si_tables(edges: np.ndarray, m_ev: float, si: SecretInteraction, n_plain: i
     er = si.resonance_energy(m_ev)
     hw = er * si.width / si.m_phi  # s = m^2 (1 + y) -> E = er (1 + y); half width in y is Gamma/m
     N = edges.size - 1
-    xs, ws, os_, ptr = [], [], [], [0]
-    for m in range(N):
-        # two nodes suffice for source bins more than 30 bin widths from the pole
-        d = min(abs(edges[m] - er), abs(edges[m + 1] - er))
-        npl = 2 if d > 30.0 * (edges[m + 1] - edges[m]) and not edges[m] <= er <= edges[m + 1] else n_plain
-        x, w, o = resonance_nodes(edges[m], edges[m + 1], er, hw, n_plain=npl, offsets=True)
-        xs.append(x)
-        ws.append(w)
-        os_.append(o)
-        ptr.append(ptr[-1] + x.size)
-    ep_x, ep_w, ep_off = np.concatenate(xs), np.concatenate(ws), np.concatenate(os_)
-    ep_ptr = np.asarray(ptr, dtype=np.int64)
+    ep_ptr, ep_x, ep_w, ep_off = _source_nodes(edges, er, hw, n_plain)
     sig = si_sigma_flavour(ep_x, m_ev, si, offset_gev=ep_off)
     K = np.add.reduceat(sig * ep_w, ep_ptr[:-1])
     R = np.zeros((N, N))
@@ -391,9 +434,10 @@ def _si_tables(edges: np.ndarray, m_ev: float, si: SecretInteraction, n_plain: i
     x2, w2 = _gl(2)
     w_tu, w_st = si.weights
     _si_bins(edges, ep_ptr, ep_x, ep_w, ep_off, mk, si.m_phi**2, si.m_phi * si.width, w_tu, w_st, er, xg, wg, xf, wf,
-             x2, w2, R, Kd, leak)
+             x2, w2, R, Kd, leak, np.zeros(N))
     scale = si.g**4 * HBARC2_CM2
-    return K, R * scale, Kd * scale, leak * scale
+    R *= scale
+    return K, R, Kd * scale, leak * scale
 
 
 def build_operator(grid: EnergyGrid, masses_ev, U: np.ndarray, *, sm: bool = True, ee: bool = True,
@@ -450,10 +494,11 @@ def build_operator(grid: EnergyGrid, masses_ev, U: np.ndarray, *, sm: bool = Tru
         for k in range(3):
             Kk, Rk, Kdk, Lk = _si_tables(edges, m[k], si)
             loss += (u[:, None] * u[k] * Kk[None, :]).T / w[:, None]
-            R += u[k] * Rk
+            Rk *= u[k]  # in place: the N x N tables are the largest arrays here
+            R += Rk
             leak_si += u[k] * Lk
             diag += (np.outer(u, u)[None] * u[k] * Kdk[:, None, None]) / w[:, None, None]
-        R = R / w[:, None]
+        R /= w[:, None]
     sub = np.zeros((N, 3, 3))
     if energy_correction and (sm or si is not None):
         ebar = a[:, 1]  # mean energy of each bin

@@ -20,9 +20,9 @@ unit relic density.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from bayesnu.transport._jit import jit
 from bayesnu.transport.cosmology import Cosmology, sfr_yuksel2008
 from bayesnu.transport.operator import TransportOperator
 
@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 
-@numba.njit(cache=True)
+@jit(cache=True)
 def _solve3(M, r):
     """Solve a 3x3 system by Gaussian elimination with partial pivoting."""
     A = M.copy()
@@ -70,7 +70,7 @@ def _solve3(M, r):
     return x
 
 
-@numba.njit(cache=True, inline="always")
+@jit(cache=True, inline="always")
 def _gain(n, i, a, C, S, u, acc_si, sub_gain, prev):
     """Regeneration into bin ``n``, state ``i``, from the bins above it.
 
@@ -89,7 +89,7 @@ def _gain(n, i, a, C, S, u, acc_si, sub_gain, prev):
     return g
 
 
-@numba.njit(cache=True)
+@jit(cache=True)
 def _implicit_kernel(B, h, loss, diag_gain, sub_gain, C, a, b, u, R, has_si, floor, mask_in, use_mask):
     """Solve (I + h A) Y = B for Y (N, 3); return Y and the mask of floored entries."""
     N = B.shape[0]
@@ -199,7 +199,7 @@ def implicit_propagate(op: TransportOperator, x0: np.ndarray, tau: float, nsteps
     return x, tg
 
 
-@numba.njit(cache=True)
+@jit(cache=True)
 def _etd_kernel(X0, E, P1, P2, h, src_x, src_m, loss, sub_gain, C, a, b, u, R, has_si, floor, mask_in,
                 use_mask):
     """One exponential step with time-averaged, number-conserving sources (top bin first).
@@ -335,7 +335,7 @@ def etd_propagate(op: TransportOperator, x0: np.ndarray, tau: float, nsteps: int
     return x, tg
 
 
-@numba.njit(cache=True, inline="always")
+@jit(cache=True, inline="always", error_model="numpy")
 def _phi5(x):
     """Dimensionless step functions of x = h a (a an eigenvalue of a diagonal block).
 
@@ -359,7 +359,7 @@ def _phi5(x):
     return e, p1, p2, q, r
 
 
-@numba.njit(cache=True, inline="always")
+@jit(cache=True, inline="always", error_model="numpy")
 def _phi1_inverse(rho):
     """y >= 0 with (1 - exp(-y)) / y = rho, for 0 < rho < 1 (Newton, bracketed)."""
     lo = 0.0
@@ -382,7 +382,7 @@ def _phi1_inverse(rho):
     return y
 
 
-@numba.njit(cache=True, inline="always")
+@jit(cache=True, inline="always", error_model="numpy")
 def _pulse_integrals(w, ew, p1w, kap, ek, p1k, h):
     """For g(s) = exp(-kap s): int_0^h e^{-w (h - s)} g(s) ds and its time integral over [0, h]
     (second-order divided differences of exp(-lam h) and (1 - exp(-lam h))/lam); ew, p1w and
@@ -394,7 +394,7 @@ def _pulse_integrals(w, ew, p1w, kap, ek, p1k, h):
     return h * (ek - ew) / d, h * h * (p1k - p1w) / d
 
 
-@numba.njit(cache=True)
+@jit(cache=True, error_model="numpy")
 def _si_tile_update(acc, R, rows0, rows1, m0, m1, UU):
     """acc[n - rows0, :] += sum_{m0 <= m < m1} R[n, m] UU[m, :] for rows0 <= n < rows1 (m > n only)."""
     for m in range(m0, m1):
@@ -407,9 +407,12 @@ def _si_tile_update(acc, R, rows0, rows1, m0, m1, UU):
                     an[c] += rr * um[c]
 
 
-@numba.njit(cache=True)
+@jit(cache=True, error_model="numpy", native=("f8[:,:]", "f8[:,:]", "i8[:]", "f8[:]", "f8[:]", "f8[:]", "f8[:,:]", "f8[:,:,:]",
+                         "f8[:,:,:]", "f8[:,:,:]", "f8[:,:,:]", "f8[:,:]", "f8[:,:]", "f8[:]", "f8[:,:]", "b1",
+                         "f8[:]", "i8", "f8[:,:,:]", "f8[:,:,:]", "f8[:,:,:]", "f8[:,:,:]", "f8[:,:]", "f8[:,:]",
+                         "f8[:,:]", "f8[:,:,:]", "f8[:,:]"))
 def _etd2_stages(x_init, spec, shift, ratio, inj, hs, w, v, vinv, sub_gain, C, a, b, u, R, has_si, floor,
-                 tile):
+                 tile, X, Y, M, SS, UU, acc, small, II, out):
     """Stages s = 0 .. S-1 of exponential steps of x' = -A x with modelled gain profiles, all in
     one sweep over the bins (top bin first).
 
@@ -433,33 +436,31 @@ def _etd2_stages(x_init, spec, shift, ratio, inj, hs, w, v, vinv, sub_gain, C, a
     over the bins advances every stage: for each bin, the stages in order. The
     secret-interaction gain sum_{m > n} R[n, m] (u . x_m) of every stage is accumulated
     per tile of ``tile`` bins (rows of R streamed once per sweep, not once per stage).
-    Returns the end of the last stage, (N, 3).
+    Writes the end of the last stage into ``out`` (N, 3). Work arrays (no allocation here, so
+    the kernel runs as exported native code, see :mod:`bayesnu.transport._jit`): X, Y, M
+    (S, N, 3), SS (3 S, 3, 3) zeros, UU (N, 3 S), acc (tile, 3 S), small (12, 3), II (2, 3, 3).
     """
     N = x_init.shape[0]
     S = hs.size
-    X = np.zeros((S, N, 3))
-    Y = np.zeros((S, N, 3))
-    M = np.zeros((S, N, 3))
-    S0 = np.zeros((S, 3, 3))
-    SM = np.zeros((S, 3, 3))
-    SY = np.zeros((S, 3, 3))
-    UU = np.zeros((N, 3 * S))  # u . x(0), u . xbar, u . x(h) per bin and stage
-    acc = np.zeros((tile, 3 * S))
-    gz = np.zeros(3)
-    gb = np.zeros(3)
-    ge = np.zeros(3)
-    kap = np.zeros(3)
-    ek = np.zeros(3)
-    p1k = np.zeros(3)
-    pulse = np.zeros(3, dtype=np.bool_)
-    fe = np.zeros(3)
-    f1 = np.zeros(3)
-    f2 = np.zeros(3)
-    fq = np.zeros(3)
-    fr = np.zeros(3)
-    I1 = np.zeros((3, 3))
-    I2 = np.zeros((3, 3))
-    for n1 in range(N, 0, -tile):
+    S0 = SS[0:S]  # running sums over higher bins of b x(0), b xbar, b x(h) per stage
+    SM = SS[S:2 * S]
+    SY = SS[2 * S:3 * S]
+    gz = small[0]
+    gb = small[1]
+    ge = small[2]
+    kap = small[3]
+    ek = small[4]
+    p1k = small[5]
+    pulse = small[6]  # 1.0 where the gain is modelled as a pulse
+    fe = small[7]
+    f1 = small[8]
+    f2 = small[9]
+    fq = small[10]
+    fr = small[11]
+    I1 = II[0]
+    I2 = II[1]
+    n1 = N
+    while n1 > 0:
         n0 = max(n1 - tile, 0)
         if has_si:
             acc[:, :] = 0.0
@@ -504,15 +505,15 @@ def _etd2_stages(x_init, spec, shift, ratio, inj, hs, w, v, vinv, sub_gain, C, a
                                 g0 += sub_gain[n, i, j] * X[s, n + 1, j]
                                 g1 += sub_gain[n, i, j] * M[s, n + 1, j]
                                 g2 += sub_gain[n, i, j] * Y[s, n + 1, j]
-                        pulse[i] = False
+                        pulse[i] = 0.0
                         if g2 >= 0.0 and g0 > g1 > g2 and g1 > 0.0:
                             rho = (g1 - g2) / (g0 - g2)
                             if 1e-300 < rho < 0.999:
-                                pulse[i] = True
+                                pulse[i] = 1.0
                                 y = _phi1_inverse(rho)
                                 kap[i] = y / h
                                 ek[i], p1k[i], _, _, _ = _phi5(y)
-                        if not pulse[i]:
+                        if pulse[i] == 0.0:
                             if g2 < 0.0:
                                 g2 = 0.0
                             elif g2 > 2.0 * g1:
@@ -523,7 +524,7 @@ def _etd2_stages(x_init, spec, shift, ratio, inj, hs, w, v, vinv, sub_gain, C, a
                     for kk in range(3):
                         fe[kk], f1[kk], f2[kk], fq[kk], fr[kk] = _phi5(h * w[n, kk])
                         for j in range(3):
-                            if pulse[j]:
+                            if pulse[j] != 0.0:
                                 I1[kk, j], I2[kk, j] = _pulse_integrals(w[n, kk], fe[kk], f1[kk], kap[j], ek[j],
                                                                         p1k[j], h)
                     for i in range(3):
@@ -540,7 +541,7 @@ def _etd2_stages(x_init, spec, shift, ratio, inj, hs, w, v, vinv, sub_gain, C, a
                                 cE += vv * fe[kk]
                                 c1 += vv * f1[kk]
                                 c2 += vv * f2[kk]
-                                if pulse[j]:
+                                if pulse[j] != 0.0:
                                     cq += vv * I1[kk, j]
                                     cr += vv * I2[kk, j]
                                 else:
@@ -548,7 +549,7 @@ def _etd2_stages(x_init, spec, shift, ratio, inj, hs, w, v, vinv, sub_gain, C, a
                                     cr += vv * fr[kk]
                             y += cE * X[s, n, j] + h * c1 * ge[j]
                             ym += c1 * X[s, n, j] + h * c2 * ge[j]
-                            if pulse[j]:
+                            if pulse[j] != 0.0:
                                 dg = gz[j] - ge[j]
                                 y += cq * dg
                                 ym += cr * dg / h
@@ -570,11 +571,10 @@ def _etd2_stages(x_init, spec, shift, ratio, inj, hs, w, v, vinv, sub_gain, C, a
                 UU[n, 3 * s + 2] = u[0] * Y[s, n, 0] + u[1] * Y[s, n, 1] + u[2] * Y[s, n, 2]
             if has_si and n > n0:
                 _si_tile_update(acc, R, n0, n, n, n + 1, UU)
-    out = np.empty((N, 3))
+        n1 = n0
     for n in range(N):
         for i in range(3):
             out[n, i] = Y[S - 1, n, i]
-    return out
 
 
 #: Stages per call of ``_etd2_stages`` (memory ~ 5 x 3 N x stages floats).
@@ -590,17 +590,25 @@ def etd2_stages(op: TransportOperator, x0: np.ndarray, spec: np.ndarray, shift, 
     then one exponential step of length ``hs[s]`` (none if 0). The diagonal blocks must have
     a real, well-conditioned eigen-decomposition (``_block_eig(op)[0]``).
     """
+    c64 = np.ascontiguousarray
     _, w, v, vinv, _ = _block_eig(op)
+    w, v, vinv = c64(w, dtype=float), c64(v, dtype=float), c64(vinv, dtype=float)
     N = op.nbins
     fl = np.full(N, -np.inf) if floor is None else np.broadcast_to(np.asarray(floor, float), (N,)).copy()
-    x = np.ascontiguousarray(x0, dtype=float)
-    spec = np.ascontiguousarray(spec, dtype=float)
-    shift = np.asarray(shift, dtype=np.int64)
-    ratio, inj, hs = (np.asarray(t, dtype=float) for t in (ratio, inj, hs))
+    x = c64(x0, dtype=float)
+    spec = c64(spec, dtype=float)
+    shift = c64(shift, dtype=np.int64)
+    ratio, inj, hs = (c64(t, dtype=float) for t in (ratio, inj, hs))
+    ops = tuple(c64(t, dtype=float) for t in (op.sub_gain, op.sm_C, op.sm_a, op.sm_b, op.si_u, op.si_R))
     for c in range(0, hs.size, _ETD2_CHUNK):
         sl = slice(c, c + _ETD2_CHUNK)
-        x = _etd2_stages(x, spec, shift[sl], ratio[sl], inj[sl], hs[sl], w, v, vinv, op.sub_gain, op.sm_C,
-                         op.sm_a, op.sm_b, op.si_u, op.si_R, op.has_si, fl, _ETD2_TILE)
+        S = hs[sl].size
+        out = np.empty((N, 3))
+        _etd2_stages(x, spec, shift[sl], ratio[sl], inj[sl], hs[sl], w, v, vinv, *ops, bool(op.has_si), fl,
+                     _ETD2_TILE, np.zeros((S, N, 3)), np.zeros((S, N, 3)), np.zeros((S, N, 3)),
+                     np.zeros((3 * S, 3, 3)), np.zeros((N, 3 * S)), np.zeros((_ETD2_TILE, 3 * S)), np.zeros((12, 3)),
+                     np.zeros((2, 3, 3)), out)
+        x = out
     return x
 
 
@@ -740,7 +748,7 @@ class EigenPropagator:
         return out, d, err
 
 
-@numba.njit(cache=True)
+@jit(cache=True)
 def _block_backsolve(V, B):
     """Solve V X = B for block upper-triangular V (3x3 diagonal blocks)."""
     n3 = V.shape[0]
@@ -762,7 +770,7 @@ def _block_backsolve(V, B):
     return X
 
 
-@numba.njit(cache=True)
+@jit(cache=True)
 def _block_backsolve_rows(V, B):
     """:func:`_block_backsolve` with the column loop innermost (many right-hand sides).
 
@@ -798,7 +806,7 @@ def _block_backsolve_rows(V, B):
     return X
 
 
-@numba.njit(cache=True)
+@jit(cache=True)
 def _block_upper_matmul(V, C):
     """Y = V C and B = |V| |C| for block upper-triangular V (3x3 diagonal blocks).
 

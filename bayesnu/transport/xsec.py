@@ -42,10 +42,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from bayesnu.errors import InputError
+from bayesnu.transport._jit import jit
 from bayesnu.transport.constants import EV, G_F, HBARC2_CM2, M_E, MEV, SIN2_THETA_W
 
 __all__ = [
@@ -259,7 +259,7 @@ def si_sigma(energy, masses_ev, U: np.ndarray, si: SecretInteraction) -> np.ndar
     return out
 
 
-@numba.njit(cache=True)
+@jit(cache=True, error_model="numpy")
 def _si_kernel_point(ep, e, mk, M2, MG, w_tu, w_st, ds):
     """|M|^2 / g^4 * m_k / (4 pi s^2) [GeV^-3] for one (E', E) pair (E <= E'); ds = s - M2."""
     s = 2.0 * mk * ep
