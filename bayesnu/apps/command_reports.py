@@ -667,6 +667,8 @@ def _bz_stack(kind, res, obj, out, command, extra) -> Report:
 
     action = kind.split("-", 1)[1]
     g, data = res.get("group", "the group"), res.get("data", "")
+    if isinstance(g, dict):          # stack evidence: the group's own evidence record
+        g = g.get("group", "the group")
     intro = {
         "fit": "fitted the stacking likelihood (every blazar of the group may emit) and "
                "computed the grid posterior of the group's signal events",
@@ -712,8 +714,8 @@ def _bz_stack(kind, res, obj, out, command, extra) -> Report:
         post = res["posterior"]
         rep.add_table("Posterior", ["parameter", "median", "mean", "R-hat", "ESS"],
                       [[k, v.get("median", float("nan")), v.get("mean", float("nan")),
-                        v.get("r_hat", float("nan")), v.get("ess_bulk", v.get("ess",
-                                                                            float("nan")))]
+                        v.get("rhat", v.get("r_hat", float("nan"))),
+                        v.get("ess_bulk", v.get("ess", float("nan")))]
                        for k, v in post.items()],
                       note="R-hat below 1.01 and ESS above ~400 indicate converged chains.")
         rep.add_key_values("Limits", {"signal fraction 90% upper limit": res["f_ul90"],
@@ -730,14 +732,36 @@ def _bz_stack(kind, res, obj, out, command, extra) -> Report:
             rep.add_figure("posterior", png, caption="Marginal posteriors; line: 90% upper "
                                                      "limit of the signal fraction.")
     elif action == "limit":
-        kv = {k: v for k, v in res.items() if not k.startswith("_") and isinstance(
-            v, int | float | str) and k not in ("group", "data")}
-        rep.add_key_values("Upper limits", kv, note="Keys ending in _gev_cm2_s are fluxes "
-                           "in GeV^-1 cm^-2 s^-1 at 100 TeV; fractions are of the diffuse "
-                           "muon-neutrino flux.")
+        nan = float("nan")
+        kv = {"spectral index gamma (fixed)": res.get("gamma", nan),
+              "confidence level": res.get("cl", nan),
+              "best-fit ns (events)": res.get("ns_best", nan), "TS": res.get("ts_best", nan),
+              "ns upper limit, profile likelihood (events)": res.get("ns_ul_profile", nan),
+              "ns upper limit, Bayesian (events)": res.get("ns_ul_bayes", nan),
+              "flux upper limit at 100 TeV, profile (GeV^-1 cm^-2 s^-1)":
+                  res.get("flux_ul_profile_gev_cm2_s", nan),
+              "flux upper limit at 100 TeV, Bayesian (GeV^-1 cm^-2 s^-1)":
+                  res.get("flux_ul_bayes_gev_cm2_s", nan),
+              "E^2 flux upper limit at 100 TeV, profile (GeV cm^-2 s^-1)":
+                  res.get("e2_flux_ul_profile_gev_cm2_s", nan),
+              "fraction of the diffuse numu flux, profile": res.get("diffuse_fraction_profile",
+                                                                    nan),
+              "fraction of the diffuse numu flux, Bayesian": res.get("diffuse_fraction_bayes",
+                                                                     nan),
+              "sources": res.get("n_sources", "n/a"), "weights": res.get("weighting", "n/a")}
+        rep.add_key_values("Upper limits", kv, note="Diffuse flux: " + str(res.get(
+            "diffuse_citation", "IceCube 9.5-year muon-neutrino measurement")))
     elif action == "evidence":
         grp = res["group"] if isinstance(res["group"], dict) else {}
-        kv = {k: v for k, v in grp.items() if isinstance(v, int | float | str)}
+        nan = float("nan")
+        kv = {"sources": grp.get("n_sources", "n/a"), "weights": grp.get("weighting", "n/a"),
+              "ln B vs background (nautilus)": f"{grp.get('ln_bf_vs_background', nan):.2f} ± "
+                                               f"{grp.get('ln_z_err', nan):.2f}",
+              "ln B vs background (grid)": grp.get("ln_bf_grid", nan),
+              "posterior ns median (events)": grp.get("ns_median", nan),
+              "ns 90% upper limit (events)": grp.get("ns_ul90", nan),
+              "signal fraction 90% upper limit": grp.get("f_ul90", nan),
+              "run time (s)": grp.get("seconds", nan)}
         rep.add_key_values("Evidence of the group", kv, note="ln B: natural log of the Bayes "
                            "factor; |ln B| < 1 is inconclusive.")
         rows = [[c["group"], c["ln_bf_group_vs_control"]] for c in res.get("controls", [])]

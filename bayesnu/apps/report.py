@@ -93,7 +93,8 @@ def format_number(x: Any, digits: int = 3) -> str:
     """Format a table number: ``10.4``, ``57007.4``, ``0.0061``, ``2.9e-07``; NaN -> ``n/a``.
 
     Integers are printed in full; floats with ``digits`` significant digits,
-    but never fewer than one decimal for values >= 1000 (MJD, TS).
+    but never fewer than one decimal for values from 1000 to 1e6 (MJD, TS), and
+    in exponent form (``1.52e+18``) from 1e6 on.
     """
     if x is None:
         return "n/a"
@@ -107,6 +108,8 @@ def format_number(x: Any, digits: int = 3) -> str:
     if v == 0:
         return "0"
     a = abs(v)
+    if a >= 1e6:                      # eta ~ 1e18, fluxes: exponent, not 19 digits
+        return f"{v:.{digits}g}"
     if a >= 1000:
         return f"{v:.1f}"
     if a >= 1e-3:

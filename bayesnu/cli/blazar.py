@@ -19,9 +19,9 @@ from bayesnu.cli._options import (
     add_options,
     common_options,
     data_option,
-    output_dir,
     output_file,
 )
+from bayesnu.cli.blazar_lc import _report, report_option
 from bayesnu.errors import InputError
 
 __all__ = ["register"]
@@ -45,26 +45,6 @@ def _group_opt(required: bool = True) -> Opt:
                     "(4LAC-FSRQ, 4LAC-BLL, 4LAC-BCU, 4LAC-LSP/ISP/HSP, 4LAC-DR2-..., "
                     "5BZCAT-BZQ/BZB/BZG/BZU/ALL); 'bayesnu blazar select --list-groups' "
                     "lists them")
-
-
-def report_option() -> Opt:
-    """``--report DIR``: the PNG plots and a self-contained report.html of the command."""
-    return output_dir("--report", required=False,
-                      help="folder for the plots (PNG) and a self-contained report.html")
-
-
-def _report(args: argparse.Namespace, kind: str, res: dict[str, Any], obj: Any = None,
-            **extra: Any) -> None:
-    """Write ``report.html`` into ``--report`` (when given) and note its path in ``res``."""
-    if not getattr(args, "report", None):
-        return
-    from bayesnu.apps.command_reports import blazar_report
-
-    sub = kind.replace("stack-", "stack ")
-    res["report"] = blazar_report(kind, res, args.report, obj,
-                                  command=f"bayesnu blazar {sub}", **extra)
-    if "_text" in res:
-        res["_text"] += f"\nreport: {res['report']}"
 
 
 def _status(args: argparse.Namespace, text: str) -> None:
@@ -224,7 +204,7 @@ def _stack(args: argparse.Namespace) -> dict[str, Any]:
 
     bm = blazar_model(gl, g, hierarchical=args.hierarchical, ns_max=args.ns_max,
                       per_event=not args.hierarchical)
-    idata = sample(bm, draws=args.draws, tune=args.tune, chains=args.chains, cores=1,
+    idata = sample(bm, draws=args.draws, tune=args.tune, chains=args.chains, cores=args.cores,
                    seed=args.seed, progressbar=not args.quiet)
     names = ["ns", "gamma", "signal_fraction"] + (["tau"] if args.hierarchical else [])
     summ = posterior_summary(idata, var_names=names)
@@ -306,6 +286,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         Opt("--draws", int, default=1000, min=10, max=1_000_000, help="NUTS draws per chain"),
         Opt("--tune", int, default=1000, min=10, max=1_000_000, help="NUTS tuning steps"),
         Opt("--chains", int, default=2, min=1, max=64, help="NUTS chains"),
+        Opt("--cores", int, min=1, max=1024, default_text="all cores, at most one per chain",
+            help="processes running the NUTS chains in parallel (sample)"),
         Opt("--n-controls", int, default=3, min=0, max=1000,
             help="control groups of the same size drawn from 4LAC blazars (evidence)"),
         Opt("--n-live", int, default=300, min=50, max=100_000, help="nautilus live points"),

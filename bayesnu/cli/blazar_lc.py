@@ -37,10 +37,24 @@ CITE = BLAZAR_FLARES.full
 
 # --------------------------------------------------------------------------- helpers
 
-def _report(args, kind: str, res: dict[str, Any], obj: Any = None, **extra: Any) -> None:
-    from bayesnu.cli.blazar import _report as report
+def report_option() -> Opt:
+    """``--report DIR``: the PNG plots and a self-contained report.html of the command."""
+    return output_dir("--report", required=False,
+                      help="folder for the plots (PNG) and a self-contained report.html")
 
-    report(args, kind, res, obj, **extra)
+
+def _report(args: argparse.Namespace, kind: str, res: dict[str, Any], obj: Any = None,
+            **extra: Any) -> None:
+    """Write ``report.html`` into ``--report`` (when given) and note its path in ``res``."""
+    if not getattr(args, "report", None):
+        return
+    from bayesnu.apps.command_reports import blazar_report
+
+    sub = kind.replace("stack-", "stack ")
+    res["report"] = blazar_report(kind, res, args.report, obj,
+                                  command=f"bayesnu blazar {sub}", **extra)
+    if "_text" in res:
+        res["_text"] += f"\nreport: {res['report']}"
 
 
 def _status(args, text: str) -> None:
@@ -450,7 +464,6 @@ ALERT_OPTIONS = [
 
 def register_lightcurve_commands(sub: argparse._SubParsersAction) -> None:
     """Add ``lightcurve``, ``classify``, ``dcf``, ``rtest``, ``simultaneity`` to ``blazar``."""
-    from bayesnu.cli.blazar import report_option
     c = sub.add_parser(
         "lightcurve", help="Bayesian blocks, quiescent flux and flares of one light curve",
         description="Bayesian blocks (astropy 'measures' fitness, p0 then fallback p0), "
