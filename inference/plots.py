@@ -799,7 +799,7 @@ def _pvalue_axis(ax, x, p, n_trials: int, what: str, marker: str = "",
     ax.legend(fontsize=9.5, loc="best", frameon=True, framealpha=0.75, edgecolor="none")
 
 
-def spatial_counts_plot(res, path=None, title: str | None = None):
+def spatial_counts_plot(res, path=None, title: str | None = None, simulated: bool = False):
     """Events with a group blazar in their error circle vs the scramble expectation.
 
     ``res`` is a :class:`~bayesnu.inference.blazar_spatial.SpatialTestResult`:
@@ -827,6 +827,8 @@ def spatial_counts_plot(res, path=None, title: str | None = None):
         ax.legend(fontsize=10, loc="upper right", frameon=True, framealpha=0.9,
                   edgecolor="none")
         ax.set_title(title or f"{res.group} ({res.n_sources} sources) on {res.data}")
+        if simulated:
+            _simulated_tag(ax)
         _pvalue_axis(ax2, x, res.p_value, int(res.n_scrambles), "scrambles", marker="o")
         ax2.set_ylabel("p-value")
         ax2.set_xlabel(r"threshold $\log_{10}(E_\mathrm{reco}/\mathrm{GeV})$")

@@ -569,7 +569,7 @@ def _bz_spatial(kind, res, obj, out, command, extra) -> Report:
     from bayesnu.inference.plots import spatial_counts_plot
 
     png = out / "blazar_spatial_counts.png"
-    spatial_counts_plot(obj, path=png)
+    spatial_counts_plot(obj, path=png, simulated=bool(res.get("simulated")))
     n = int(res["n_scrambles"])
     rows = [[r["log10e_min"], r["n_events"], r["n_observed"], r["n_expected"], r["sigma"],
              r["n_expected_closed_form"], r["excess"], format_pvalue(r["p_value"], n_trials=n,
@@ -582,14 +582,14 @@ def _bz_spatial(kind, res, obj, out, command, extra) -> Report:
                          float(obj.n_expected[k]), float(obj.sigma[k]),
                          float(obj.n_expected_closed[k]), float(obj.excess[k]),
                          format_pvalue(float(obj.p_value[k]), n_trials=n, with_sigma=False)])
-    rep = Report(
+    rep = _new_report(
         f"Neutrinos around {res['group']} blazars in {res['data']}",
         f"We counted the {res['data']} events, above each reconstructed-energy threshold, "
         f"that have at least one of the {res['n_sources']} {res['group']} blazars inside their "
         f"angular-error circle, and compared with {n:,} random scrambles of the "
         f"{'blazar right ascensions' if res.get('scramble', 'sources') == 'sources' else 'event right ascensions'}. "
         "An excess of observed over expected counts would indicate a correlation.",
-        command=command)
+        bool(res.get("simulated")), command, "the events are simulated or scrambled")
     rep.add_table("Counts per energy threshold", [
         "log10(E_reco/GeV) >=", "events above threshold", "observed (events)",
         "expected, scrambles (events)", "sigma of scrambles (events)",
@@ -678,10 +678,12 @@ def _bz_stack(kind, res, obj, out, command, extra) -> Report:
                     "and against same-size control groups",
         "alerts": "computed the probability that each IceCat-1 alert track comes from a "
                   "blazar of the group"}[action]
-    rep = Report(f"Blazar stacking ({action}): {g}" + (f" on {data}" if data else ""),
-                 f"We {intro} for {g}" + (f" with the {data} events" if data else "") +
-                 ". Signal events ns are counts, the spectral index gamma is dimensionless and "
-                 "fluxes are per GeV, cm^2 and s at 100 TeV.", command=command)
+    rep = _new_report(f"Blazar stacking ({action}): {g}" + (f" on {data}" if data else ""),
+                      f"We {intro} for {g}" + (f" with the {data} events" if data else "") +
+                      ". Signal events ns are counts, the spectral index gamma is dimensionless "
+                      "and fluxes are per GeV, cm^2 and s at 100 TeV.",
+                      bool(res.get("simulated")), command,
+                      "the events are simulated or scrambled")
     if action == "fit":
         b, s = res["best_fit"], res["posterior"]
         rep.add_key_values("Best fit and posterior", {

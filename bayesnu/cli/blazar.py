@@ -78,6 +78,13 @@ def _data(args: argparse.Namespace):
     return ds
 
 
+def _simulated(ds) -> bool:
+    """True for simulated, injected or scrambled events (reports then say SIMULATED data)."""
+    if ds.format == "simulated" or ds.meta.get("simulated"):
+        return True
+    return any(bool(x.meta.get("simulated") or x.meta.get("scrambled")) for x in ds)
+
+
 # ------------------------------------------------------------------ handlers
 
 def _select(args: argparse.Namespace) -> dict[str, Any]:
@@ -117,6 +124,7 @@ def _spatial(args: argparse.Namespace) -> dict[str, Any]:
                      angerr_max=args.angerr_max, progress=not args.quiet,
                      scramble=args.scramble)
     out = r.to_dict()
+    out["simulated"] = _simulated(ds)
     if args.plot:
         plot_excess([r], args.plot, title=f"{g.name} on {ds.name}")
         out["plot"] = args.plot
@@ -157,6 +165,7 @@ def _stack(args: argparse.Namespace) -> dict[str, Any]:
     ds = _data(args)
     _status(args, f"building the stacking likelihood of {g.name} ({len(g)} sources) on "
                   f"{ds.name} ...")
+    sim = _simulated(ds)
     t0 = time.perf_counter()
     if action == "evidence":
         res = bs.group_evidence(ds, g, weighting=args.weights, n_controls=args.n_controls,
@@ -168,6 +177,7 @@ def _stack(args: argparse.Namespace) -> dict[str, Any]:
             lines.append(f"  control {c['group']}: ln B(group vs control) "
                          f"{c['ln_bf_group_vs_control']:+.2f}")
         res["_text"] = "\n".join(lines)
+        res["simulated"] = sim
         _report(args, "stack-evidence", res)
         return res
     gl = group_likelihood(ds, g, args.weights)
@@ -186,6 +196,7 @@ def _stack(args: argparse.Namespace) -> dict[str, Any]:
                         f"median {s['ns_median']:.2f}, 90% UL {s['ns_ul90']:.2f}, signal fraction "
                         f"90% UL {s['f_ul90']:.3e}, ln B vs background "
                         f"{s['ln_bf_vs_background']:+.2f}")
+        res["simulated"] = sim
         _report(args, "stack-fit", res, post)
         return res
     if action == "limit":
@@ -196,6 +207,7 @@ def _stack(args: argparse.Namespace) -> dict[str, Any]:
                         f"{res['flux_ul_bayes_gev_cm2_s']:.3e} (Bayes) GeV^-1 cm^-2 s^-1 = "
                         f"{100 * res['diffuse_fraction_profile']:.1f}% / "
                         f"{100 * res['diffuse_fraction_bayes']:.1f}% of the diffuse numu flux")
+        res["simulated"] = sim
         _report(args, "stack-limit", res)
         return res
     # sample
@@ -216,6 +228,7 @@ def _stack(args: argparse.Namespace) -> dict[str, Any]:
            "sampling_seconds": float(idata.attrs.get("wall_time_s", 0.0))}
     res["_text"] = (f"{g.name} on {ds.name}: NUTS {args.chains} x {args.draws}; signal fraction "
                     f"90% UL {res['f_ul90']:.3e}; ns median {summ['ns']['median']:.2f}")
+    res["simulated"] = sim
     _report(args, "stack-sample", res, idata)
     return res
 

@@ -289,6 +289,21 @@ def test_blazar_spatial_report(tmp_path, capsys):
             assert format_number(v) in page.cells, v
     assert sum(c.startswith(("p = ", "p < ")) for c in page.cells) == len(d["thresholds"])
     assert page.external == []
+    assert d["simulated"] is False and "SIMULATED" not in page.manifest["title"]
+
+
+def test_blazar_spatial_report_labels_scrambled_data(tmp_path, capsys):
+    """Events from 'bayesnu simulate scramble' are labelled SIMULATED in the report."""
+    scr = tmp_path / "scr.npz"
+    _run_cli(capsys, ["simulate", "scramble", "--data", "ic40", "--out", str(scr), "--seed", "2",
+                      "--json", "--quiet"])
+    d = _run_cli(capsys, ["blazar", "spatial", "--data", str(scr), "--group", "TXS-like",
+                          "--n-scrambles", "300", "--seed", "1", "--report",
+                          str(tmp_path / "sp"), "--json", "--quiet"])
+    page = parse(d["report"])
+    assert d["simulated"] is True and "SIMULATED data" in page.manifest["title"]
+    assert "".join(page.text).count("SIMULATED DATA") == 1
+    check_png(page.images["spatial_counts"])
 
 
 def test_blazar_rtest_report(tmp_path, capsys):
