@@ -41,13 +41,15 @@ from bayesnu.inference.cnb import (
     cnb_propagator,
     cnb_source,
     eta_profile,
+    eta_ratio_table,
     inject_overdensity,
     upper_limit,
 )
 
 from bayesnu.errors import InputError
+from bayesnu.ops.spectrum import transport_ratio
 
-__all__ = ["future_instances", "future_sensitivity", "summarise_sensitivity", "sbc_instances", "sbc_campaign",
+__all__ = ["future_instances", "with_extra_events", "future_sensitivity", "summarise_sensitivity", "sbc_instances", "sbc_campaign",
            "SensitivityContext", "sensitivity_context", "sbc_log10_eta", "SBC_LEVELS"]
 
 _DAYS_PER_YEAR = 365.25
@@ -72,6 +74,25 @@ class SensitivityContext:
         ts, ns, g, _ = fast_fit(self.source.power_law_mixture())
         self.ts_pl, self.ns_pl, self.gamma_pl = float(ts), float(ns), float(g)
         self.livetime_days = np.array([s.uptime.livetime_days for s in self.source.setup.samples])
+        self._ratios: dict[tuple[float, ...], np.ndarray] = {}
+        self._angular = None
+        #: transport ratio at eta = 0 and the power-law gamma (all ones but bins with no flux)
+        self.pl_ratio = transport_ratio(self.propagator, [0.0], [self.gamma_pl])[0, 0]
+
+    def angular_models(self) -> list:
+        """Angular-error models of the signal, built once from the base samples' events."""
+        if self._angular is None:
+            from bayesnu.simulate.inject import angular_model_for
+
+            self._angular = [angular_model_for(s) for s in self.source.setup.samples]
+        return self._angular
+
+    def ratio_table(self, log10_eta: Sequence[float]) -> np.ndarray:
+        """Transport ratios of a grid (:func:`~bayesnu.inference.cnb.eta_ratio_table`), cached."""
+        key = tuple(float(v) for v in np.asarray(log10_eta, dtype=np.float64))
+        if key not in self._ratios:
+            self._ratios[key] = eta_ratio_table(self.source, self.propagator, np.array(key))
+        return self._ratios[key]
 
 
 @functools.lru_cache(maxsize=4)
@@ -88,28 +109,87 @@ def _extended_background(rng: np.random.Generator, samples, factors: np.ndarray)
     for s, f in zip(samples, factors):
         n = int(rng.poisson(s.size * f))
         idx = rng.integers(0, s.size, n)
-        cols = {c: getattr(s, c)[idx] for c in ("ra", "dec", "time", "log10e", "angerr")}
-        meta = dict(s.meta)
-        meta["simulated"] = True
-        meta["future_livetime_factor"] = float(f)
-        if "extra" in meta:  # per-event columns follow the resampling
-            meta["extra"] = {k: np.asarray(v)[idx] for k, v in meta["extra"].items()}
-        s2 = s.replace(meta=meta, **cols)
-        out.append(scramble_sample(rng, s2, ra=True, time=True))
+        out.append(scramble_sample(rng, _resampled(s, idx, f), ra=True, time=True))
     return Dataset(name="future-bg (SIMULATED)", format="mixed", samples=tuple(out))
+
+
+def _candidate_background(rng: np.random.Generator, setup, factors: np.ndarray):
+    """The future background of :func:`_extended_background`, only where it can matter.
+
+    Every resampled event gets a uniform right ascension, so whether it can enter the
+    source's region of interest depends only on its declination, energy and angular error,
+    i.e. on which original event it copies: the set-up's declination candidates
+    (``SampleSetup._events_cache(...)["cand_all"]``, the events whose largest possible
+    signal-over-background ratio exceeds ``roi_eps``). Drawing ``n ~ Poisson(N f)`` events
+    with replacement and keeping the candidates is the same in distribution as drawing
+    ``n_c ~ Binomial(n, n_cand / N)`` candidates with replacement; the other ``n - n_c``
+    events only count in N. Returns the Dataset of candidate copies (RA scrambled; times
+    are those of the copied events -- the time-integrated likelihood does not read them)
+    and the number of non-candidate events per sample.
+    """
+    from bayesnu.data.core import Dataset
+    from bayesnu.simulate.scramble import scramble_sample
+
+    out, rest = [], []
+    for st, f in zip(setup.setups, factors):
+        s = st.sample
+        cand = st._events_cache(s)["cand_all"]
+        n_all = int(rng.poisson(s.size * f))
+        n_c = int(rng.binomial(n_all, cand.size / s.size))
+        idx = cand[rng.integers(0, cand.size, n_c)]
+        out.append(scramble_sample(rng, _resampled(s, idx, f), ra=True, time=False))
+        rest.append(n_all - n_c)
+    return Dataset(name="future-bg candidates (SIMULATED)", format="mixed",
+                   samples=tuple(out)), np.array(rest, dtype=np.int64)
+
+
+def _resampled(s, idx: np.ndarray, factor: float):
+    """Copy of sample ``s`` made of its events ``idx`` (with repeats), marked SIMULATED."""
+    cols = {c: getattr(s, c)[idx] for c in ("ra", "dec", "time", "log10e", "angerr")}
+    meta = dict(s.meta)
+    meta["simulated"] = True
+    meta["future_livetime_factor"] = float(factor)
+    if "extra" in meta:  # per-event columns follow the resampling
+        meta["extra"] = {k: np.asarray(v)[idx] for k, v in meta["extra"].items()}
+    return s.replace(meta=meta, **cols)
+
+
+def with_extra_events(cs, extra: np.ndarray):
+    """The CnuB source with ``extra[k]`` more events outside the ROI in sample ``k``.
+
+    Events that cannot enter the region of interest contribute to the likelihood only
+    through the sample's total N_k (the factor ``(1 - ns f_k / N_k)`` per event), so a
+    data set given by its candidate events plus their count is complete.
+    """
+    from dataclasses import replace
+
+    from bayesnu.likelihood.kernel import MixtureLikelihood
+
+    lik = cs.base
+    terms = [replace(t, n_total=int(t.n_total) + int(m)) for t, m in zip(lik.terms, extra)]
+    return cs.with_likelihood(MixtureLikelihood(terms, lik.log_acc, cs.setup.weights,
+                                                theta_names=lik.theta_names, ns_min=lik.ns_min))
 
 
 def future_instances(rng: np.random.Generator, n: int, data: str | None, source: str,
                      years_added: float, log10_eta: Sequence[float], m1: float = 0.0342,
                      d_eff_mpc: float | None = None, z: float | None = None, bins: int = 300,
-                     data_seed: int = 0) -> dict[str, np.ndarray]:
+                     data_seed: int = 0, fast: bool = True) -> dict[str, np.ndarray]:
     """``n`` future-sensitivity instances (campaign chunk function, see module docstring).
+
+    ``fast=True`` (default): the transport ratios of the grid are computed once per process
+    (they do not depend on the data) and only the background events that can enter the
+    source's region of interest are drawn (:func:`_candidate_background`; the others only
+    count). Same distribution of the mock data as ``fast=False`` (every event resampled, the
+    transport recomputed per instance), different random streams; for the *same* mock data
+    both give the same TS curve (tests/inference/test_cnb_sensitivity.py).
 
     Returns
     -------
     dict
         ``ts`` (n, n_eta) TS(eta) curves, ``eta_limit_90`` (n,), ``ts_pl`` (n,) power-law TS,
-        ``n_signal`` (n,) injected signal events, ``seconds`` (n,) wall time per instance.
+        ``n_signal`` (n,) injected signal events, ``seconds`` (n,) wall time per instance,
+        ``cpu_seconds`` (n,) process CPU time per instance.
     """
     if not (np.isfinite(years_added) and years_added >= 0):
         raise InputError(f"years added must be finite and >= 0, got {years_added}",
@@ -125,18 +205,30 @@ def future_instances(rng: np.random.Generator, n: int, data: str | None, source:
     tspl = np.empty(n)
     nsig = np.empty(n)
     secs = np.empty(n)
+    cpus = np.empty(n)
+    ratios = ctx.ratio_table(x) if fast else None
     for i in range(n):
         t0 = time.perf_counter()
-        bg = _extended_background(rng, ctx.source.setup.samples, factors)
+        c0 = time.process_time()
+        if fast:
+            bg, rest = _candidate_background(rng, ctx.source.setup, factors)
+        else:
+            bg = _extended_background(rng, ctx.source.setup.samples, factors)
         cs, info = inject_overdensity(rng, ctx.source, ctx.propagator, 0.0, ctx.gamma_pl,
-                                      ctx.ns_pl * f_tot, background=bg)
-        prof = eta_profile(cs, ctx.propagator, x)
+                                      ctx.ns_pl * f_tot, background=bg,
+                                      angular_models=ctx.angular_models() if fast else None,
+                                      ratio=ctx.pl_ratio if fast else None)
+        if fast:
+            cs = with_extra_events(cs, rest)
+        prof = eta_profile(cs, ctx.propagator, x, ratios=ratios)
         ts[i] = prof.ts
         lim[i] = prof.limit(0.9)
         tspl[i] = prof.ts_pl
         nsig[i] = float(sum(info["n_injected"].values()))
         secs[i] = time.perf_counter() - t0
-    return {"ts": ts, "eta_limit_90": lim, "ts_pl": tspl, "n_signal": nsig, "seconds": secs}
+        cpus[i] = time.process_time() - c0
+    return {"ts": ts, "eta_limit_90": lim, "ts_pl": tspl, "n_signal": nsig, "seconds": secs,
+            "cpu_seconds": cpus}
 
 
 def summarise_sensitivity(log10_eta: np.ndarray, ts: np.ndarray,
@@ -182,7 +274,8 @@ def future_sensitivity(data: str | None, source: str, years_added: float, n_inst
     x = tuple(float(v) for v in np.asarray(log10_eta, dtype=np.float64))
     meta = {"kind": "cnb-future-sensitivity", "data": data, "source": source,
             "years_added": float(years_added), "log10_eta": list(x), "m1": float(m1),
-            "d_eff_mpc": d_eff_mpc, "z": z, "bins": int(bins), "data_seed": int(data_seed)}
+            "d_eff_mpc": d_eff_mpc, "z": z, "bins": int(bins), "data_seed": int(data_seed),
+            "instance": "roi-candidates, cached transport (session 4)"}
     res = run_campaign(future_instances, int(n_instances), out_dir, seed, chunk_size=chunk_size,
                        args=(data, source, float(years_added), x, float(m1), d_eff_mpc, z,
                              int(bins), int(data_seed)),
@@ -194,6 +287,8 @@ def future_sensitivity(data: str | None, source: str, years_added: float, n_inst
                 "simulated": True, "best_fit_power_law": {"ns": ctx.ns_pl, "gamma": ctx.gamma_pl,
                                                           "ts": ctx.ts_pl},
                 "seconds_per_instance_median": float(np.median(res["seconds"])),
+                "cpu_seconds_per_instance_median": (float(np.median(res["cpu_seconds"]))
+                                                    if "cpu_seconds" in res.data else None),
                 "chunks_run": res.n_chunks_run, "chunks_reused": res.n_chunks_reused,
                 "seed": int(seed), "out_dir": str(out_dir)})
     return out

@@ -1,4 +1,9 @@
-"""``bayesnu cnb sensitivity``: future sensitivity to the relic overdensity eta.
+"""``bayesnu cnb sensitivity`` and ``bayesnu cnb coverage``.
+
+``coverage``: coverage of the 90% CL upper limit on eta by pseudo-experiments
+(:func:`bayesnu.inference.cnb_coverage.limit_coverage`).
+
+``sensitivity``: future sensitivity to the relic overdensity eta.
 
 Mock data adding ``--years-added`` years to a sample at its best-fit power law (SIMULATED:
 background resampled and RA/time-scrambled from the sample, signal injected at the power-law
@@ -25,6 +30,49 @@ from bayesnu.cli._options import (
 )
 
 __all__ = ["register_sensitivity_commands"]
+
+def _run_coverage(args: argparse.Namespace) -> dict[str, Any]:
+    from bayesnu.errors import InputError
+    from bayesnu.inference.cnb import cnb_data, cnb_geometry, cnb_propagator, cnb_source, column_mpc
+    from bayesnu.inference.cnb_coverage import limit_coverage
+    from bayesnu.sources import resolve_source
+
+    try:
+        src = resolve_source(args.source, online=False)
+        geo = cnb_geometry(src.name, args.d_eff_mpc, args.z)
+    except InputError as exc:
+        raise OptionError("--source", str(exc).split(": ", 1)[-1]) from None
+    shift = np.log10(column_mpc(geo)) - np.log10(14.0)
+    lo = args.log10_eta_min if args.log10_eta_min is not None else 14.0 - shift
+    hi = args.log10_eta_max if args.log10_eta_max is not None else 20.0 - shift
+    if hi <= lo:
+        raise OptionError("--log10-eta-max", "must be above --log10-eta-min")
+    etas = (list(args.etas) if args.etas is not None
+            else [e * 10.0 ** -shift for e in (3e16, 1e17, 3e17)])
+    rng = np.random.default_rng(args.seed)
+    ds, info = cnb_data(args.data, src.name, rng)
+    prop = cnb_propagator(geo, m1=args.m1, bins=args.bins)
+    cs = cnb_source(ds, src, prop)
+    res = limit_coverage(cs, prop, etas, args.trials, args.ns, args.gamma, rng,
+                         log10_eta=np.linspace(lo, hi, args.points), progress=not args.quiet,
+                         method=args.method)
+    if not args.keep_trials:
+        res.pop("trials")
+    res.update({"source": src.name, "data": info, "simulated": True, "seed": args.seed,
+                "m1": args.m1, "geometry": repr(geo), "bins": args.bins})
+    rows = res["per_eta"]
+    res["_text"] = (
+        f"# coverage of the 90% CL upper limit on eta, {src.name}, {args.trials} pseudo-"
+        f"experiments per eta (SIMULATED: RA-scrambled data + {args.ns:g} signal events, gamma "
+        f"{args.gamma:g}, propagated at the true eta); {res['cpu_seconds']:.0f} CPU s\n"
+        "# paper: TS >= 2.706 (two-sided Wilks value; asymptotic coverage 95%); one-sided: "
+        "TS - TS_min >= 1.642 (asymptotic 90%)\n"
+        "# eta_true  coverage_paper    +-  coverage_one_sided    +-  median_TS(eta_true)\n"
+        + "\n".join(f"{r['eta']:10.3g} {r['coverage_paper']:14.3f} {r['binomial_error_paper']:6.3f}"
+                    f" {r['coverage_one_sided']:18.3f} {r['binomial_error_one_sided']:6.3f}"
+                    f" {r['median_ts_true']:12.2f}" for r in rows))
+    return res
+
 
 
 def _run_sensitivity(args: argparse.Namespace) -> dict[str, Any]:
@@ -62,8 +110,57 @@ def _run_sensitivity(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def register_sensitivity_commands(sub) -> None:
-    """Add ``sensitivity`` to the ``cnb`` group."""
+    """Add ``sensitivity`` and ``coverage`` to the ``cnb`` group."""
     ncpu = os.cpu_count() or 1
+    c = sub.add_parser(
+        "coverage", help="coverage of the 90%% CL upper limit on eta by pseudo-experiments "
+                         "(papers' 2.71 convention and the one-sided 1.64 limit)",
+        description="Pseudo-experiments at each true eta (the data RA-scrambled plus signal "
+                    "propagated at that eta, SIMULATED); the fraction whose 90% CL upper limit "
+                    "is >= the truth, for the papers' convention (TS relative to the power law "
+                    ">= 2.706, the two-sided Wilks value: asymptotically 95% coverage) and for "
+                    "the one-sided profile-likelihood limit (TS - TS_min >= 1.642 above the best "
+                    "fit: asymptotically 90%), with binomial errors. Each pseudo-experiment "
+                    "needs the fits on a coarse eta grid (for the minimum) and at the true eta "
+                    "only; transport ratios are computed once.")
+    add_options(c, [
+        Opt("--data", str, default_text="the source's real data (NGC 1068, PKS 1424+240: "
+            "ic40,ic86_2011; TXS 0506+056: txs0506:IC86b+IC86c)",
+            help="events whose RA scrambles are the background (as for 'cnb profile')"),
+        Opt("--source", str, required=True, help="source name from the built-in table "
+            "('NGC 1068', 'TXS 0506+056', 'PKS 1424+240')"),
+        Opt("--etas", float, nargs="+", min=0.0, min_open=True, max=1e40,
+            default_text="3e16, 1e17, 3e17 at 14 Mpc (scaled by 14 Mpc / d for other distances)",
+            help="true overdensities of the pseudo-experiments"),
+        Opt("--trials", int, default=200, min=1, max=1_000_000,
+            help="pseudo-experiments per true eta"),
+        Opt("--ns", float, default=150.0, min=0.0, max=1e6,
+            help="mean signal events (after propagation) per pseudo-experiment"),
+        Opt("--gamma", float, default=3.15, min=1.0, max=4.0,
+            help="spectral index of the injected signal (default: Franklin et al.'s NGC 1068)"),
+        Opt("--d-eff-mpc", float, min=0.0, min_open=True, max=1e5, unit="Mpc",
+            default_text="the source's (NGC 1068: 14 Mpc)",
+            help="radius of a constant overdensity, no redshift"),
+        Opt("--z", float, min=0.0, min_open=True, max=10.0, default_text="the source's",
+            help="source redshift (overdensity along the whole path)"),
+        Opt("--m1", float, default=0.0342, min=0.0, max=2.0, unit="eV",
+            help="lightest neutrino mass (normal ordering, NuFIT 2022 splittings)"),
+        Opt("--points", int, default=25, min=3, max=5000,
+            help="points of the log10 eta grid of the minimum search (the true eta is added)"),
+        Opt("--log10-eta-min", float, min=-10.0, max=40.0,
+            default_text="14 - log10(d / 14 Mpc)", help="lowest log10 eta of the grid"),
+        Opt("--log10-eta-max", float, min=-10.0, max=40.0,
+            default_text="20 - log10(d / 14 Mpc)", help="highest log10 eta of the grid"),
+        Opt("--bins", int, default=300, min=20, max=600,
+            help="transport energy bins over 1e2-1e10 GeV"),
+        Opt("--method", choices=("fast", "profile"), default="fast",
+            help="decision per pseudo-experiment: 'fast' (minimum on the grid and TS at the "
+                 "true eta) or 'profile' (upper_limit on the grid's TS curve)"),
+        Opt("--keep-trials", bool, help="also return every pseudo-experiment's TS(eta_true), "
+            "TS_min and best-fit eta in the JSON"),
+        *common_options(seed_default=1),
+    ], exclusive=[("--d-eff-mpc", "--z")])
+    c.set_defaults(handler=_run_coverage)
     p = sub.add_parser(
         "sensitivity", help="future sensitivity: median TS(eta) and 68%% band of mock data with "
                             "added years (SIMULATED), a resumable campaign",

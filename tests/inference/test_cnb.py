@@ -182,3 +182,61 @@ def test_flux_normalisation_reaches_power_law_plateau(txs):
     assert pf.ts[-1] == pytest.approx(pf.ts_pl, abs=1e-6)
     assert np.all(pf.ts >= pe.ts - 1e-6)  # a capped ns can only lower the likelihood
     assert not np.any(np.isnan(pf.ts)) and not np.any(np.isnan(pf.ns))
+
+
+def test_one_sided_and_paper_limits_on_a_known_curve():
+    from bayesnu.inference.cnb import limit_threshold
+
+    assert limit_threshold(0.9, "paper") == pytest.approx(2.705543, abs=1e-5)
+    assert limit_threshold(0.9, "one-sided") == pytest.approx(1.642374, abs=1e-5)
+    assert limit_threshold(0.95, "one-sided") == pytest.approx(2.705543, abs=1e-5)
+    x = np.linspace(10.0, 22.0, 12001)
+    ts = (x - 16.0) ** 2 - 3.0  # minimum -3 at 16: the data prefer eta = 1e16
+    # paper: TS (relative to the power law) >= 2.7055 -> (x - 16)^2 = 5.7055
+    assert np.log10(upper_limit(x, ts, 0.9)) == pytest.approx(16 + np.sqrt(5.705543), abs=1e-4)
+    # one-sided: TS - TS_min >= 1.6424 -> (x - 16)^2 = 1.6424
+    assert np.log10(upper_limit(x, ts, 0.9, "one-sided")) == pytest.approx(
+        16 + np.sqrt(1.642374), abs=1e-4)
+    # a curve >= 0 everywhere (minimum at eta = 0): one-sided and paper differ only in threshold
+    ts0 = np.clip(x - 15.0, 0.0, None)
+    assert np.log10(upper_limit(x, ts0, 0.9, "one-sided")) == pytest.approx(16.642374, abs=1e-4)
+    with pytest.raises(InputError, match="convention"):
+        upper_limit(x, ts, 0.9, "two-sided")
+
+
+def test_profile_with_precomputed_ratios_and_chunks_is_identical(txs):
+    """Precomputed transport ratios and the redshift chunking change nothing (bitwise)."""
+    from bayesnu.inference.cnb import eta_ratio_table
+
+    from bayesnu.transport import Redshift
+
+    cs, prop = txs
+    x = np.linspace(15.0, 19.0, 7)
+    a = eta_profile(cs, prop, x)
+    b = eta_profile(cs, prop, x, ratios=eta_ratio_table(cs, prop, x))
+    assert np.array_equal(a.ts, b.ts) and np.array_equal(a.gamma, b.gamma)
+    pz = cnb_propagator(Redshift(0.3365), bins=60)
+    csz = cnb_source(cnb_data("txs0506:IC86b+IC86c", "TXS 0506+056")[0], SRC, pz)
+    xz = np.linspace(12.5, 16.5, 10)
+    z1 = eta_profile(csz, pz, xz, chunk=1)
+    z2 = eta_profile(csz, pz, xz)  # default: 128 // 16 = 8 etas per transport call
+    assert np.array_equal(z1.ts, z2.ts)
+    with pytest.raises(InputError, match="ratio table"):
+        eta_profile(cs, prop, x, ratios=np.ones((3, 2, 1)))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_coverage_fast_decision_equals_full_profile_limit(txs, seed):
+    """The fast coverage rule (minimum + TS at the truth) = upper_limit(...) >= truth."""
+    from bayesnu.inference.cnb_coverage import coverage_trials
+
+    cs, prop = txs
+    x = np.linspace(14.0, 20.0, 13)
+    kw = dict(source=cs, propagator=prop, eta_true=3e17, ns=60.0, gamma=2.5, log10_eta=x)
+    fast = coverage_trials(np.random.default_rng(seed), 4, method="fast", **kw)
+    full = coverage_trials(np.random.default_rng(seed), 4, method="profile", **kw)
+    assert np.array_equal(fast["ts_true"], full["ts_true"])
+    for conv in ("covers_paper", "covers_one_sided"):
+        assert np.array_equal(fast[conv], full[conv])
+    # one-sided (1.64 on TS - TS_min) never covers more than the paper's (2.71 on TS <= TS - TS_min)
+    assert np.all(fast["covers_one_sided"] <= fast["covers_paper"])

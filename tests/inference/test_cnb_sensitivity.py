@@ -69,3 +69,67 @@ def test_cli_sensitivity_json_and_resume(tmp_path, capsys):
     assert main(bad) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--years-added" in err[0]
+
+
+def test_fast_instance_equals_full_instance_on_the_same_mock_data(monkeypatch):
+    """Candidate events + count and cached transport give the full mock data's TS curve."""
+    from bayesnu.inference.cnb import eta_profile, inject_overdensity
+    from bayesnu.inference.cnb_sensitivity import _extended_background, with_extra_events
+
+    import bayesnu.simulate.spectrum as sp
+
+    captured = {}
+    orig = sp.inject_spectrum
+
+    def keep(*a, **k):
+        captured["ds"], info = orig(*a, **k)
+        return captured["ds"], info
+
+    monkeypatch.setattr(sp, "inject_spectrum", keep)
+    ctx = sensitivity_context(DATA, SRC, 0.0342, 14.0, None, 80, 0)
+    setup = ctx.source.setup
+    for seed in (1, 2):
+        rng = np.random.default_rng(seed)
+        bg = _extended_background(rng, setup.samples, np.array([3.0, 3.0]))
+        cs, _ = inject_overdensity(rng, ctx.source, ctx.propagator, 0.0, 2.5, 40.0, background=bg)
+        full = eta_profile(cs, ctx.propagator, X)
+        subs, rest = [], []
+        for st, smp in zip(setup.setups, captured["ds"].samples):
+            cand = st._events_cache(smp)["cand_all"]
+            keep_mask = np.zeros(smp.size, dtype=bool)
+            keep_mask[cand] = True
+            subs.append(smp.select(keep_mask))
+            rest.append(smp.size - cand.size)
+        assert sum(rest) > 0  # some events really are left out
+        fast_cs = with_extra_events(ctx.source.with_likelihood(setup.likelihood(events=subs)),
+                                    np.array(rest))
+        fast = eta_profile(fast_cs, ctx.propagator, X, ratios=ctx.ratio_table(X))
+        assert fast_cs.base.n_total == cs.base.n_total
+        assert np.allclose(fast.ts, full.ts, rtol=0, atol=1e-9)
+        assert fast.limit(0.9) == pytest.approx(full.limit(0.9), rel=1e-9)
+
+
+def test_candidate_background_is_a_thinned_resample():
+    """n_cand + n_rest ~ Poisson(N f) and n_cand ~ Binomial(., n_cand / N): means match."""
+    from bayesnu.inference.cnb_sensitivity import _candidate_background
+
+    ctx = sensitivity_context(DATA, SRC, 0.0342, 14.0, None, 80, 0)
+    setup = ctx.source.setup
+    f = np.array([2.0, 2.0])
+    rng = np.random.default_rng(11)
+    n = 300
+    tot = np.zeros((n, 2))
+    cand = np.zeros((n, 2))
+    for i in range(n):
+        ds, rest = _candidate_background(rng, setup, f)
+        cand[i] = [s.size for s in ds.samples]
+        tot[i] = cand[i] + rest
+        assert all(s.meta["simulated"] for s in ds.samples)
+    for k, st in enumerate(setup.setups):
+        N = st.sample.size
+        p = st._events_cache(st.sample)["cand_all"].size / N
+        assert tot[:, k].mean() == pytest.approx(N * f[k], abs=4 * np.sqrt(N * f[k] / n))
+        assert cand[:, k].mean() == pytest.approx(N * f[k] * p, abs=4 * np.sqrt(N * f[k] / n))
+    # uniform right ascension in the footprint
+    ra = np.concatenate([s.ra for s in ds.samples])
+    assert ra.min() >= 0.0 and ra.max() <= 360.0
