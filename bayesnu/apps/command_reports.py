@@ -573,7 +573,9 @@ def _bz_spatial(kind, res, obj, out, command, extra) -> Report:
     n = int(res["n_scrambles"])
     rows = [[r["log10e_min"], r["n_events"], r["n_observed"], r["n_expected"], r["sigma"],
              r["n_expected_closed_form"], r["excess"], format_pvalue(r["p_value"], n_trials=n,
-                                                                     with_sigma=False)]
+                                                                     with_sigma=False,
+                                                                     trials="scrambles",
+                                                                     statistic="count")]
             for r in res["thresholds"]] if isinstance(res.get("thresholds"), list) and res[
         "thresholds"] and isinstance(res["thresholds"][0], dict) else []
     if not rows:
@@ -581,7 +583,8 @@ def _bz_spatial(kind, res, obj, out, command, extra) -> Report:
             rows.append([float(obj.thresholds[k]), int(obj.n_events[k]), int(obj.n_observed[k]),
                          float(obj.n_expected[k]), float(obj.sigma[k]),
                          float(obj.n_expected_closed[k]), float(obj.excess[k]),
-                         format_pvalue(float(obj.p_value[k]), n_trials=n, with_sigma=False)])
+                         format_pvalue(float(obj.p_value[k]), n_trials=n, with_sigma=False,
+                                       trials="scrambles", statistic="count")])
     rep = _new_report(
         f"Neutrinos around {res['group']} blazars in {res['data']}",
         f"We counted the {res['data']} events, above each reconstructed-energy threshold, "
@@ -622,8 +625,10 @@ def _bz_rtest(kind, res, obj, out, command, extra) -> Report:
           "(alert, source) pairs": res["n_pairs"], "window dT (days)": s["dT_d"],
           "region enlargement factor": s["factor"], "control samples": n,
           "R(0)": res["r_at_0"],
-          "pre-trial p at t = 0": format_pvalue(p0, n_trials=n),
-          "smallest pre-trial p": format_pvalue(pmin, n_trials=n),
+          "pre-trial p at t = 0": format_pvalue(p0, n_trials=n, trials="control samples",
+                                                statistic="R"),
+          "smallest pre-trial p": format_pvalue(pmin, n_trials=n, trials="control samples",
+                                                statistic="R"),
           "at shift t (days)": res["shift_of_min_p_d"],
           "shifts at the resolution floor": int(pvalue_floor_mask(obj.p_pretrial, n).sum())}
     if "window_scan" in res:
@@ -631,7 +636,8 @@ def _bz_rtest(kind, res, obj, out, command, extra) -> Report:
         kv["window scan: best dT (days)"] = b["dT_d"]
         kv["window scan: best factor"] = b["factor"]
         kv["window scan: p of the best (pre-trial)"] = format_pvalue(
-            b["p_value"], n_trials=int(res["window_scan"].get("n_scrambles", 0)) or None)
+            b["p_value"], n_trials=int(res["window_scan"].get("n_scrambles", 0)) or None,
+            trials="scrambles", statistic="R(0)")
     rep.add_key_values("Results", kv, note="p-values are pre-trial; a p-value at its floor "
                        "1/(N + 1) is an upper bound (p < ...).")
     rep.add_figure("rt", png, caption="R(t) of the alert pairs (red) against the control mean "
@@ -654,7 +660,8 @@ def _bz_simultaneity(kind, res, obj, out, command, extra) -> Report:
         "simultaneous / total flaring time (observed)": res["statistic"],
         "scrambles: mean": res["scrambled_mean"], "scrambles: standard deviation":
             res["scrambled_std"], "scrambles at or above the observed": res["n_exceed"],
-        "p-value": format_pvalue(res["p_value"], n_trials=n),
+        "p-value": format_pvalue(res["p_value"], n_trials=n, trials="scrambles",
+                                 statistic="ratio"),
         "sources": res.get("sources") if isinstance(res.get("sources"), str) else
             ", ".join(map(str, res.get("sources", [])[:20]))},
         note="Times in days; the ratio is dimensionless. p = (M + 1)/(N + 1); at its floor "

@@ -157,7 +157,8 @@ def empirical_pvalue(ts_obs: float, background: np.ndarray, cl: float = 0.68) ->
 
 
 def format_pvalue(p: float | Mapping[str, Any], n_trials: int | None = None,
-                  with_sigma: bool = True) -> str:
+                  with_sigma: bool = True, trials: str = "background trials",
+                  statistic: str = "TS") -> str:
     """Text for a p-value: its interval, or ``p < floor`` when at the resolution floor.
 
     Parameters
@@ -170,6 +171,10 @@ def format_pvalue(p: float | Mapping[str, Any], n_trials: int | None = None,
         is reported as an upper bound.
     with_sigma : bool
         Append the one-sided Gaussian equivalent (``2.5 sigma``).
+    trials : str
+        What the trials are called, plural (``"control samples"``, ``"scrambles"``).
+    statistic : str
+        What was compared with the trials (``"TS"``, ``"R(0)"``, ``"count"``).
     """
     from scipy.stats import norm
 
@@ -188,7 +193,8 @@ def format_pvalue(p: float | Mapping[str, Any], n_trials: int | None = None,
         s = f"p < {p:.3g}"
         if with_sigma and math.isfinite(sig):
             s += f" (> {sig:.1f} sigma)"
-        return s + (f", no background trial of {n_trials:,} reached the observed TS"
+        one = trials[:-1] if trials.endswith("s") else trials
+        return s + (f", no {one} of {n_trials:,} reached the observed {statistic}"
                     if n_trials else "")
     s = f"p = {p:.2g}"
     if interval is not None:
@@ -196,7 +202,7 @@ def format_pvalue(p: float | Mapping[str, Any], n_trials: int | None = None,
     if with_sigma and math.isfinite(sig):
         s += f" ({sig:.1f} sigma)"
     if n_trials:
-        s += f" from {n_trials:,} background trials"
+        s += f" from {n_trials:,} {trials}"
     return s
 
 

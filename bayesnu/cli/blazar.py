@@ -125,6 +125,8 @@ def _spatial(args: argparse.Namespace) -> dict[str, Any]:
                      scramble=args.scramble)
     out = r.to_dict()
     out["simulated"] = _simulated(ds)
+    for row in out["thresholds"]:   # p = 1/(N+1): no scramble reached N_obs, an upper bound
+        row["p_value_at_floor"] = bool(row["p_value"] <= (1 + 1e-9) / (r.n_scrambles + 1.0))
     if args.plot:
         plot_excess([r], args.plot, title=f"{g.name} on {ds.name}")
         out["plot"] = args.plot

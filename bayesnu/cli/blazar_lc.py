@@ -57,6 +57,13 @@ def _report(args: argparse.Namespace, kind: str, res: dict[str, Any], obj: Any =
         res["_text"] += f"\nreport: {res['report']}"
 
 
+def _ptext(p: float, n_trials: int, trials: str, statistic: str) -> str:
+    """``p = 0.0123 (2.2 sigma) from N ...`` or, at the floor 1/(N+1), ``p < ...``."""
+    from bayesnu.apps.report import format_pvalue
+
+    return format_pvalue(p, n_trials=n_trials, trials=trials, statistic=statistic)
+
+
 def _status(args, text: str) -> None:
     if not getattr(args, "quiet", False):
         sys.stderr.write(f"bayesnu: {text}\n")
@@ -353,11 +360,16 @@ def _rtest(args: argparse.Namespace) -> dict[str, Any]:
         rt_plot(res, args.plot)
         out["plot"] = str(args.plot)
     out["citations"] = [CITE, "A. Plavin et al., ApJ 894 (2020) 101 (R(t) statistic)"]
+    floor = 1.0 / (args.n_control + 1.0)
+    for k in ("p_pretrial_at_0", "min_p_pretrial"):   # at 1/(N+1): an upper bound, not a value
+        out[f"{k}_at_floor"] = bool(d[k] <= floor * (1 + 1e-9))
+    out["p_floor"] = floor
     out["_text"] = (f"{d['n_pairs']} (alert, source) pairs ({d['n_sources_in_regions']} sources, "
                     f"{d['n_alerts_with_sources']} alerts), dT = {dT:g} d, regions x{factor:g}\n"
-                    f"R(0) = {d['r_at_0']:.3f}, pre-trial p(0) = {d['p_pretrial_at_0']:.4f}\n"
-                    f"smallest pre-trial p = {d['min_p_pretrial']:.4g} at t = "
-                    f"{d['shift_of_min_p_d']:g} d ({args.n_control} control samples)")
+                    f"R(0) = {d['r_at_0']:.3f}; at t = 0 pre-trial "
+                    f"{_ptext(d['p_pretrial_at_0'], args.n_control, 'control samples', 'R')}\n"
+                    f"smallest pre-trial p at t = {d['shift_of_min_p_d']:g} d: "
+                    f"{_ptext(d['min_p_pretrial'], args.n_control, 'control samples', 'R')}")
     _report(args, "rtest", out, res)
     return out
 
@@ -391,11 +403,13 @@ def _simultaneity(args: argparse.Namespace) -> dict[str, Any]:
                              n_scrambles=args.n_scrambles, seed=args.seed,
                              statistic=args.statistic, mode=args.enlargement,
                              out_dir=args.out_dir, progress=not args.quiet)
-    out = {"sources": src, "n_alerts": len(alerts), **r.to_dict(), "citations": [CITE]}
+    out = {"sources": src, "n_alerts": len(alerts), **r.to_dict(), "citations": [CITE],
+           "p_value_at_floor": r.n_exceed == 0}   # p = 1/(N+1): an upper bound
     out["_text"] = (f"{r.n_sources_in_regions} flaring sources in the regions of {len(alerts)} "
                     f"alerts (x{args.factor:g}); simultaneous/total = {r.statistic:.3f} "
-                    f"(scrambles {r.scrambled_mean:.3f} +- {r.scrambled_std:.3f}); p = "
-                    f"(M+1)/(N+1) = ({r.n_exceed}+1)/({r.n_scrambles}+1) = {r.p_value:.4g}")
+                    f"(scrambles {r.scrambled_mean:.3f} +- {r.scrambled_std:.3f}); "
+                    f"{_ptext(r.p_value, r.n_scrambles, 'scrambles', 'ratio')} (p = (M+1)/(N+1), "
+                    f"M = {r.n_exceed})")
     _report(args, "simultaneity", out, r)
     return out
 

@@ -111,6 +111,8 @@ def test_empirical_pvalue_interval_and_floor():
     assert f["at_floor"] and f["interval"][0] == 0.0
     assert format_pvalue(f).startswith("p < 0.000999")
     assert format_pvalue(1 / 97, n_trials=96).startswith("p < 0.0103")
+    assert format_pvalue(1 / 101, n_trials=100, trials="scrambles", statistic="count") == (
+        "p < 0.0099 (> 2.3 sigma), no scramble of 100 reached the observed count")
     assert format_number(float("nan")) == "n/a" and format_number(57007.44) == "57007.4"
 
 
@@ -314,8 +316,10 @@ def test_blazar_rtest_report(tmp_path, capsys):
     check_png(page.images["rt"])
     assert format_number(d["r_at_0"]) in page.cells
     assert format_number(d["n_pairs"]) in page.cells
-    assert format_pvalue(d["p_pretrial_at_0"], n_trials=200) in page.cells
-    assert format_pvalue(d["min_p_pretrial"], n_trials=200) in page.cells
+    for k in ("p_pretrial_at_0", "min_p_pretrial"):
+        want = format_pvalue(d[k], n_trials=200, trials="control samples", statistic="R")
+        assert want in page.cells and "from 200 control samples" in want or want.startswith("p <")
+        assert d[f"{k}_at_floor"] is want.startswith("p <")
 
 
 def test_rt_plot_draws_floor_pvalues_as_upper_bounds(tmp_path):
