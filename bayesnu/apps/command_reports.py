@@ -375,6 +375,27 @@ def _cnb_si(kind: str, res: dict[str, Any], out: Path, command: str) -> Report:
                    f"{thr:.2f} (2 sigma, 2 dof), crosses: excluded grid points; grey: excluded "
                    f"by BBN (m_phi < {BBN_MPHI_MEV} MeV for g > {BBN_G_MIN:g}); purple dotted: "
                    f"tau decays (g^2 < {TAU_DECAY_G2_MAX:g} below the line).")
+    post = res.get("posterior")
+    if isinstance(post, dict) and "log_bayes_factor" in post:   # scan-si --posterior
+        from bayesnu.inference.plots import posterior_histograms
+
+        rep.add_key_values("Bayesian (nautilus, uniform priors on the grid)", {
+            "ln Z (secret interaction)": f"{post['log_z']:.3f} ± {post['log_z_err']:.3f}",
+            "ln Z0 (no secret interaction)": f"{post['log_z0']:.3f} ± {post['log_z0_err']:.3f}",
+            "ln B (secret vs none)": post["log_bayes_factor"],
+            "likelihood modes of the map": len(post.get("modes", [])),
+            "every mode sampled": bool(post.get("every_mode_sampled"))},
+            note="|ln B| < 1 is inconclusive; ln B > 0 favours a secret interaction.")
+        draws = res.get("_si_posterior")
+        if draws:
+            ppng = out / "cnb_si_posterior.png"
+            posterior_histograms({k: np.asarray(v) for k, v in draws.items()}, path=ppng,
+                                 simulated=sim, labels={
+                                     "log10_m_phi": r"$\log_{10}(m_\phi$ / MeV)",
+                                     "log10_g": r"$\log_{10} g_{\tau\tau}$"},
+                                 title=f"nautilus posterior at {res['source']}")
+            rep.add_figure("si_posterior", ppng, caption="Marginal posteriors (nautilus, "
+                                                         "uniform priors over the map's grid).")
     return rep
 
 
