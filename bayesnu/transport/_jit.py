@@ -288,8 +288,8 @@ def _load(meta: dict, obj: bytes, nargs_spec):
     llvm = got[0]
     process = ctypes.CDLL(None)
 
-    def known(sym: str) -> bool:  # what the JIT linker resolves: added symbols, then the process
-        return llvm.address_of_symbol(sym) is not None or hasattr(process, sym)
+    def known(sym: str) -> bool:  # what the JIT linker resolves: the process, or added symbols
+        return hasattr(process, sym) or llvm.address_of_symbol(sym) is not None
 
     for s in _STUB_SYMBOLS:
         if not known(s):

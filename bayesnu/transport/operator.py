@@ -314,6 +314,30 @@ def _ee_loss(edges: np.ndarray, masses_ev: np.ndarray, U: np.ndarray, nodes: int
     return out
 
 
+@jit(cache=True, inline="always", error_model="numpy")
+def _first_above(edges, x, lo, hi):
+    """Smallest j in [lo, hi) with edges[j] > x (hi if none); edges increasing."""
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if edges[mid] > x:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@jit(cache=True, inline="always", error_model="numpy")
+def _si_two_node(lo, hi, ep, mk, M2, MG, w_tu, w_st, ds, x2, w2):
+    """int_lo^hi K(E', E) dE with the rule (x2, w2) (as the general loop of ``_si_bins`` does it)."""
+    half = 0.5 * (hi - lo)
+    mid = 0.5 * (hi + lo)
+    acc = 0.0
+    for r in range(x2.size):
+        e = mid + half * x2[r]
+        acc += w2[r] * half * _si_kernel_point(ep, e, mk, M2, MG, w_tu, w_st, ds)
+    return acc
+
+
 @jit(cache=True, error_model="numpy",
      native=("f8[:]", "i8[:]", "f8[:]", "f8[:]", "f8[:]", "f8", "f8", "f8", "f8", "f8", "f8", "f8[:]", "f8[:]",
              "f8[:]", "f8[:]", "f8[:]", "f8[:]", "f8[:,:]", "f8[:]", "f8[:]", "f8[:]"))
@@ -332,13 +356,27 @@ def _si_bins(edges, ep_ptr, ep_x, ep_w, ep_off, mk, M2, MG, w_tu, w_st, e_res, x
             ep = ep_x[q]
             wq = ep_w[q]
             ds = 2.0 * mk * ep_off[q]  # s - m_phi^2, exact near the pole
+            # bins n < nfast lie below E'/2 and more than one bin below m; unless one holds the
+            # split (bin ns), the two-node rule applies: one branch-free loop
+            split = ep - 4.0 * e_res
+            nfast = min(_first_above(edges, 0.5 * ep, 1, m) - 1, m - 1)
+            ns = _first_above(edges, split, 0, N + 1) - 1
+            while ns >= 0 and edges[ns] >= split:
+                ns -= 1
+            if not (0 <= ns < nfast and edges[ns] < split < edges[ns + 1]):
+                ns = nfast
+            for n in range(ns):
+                col[n] += wq * _si_two_node(edges[n], edges[n + 1], ep, mk, M2, MG, w_tu, w_st, ds, x2, w2)
+            for n in range(ns + 1, nfast):
+                col[n] += wq * _si_two_node(edges[n], edges[n + 1], ep, mk, M2, MG, w_tu, w_st, ds, x2, w2)
             for n in range(-1, m + 1):
+                if 0 <= n < nfast and n != ns:
+                    continue
                 lo = edges[n] if n >= 0 else 0.0
                 hi = edges[n + 1] if n < m else ep
                 if hi <= lo:
                     continue
                 # split where the u-channel feature (E' - E ~ E_res) sits
-                split = ep - 4.0 * e_res
                 acc = 0.0
                 if lo < split < hi:
                     p0a, p0b, p1a, p1b = lo, split, split, hi

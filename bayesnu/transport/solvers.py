@@ -364,7 +364,8 @@ def _phi1_inverse(rho):
     """y >= 0 with (1 - exp(-y)) / y = rho, for 0 < rho < 1 (Newton, bracketed)."""
     lo = 0.0
     hi = 2.0 / rho + 2.0
-    y = 1.0 / rho if rho < 0.5 else 2.0 * (1.0 - rho)
+    d = 1.0 - rho  # rho >= 1/2: series inverse of 1 - rho = y/2 - y^2/6 + y^3/24 - ...
+    y = 1.0 / rho if rho < 0.5 else d * (2.0 + d * (4.0 / 3.0 + d * (10.0 / 9.0)))
     for _ in range(60):
         e, p1, p2, q, r = _phi5(y)
         f = p1 - rho
@@ -407,12 +408,12 @@ def _si_tile_update(acc, R, rows0, rows1, m0, m1, UU):
                     an[c] += rr * um[c]
 
 
-@jit(cache=True, error_model="numpy", native=("f8[:,:]", "f8[:,:]", "i8[:]", "f8[:]", "f8[:]", "f8[:]", "f8[:,:]", "f8[:,:,:]",
+@jit(cache=True, error_model="numpy", native=("f8[:,:]", "f8[:,:]", "i8[:]", "f8[:]", "f8[:]", "f8[:]", "i8[:]", "f8[:,:]", "f8[:,:,:]",
                          "f8[:,:,:]", "f8[:,:,:]", "f8[:,:,:]", "f8[:,:]", "f8[:,:]", "f8[:]", "f8[:,:]", "b1",
                          "f8[:]", "i8", "f8[:,:,:]", "f8[:,:,:]", "f8[:,:,:]", "f8[:,:,:]", "f8[:,:]", "f8[:,:]",
                          "f8[:,:]", "f8[:,:,:]", "f8[:,:]"))
-def _etd2_stages(x_init, spec, shift, ratio, inj, hs, w, v, vinv, sub_gain, C, a, b, u, R, has_si, floor,
-                 tile, X, Y, M, SS, UU, acc, small, II, out):
+def _etd2_stages(x_init, spec, shift, ratio, inj, hs, lowest, w, v, vinv, sub_gain, C, a, b, u, R, has_si,
+                 floor, tile, X, Y, M, SS, UU, acc, small, II, out):
     """Stages s = 0 .. S-1 of exponential steps of x' = -A x with modelled gain profiles, all in
     one sweep over the bins (top bin first).
 
@@ -433,7 +434,9 @@ def _etd2_stages(x_init, spec, shift, ratio, inj, hs, w, v, vinv, sub_gain, C, a
     resonances need no sub-steps. Entries below ``floor[n]`` become 0.
 
     Bin n of stage s needs stage s - 1 only in bins >= n (>= n + shift[s]), so one sweep
-    over the bins advances every stage: for each bin, the stages in order. The
+    over the bins advances every stage: for each bin, the stages in order. Bins below
+    ``lowest[s]`` of stage s are skipped: when later stages shift the spectrum down by
+    lowest[s] bins in all, they leave the grid without reaching a bin that is kept. The
     secret-interaction gain sum_{m > n} R[n, m] (u . x_m) of every stage is accumulated
     per tile of ``tile`` bins (rows of R streamed once per sweep, not once per stage).
     Writes the end of the last stage into ``out`` (N, 3). Work arrays (no allocation here, so
@@ -467,6 +470,8 @@ def _etd2_stages(x_init, spec, shift, ratio, inj, hs, w, v, vinv, sub_gain, C, a
             _si_tile_update(acc, R, n0, n1, n1, N, UU)
         for n in range(n1 - 1, n0 - 1, -1):
             for s in range(S):
+                if n < lowest[s]:
+                    continue
                 k = shift[s]
                 for i in range(3):
                     if s == 0:
@@ -600,12 +605,15 @@ def etd2_stages(op: TransportOperator, x0: np.ndarray, spec: np.ndarray, shift, 
     shift = c64(shift, dtype=np.int64)
     ratio, inj, hs = (c64(t, dtype=float) for t in (ratio, inj, hs))
     ops = tuple(c64(t, dtype=float) for t in (op.sub_gain, op.sm_C, op.sm_a, op.sm_b, op.si_u, op.si_R))
+    # bins of stage s below the total shift of the stages after it cannot reach the result
+    lowest = np.zeros(hs.size, dtype=np.int64)
+    lowest[:-1] = np.cumsum(shift[::-1])[::-1][1:]
     for c in range(0, hs.size, _ETD2_CHUNK):
         sl = slice(c, c + _ETD2_CHUNK)
         S = hs[sl].size
         out = np.empty((N, 3))
-        _etd2_stages(x, spec, shift[sl], ratio[sl], inj[sl], hs[sl], w, v, vinv, *ops, bool(op.has_si), fl,
-                     _ETD2_TILE, np.zeros((S, N, 3)), np.zeros((S, N, 3)), np.zeros((S, N, 3)),
+        _etd2_stages(x, spec, shift[sl], ratio[sl], inj[sl], hs[sl], lowest[sl], w, v, vinv, *ops, bool(op.has_si),
+                     fl, _ETD2_TILE, np.zeros((S, N, 3)), np.zeros((S, N, 3)), np.zeros((S, N, 3)),
                      np.zeros((3 * S, 3, 3)), np.zeros((N, 3 * S)), np.zeros((_ETD2_TILE, 3 * S)), np.zeros((12, 3)),
                      np.zeros((2, 3, 3)), out)
         x = out

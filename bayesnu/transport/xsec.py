@@ -266,10 +266,10 @@ def _si_kernel_point(ep, e, mk, M2, MG, w_tu, w_st, ds):
     t = -2.0 * mk * e
     u = -2.0 * mk * (ep - e)
     den = ds * ds + MG * MG
-    tm = t - M2
-    um = u - M2
-    val = s * s / den + t * t / (tm * tm) + u * u / (um * um) + w_tu * t * u / (tm * um)
-    val += w_st * s * ds / den * (t / tm + u / um)
+    at = t / (t - M2)  # t / (t - m^2) and u / (u - m^2): two divisions per point
+    au = u / (u - M2)
+    val = s * s / den + at * at + au * au + w_tu * at * au
+    val += w_st * s * ds / den * (at + au)
     return val * mk / (4.0 * np.pi * s * s)
 
 
