@@ -2,27 +2,30 @@
 
 Run:
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_transport.py
-    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_transport.py --nusiprop /tmp/nusiprop \\
-        --nusiprop-python /tmp/nsvenv/bin/python          # adds the nuSIprop comparison
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_transport.py --nusiprop NUSIPROP_DIR \\
+        --nusiprop-python NUSIPROP_VENV/bin/python --repeat 7 --only-nusiprop      # the comparison
 
-nuSIprop (Esteban et al. 2021, github.com/ivan-esteban-phys/nuSIprop) is not part of bayesnu:
-build it outside the repository (apt-get install libgsl-dev; pip install cython;
-python setup.py build_ext --inplace in its folder) and pass the folder. The comparison
-case is "today's benchmark": a star-formation-history population to z_max = 5, 800 bins
-over 1e3 .. 1e7 GeV (1e12 .. 1e16 eV), secret interaction g = 0.1, m_phi = 10 MeV,
-sum of masses 0.1 eV, Majorana, gamma = 2.5.
+nuSIprop (Esteban et al. 2021, github.com/ivan-esteban-phys/nuSIprop) is not part of bayesnu and
+not on PyPI: take its repository, build it outside this one in a venv of its own
+(apt-get install libgsl-dev; python -m venv NUSIPROP_VENV; NUSIPROP_VENV/bin/pip install cython numpy
+scipy setuptools; NUSIPROP_VENV/bin/python setup.py build_ext --inplace in its folder; nuSIprop imports
+scipy.interpolate) and pass the folder and that python. The comparison case is "today's benchmark":
+a star-formation-history population to z_max = 5, 800 bins over 1e3 .. 1e7 GeV (1e12 .. 1e16 eV),
+secret interaction g = 0.1, m_phi = 10 MeV, sum of masses 0.1 eV, Majorana, gamma = 2.5.
 
-Measured 2026-12-02 (2 cores shared with other jobs, load average ~10; BENCHMARKS.md has the table):
-warm in-process, nuSIprop evolve CPU 3.10 / 3.23 s (wall 11.1 / 11.2 s) vs bayesnu setup + solve
-CPU 0.246 / 0.260 s (wall 0.90 / 1.08 s): 12.4x CPU, 10.4x wall (median); whole process, nuSIprop
-CPU 3.65 / 3.84 s vs `bayesnu cnb propagate --mode population ...` CPU 1.35 / 1.44 s: 2.7x (the
-process pays Python + numpy, numba's import ~0.26 s and its first-dispatch registry set-up, which
-imports scipy.linalg, ~0.45 s, before the ~0.25 s of work).
+Whole process: the fair comparison is one script per tool doing one evolve / one population
+solve in a fresh interpreter (``NUSIPROP_SCRIPT`` and ``BAYESNU_SCRIPT`` below), run interleaved
+so both see the same machine load; the ``bayesnu cnb propagate`` command is timed too. The
+interpreters are run directly (a pyenv shim is a bash script that costs ~0.05 s of CPU per
+start). ``--compile-bytecode`` first writes bayesnu's .pyc files (what ``pip install .`` does;
+an editable install under PYTHONDONTWRITEBYTECODE=1 recompiles the package's sources in every
+process, ~0.03 s). The population solve's kernels run as exported native code
+(bayesnu.transport._jit): the process imports neither numba nor scipy; the first run after a
+change of the kernel sources builds that code with numba (a few seconds) and is excluded.
 
 Each figure is printed as best / median of the repeats, in wall-clock and CPU seconds
-(the machine is shared: CPU time is the fairer ratio). The first call of every numba
-kernel (loading its on-disk cache) is excluded from the in-process figures (warm-up) and
-included in the whole-process figures.
+(the machine is shared: CPU time is the fairer ratio), with the load average before and after.
+BENCHMARKS.md has the table.
 """
 
 from __future__ import annotations
@@ -68,6 +71,22 @@ if len(sys.argv) > 1:  # in-process timing of further evolves
         print(f"{{time.perf_counter() - w:.4f}} {{time.process_time() - c:.4f}}")
 else:
     print(len(ev.get_flux_fla()[1]))
+"""
+
+BAYESNU_SCRIPT = """
+import sys, time
+from bayesnu.transport import Neutrinos, Population, Propagator, SolverOptions
+def solve():
+    return Propagator(Population(5.0), Neutrinos(sum_m=0.1, g=0.1, m_phi_mev=10.0),
+                      SolverOptions(1e3, 1e7, 800)).solve(1.0, 2.5)
+r = solve()
+if len(sys.argv) > 1:  # in-process timing of further solves
+    for _ in range(int(sys.argv[1])):
+        w, c = time.perf_counter(), time.process_time()
+        solve()
+        print(f"{time.perf_counter() - w:.4f} {time.process_time() - c:.4f}")
+else:
+    print(r.numu_flux.size)
 """
 
 BAYESNU_CLI = ["cnb", "propagate", "--mode", "population", "--zmax", "5", "--bins", "800", "--emin-gev", "1e3",
@@ -134,49 +153,80 @@ def solver_table() -> None:
     show("population 800 bins z_max=5 SM+SI: solve only (built Propagator)", timed(lambda: qq.solve(1.0, 2.5), 5))
 
 
+def _loadavg() -> str:
+    try:
+        return " ".join(open("/proc/loadavg").read().split()[:3])
+    except OSError:  # pragma: no cover
+        return "n/a"
+
+
+def _run(cmd, env=None) -> tuple[float, float]:
+    """(wall, CPU of the child: user + sys) [s] of one command."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    w = time.perf_counter()
+    subprocess.run(cmd, capture_output=True, check=True, env=env)
+    wall = time.perf_counter() - w
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+
+
+def _stats(v) -> str:
+    a = np.array(v)
+    return (f"wall {a[:, 0].min():.3f} / {np.median(a[:, 0]):.3f} s, "
+            f"CPU {a[:, 1].min():.3f} / {np.median(a[:, 1]):.3f} s")
+
+
 def nusiprop_side_by_side(path: str, python: str, repeat: int) -> None:
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as fh:
+    tmp = tempfile.mkdtemp(prefix="bench_transport_")
+    ns_script = os.path.join(tmp, "nusiprop_evolve.py")
+    bn_script = os.path.join(tmp, "bayesnu_population.py")
+    with open(ns_script, "w") as fh:
         fh.write(NUSIPROP_SCRIPT.format(path=path))
-        script = fh.name
+    with open(bn_script, "w") as fh:
+        fh.write(BAYESNU_SCRIPT)
+    me = os.path.realpath(sys.executable)
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
     try:
         print("\n# side by side: population 800 bins, z_max 5, g 0.1, m_phi 10 MeV, sum 0.1 eV, gamma 2.5")
-        out = subprocess.run([python, script, str(repeat)], capture_output=True, text=True, check=True).stdout
+        print(f"# load average before: {_loadavg()}")
+        _run([me, bn_script], env)  # builds the native kernels if the sources changed
+        out = subprocess.run([python, ns_script, str(repeat)], capture_output=True, text=True, check=True,
+                             env=env).stdout
         ns = np.array([[float(v) for v in line.split()] for line in out.strip().splitlines()])
-        bn = [timed(lambda: population_case().solve(1.0, 2.5), 1) for _ in range(repeat)]
-        bw = np.array([[b[0], b[2]] for b in bn])
-        print(f"warm in-process: nuSIprop evolve wall {ns[:, 0].min():.3f} / {np.median(ns[:, 0]):.3f} s, "
-              f"CPU {ns[:, 1].min():.3f} / {np.median(ns[:, 1]):.3f} s")
-        print(f"warm in-process: bayesnu setup + solve wall {bw[:, 0].min():.3f} / {np.median(bw[:, 0]):.3f} s, "
-              f"CPU {bw[:, 1].min():.3f} / {np.median(bw[:, 1]):.3f} s")
+        out = subprocess.run([me, bn_script, str(repeat)], capture_output=True, text=True, check=True,
+                             env=env).stdout
+        bw = np.array([[float(v) for v in line.split()] for line in out.strip().splitlines()])
+        print(f"warm in-process: nuSIprop evolve {_stats(ns)}")
+        print(f"warm in-process: bayesnu setup + solve {_stats(bw)}")
         print(f"warm in-process speed-up (median): wall {np.median(ns[:, 0]) / np.median(bw[:, 0]):.1f}x, "
               f"CPU {np.median(ns[:, 1]) / np.median(bw[:, 1]):.1f}x", flush=True)
-        exe = os.path.join(os.path.dirname(sys.executable), "bayesnu")  # the console script (no pyenv shim)
-        entry = [exe] if os.path.exists(exe) else [sys.executable, "-c", "import sys; from bayesnu.cli import main; "
-                                                                          "sys.exit(main(sys.argv[1:]))"]
-        rows = {"nuSIprop": [python, script], "bayesnu": [*entry, *BAYESNU_CLI]}
+        exe = os.path.join(os.path.dirname(me), "bayesnu")  # the console script (no pyenv shim)
+        entry = [exe] if os.path.exists(exe) else [me, "-c", "import sys; from bayesnu.cli import main; "
+                                                             "sys.exit(main(sys.argv[1:]))"]
+        rows = {"nuSIprop script": [python, ns_script], "bayesnu script": [me, bn_script],
+                "bayesnu CLI": [*entry, *BAYESNU_CLI]}
         res = {k: [] for k in rows}
-        for _ in range(repeat):  # interleaved, so both see the same machine load
+        for _ in range(repeat):  # interleaved, so all see the same machine load
             for name, cmd in rows.items():
-                r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-                w = time.perf_counter()
-                subprocess.run(cmd, capture_output=True, check=True, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
-                wall = time.perf_counter() - w
-                r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-                res[name].append((wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)))
+                res[name].append(_run(cmd, env))
         for name, v in res.items():
-            a = np.array(v)
-            print(f"whole process {name:<9s} wall {a[:, 0].min():.3f} / {np.median(a[:, 0]):.3f} s, "
-                  f"CPU {a[:, 1].min():.3f} / {np.median(a[:, 1]):.3f} s")
-        a, b = np.array(res["nuSIprop"]), np.array(res["bayesnu"])
-        print(f"whole-process speed-up (median): wall {np.median(a[:, 0]) / np.median(b[:, 0]):.1f}x, "
-              f"CPU {np.median(a[:, 1]) / np.median(b[:, 1]):.1f}x")
-        imp = subprocess.run([sys.executable, "-c", "import time; t=time.process_time(); import numpy; "
-                              "a=time.process_time(); import bayesnu.transport; b=time.process_time(); "
-                              "print(f'{a-t:.3f} {b-a:.3f}')"], capture_output=True, text=True).stdout.split()
-        print(f"process floor: import numpy {float(imp[0]):.3f} s CPU, then import bayesnu.transport "
-              f"{float(imp[1]):.3f} s CPU (numba)")
+            print(f"whole process {name:<16s} {_stats(v)}")
+        a = np.array(res["nuSIprop script"])
+        for name in ("bayesnu script", "bayesnu CLI"):
+            b = np.array(res[name])
+            print(f"whole-process speed-up, {name} (best, median): wall {a[:, 0].min() / b[:, 0].min():.1f}x, "
+                  f"{np.median(a[:, 0]) / np.median(b[:, 0]):.1f}x; CPU {a[:, 1].min() / b[:, 1].min():.1f}x, "
+                  f"{np.median(a[:, 1]) / np.median(b[:, 1]):.1f}x")
+        floors = {"python -c pass (bayesnu's python)": [me, "-c", "pass"],
+                  "python -c 'import numpy' (bayesnu's python)": [me, "-c", "import numpy"],
+                  "python -c 'import numpy' (nuSIprop's python)": [python, "-c", "import numpy"]}
+        for name, cmd in floors.items():
+            print(f"floor {name:<46s} {_stats([_run(cmd, env) for _ in range(repeat)])}")
+        print(f"# load average after: {_loadavg()}")
     finally:
-        os.unlink(script)
+        for f in (ns_script, bn_script):
+            os.unlink(f)
+        os.rmdir(tmp)
 
 
 def main() -> None:
@@ -185,11 +235,18 @@ def main() -> None:
     ap.add_argument("--nusiprop-python", default=sys.executable, help="python that imports nuSIprop")
     ap.add_argument("--repeat", type=int, default=3, help="repeats of the side-by-side runs")
     ap.add_argument("--only-nusiprop", action="store_true", help="skip the solver table")
+    ap.add_argument("--compile-bytecode", action="store_true",
+                    help="write bayesnu's .pyc files first (as pip install does)")
     args = ap.parse_args()
+    if args.compile_bytecode:
+        import compileall
+
+        import bayesnu
+
+        compileall.compile_dir(os.path.dirname(bayesnu.__file__), quiet=1)
     if not args.only_nusiprop:
         solver_table()
     if args.nusiprop:
-        population_case().solve(1.0, 2.5)  # warm-up
         nusiprop_side_by_side(args.nusiprop, args.nusiprop_python, args.repeat)
 
 
