@@ -21,7 +21,7 @@ bins (the TS changes by <= 0.14 against 800 bins at the steepest points of the m
 (+ ``cnb_si_maps.json``: timing, loads, data labels) in the output folder, so the figures
 can be redrawn (``--redraw``) without recomputing.
 
-``--posterior SOURCE`` also samples the posterior over (ns, gamma, log10 m_phi, log10 g)
+``--posterior SOURCE`` (with ``--data real``) also samples the posterior over (ns, gamma, log10 m_phi, log10 g)
 with nautilus on the real data (:func:`bayesnu.inference.cnb_si.si_posterior`), checks
 that every likelihood mode of the TS map is visited, and draws the draws over the TS map
 (``cnb_si_posterior.png`` + ``.json``).
@@ -135,7 +135,7 @@ def run(outdir: str, n: int, bins: int, workers: int, datas: list[str], seed: in
                   f"{load0[0]:.1f} -> {os.getloadavg()[0]:.1f} ({time.time() - t0:.0f} s total)",
                   flush=True)
             if want_post:
-                posterior(outdir, cs, m, info, load0, post["n_live"], seed)
+                posterior(outdir, cs, m, info, load0, post["n_live"], seed, post["min_depth"])
         tot = sum(arrays[f"{data}__{_slug(s)}__ts"] for s in SOURCES3)
         meta[f"{data}__combined"] = {"ts_max": float(tot.max()), "ts_min": float(tot.min()),
                                      "excluded": _excluded_summary(lm, lg, tot)}
@@ -219,7 +219,8 @@ def plot(outdir: str, data: str) -> str:
     return out
 
 
-def posterior(outdir: str, cs, m, info: dict, load0, n_live: int, seed: int) -> str:
+def posterior(outdir: str, cs, m, info: dict, load0, n_live: int, seed: int,
+              min_depth: float = 0.2) -> str:
     """nautilus posterior over the real-data TS map ``m`` of ``cs`` (PNG + JSON)."""
     import matplotlib
 
@@ -229,13 +230,16 @@ def posterior(outdir: str, cs, m, info: dict, load0, n_live: int, seed: int) -> 
     name = cs.source.name
     lm, lg = m.log10_m_phi, m.log10_g
     t0, c0 = time.time(), time.process_time()
-    p = si_posterior(cs, None, si_map=m, n_live=n_live, seed=seed, progress=True)
+    p = si_posterior(cs, None, si_map=m, n_live=n_live, seed=seed, progress=True,
+                     min_depth=min_depth)
     res = p.to_dict()
     res.update({"data": info, "map_wall_s": m.meta["seconds"], "map_cpu_s": m.meta["cpu_seconds"],
                 "nautilus_wall_s": time.time() - t0, "nautilus_cpu_s": time.process_time() - c0,
                 "load_before": list(load0), "load_after": list(os.getloadavg())})
     base = os.path.join(outdir, f"cnb_si_posterior_{_slug(name)}")
     write_json(base + ".json", res)
+    save_npz(base + ".npz", compressed=True, ts=m.ts, log10_m_phi=lm, log10_g=lg,
+             **{f"draw_{k}": v.astype(np.float32) for k, v in p.draws.items()})
     fig, ax = plt.subplots(figsize=(8, 6.5))
     norm = _norm(m.ts)
     pc = _ts_panel(ax, lm, lg, m.ts, "", norm)
@@ -280,6 +284,8 @@ def main() -> None:
     ap.add_argument("--posterior", default=None,
                     help="source of the posterior (real data; its map is recomputed if cached)")
     ap.add_argument("--n-live", type=int, default=1000, help="nautilus live points")
+    ap.add_argument("--min-depth", type=float, default=0.2,
+                    help="smallest depth (TS units) of a likelihood mode of the map")
     ap.add_argument("--redraw", action="store_true", help="only redraw from the cache")
     a = ap.parse_args()
     os.makedirs(a.outdir, exist_ok=True)
@@ -288,7 +294,8 @@ def main() -> None:
         raise SystemExit(f"--data: choose from {', '.join(DATA_SPEC)}")
     t0 = time.time()
     if not a.redraw:
-        post = {"source": a.posterior, "n_live": a.n_live} if a.posterior else None
+        post = ({"source": a.posterior, "n_live": a.n_live, "min_depth": a.min_depth}
+                if a.posterior else None)
         run(a.outdir, a.n, a.bins, a.workers, datas, a.seed, post)
     for d in datas:
         print("wrote", plot(a.outdir, d))

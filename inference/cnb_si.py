@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from bayesnu.inference.cnb import PROFILE_TOL, WILKS_2DOF
+from bayesnu.inference.cnb import PROFILE_TOL, WILKS_2DOF, _profile_rows
 
 from bayesnu.errors import InputError
 from bayesnu.likelihood.trial import fast_fit
@@ -123,8 +123,8 @@ def _row(i: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray | 
                                                         m_phi_mev=m, majorana=st["majorana"]),
                               st["opts"])
             r = transport_ratio(prop, [st["eta"]], cs.gamma_grid)[0]
-            t, n, gg, _ = fast_fit(cs.mixture(r))
-            ts[j], ns[j], gam[j] = st["ts_pl"] - t, n, gg
+            t, n, gg = _profile_rows(cs, r[None], st["normalisation"], st["ns_max"])
+            ts[j], ns[j], gam[j] = st["ts_pl"] - t[0], n[0], gg[0]
             if ratios is not None:
                 ratios[j] = r
     return i, ts, ns, gam, ratios, time.process_time() - c0
@@ -133,7 +133,7 @@ def _row(i: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray | 
 def si_ts_map(source: CnbSource, geometry, log10_m_phi: Sequence[float],
               log10_g: Sequence[float], sum_m: float = 0.1, majorana: bool = True,
               eta: float = 1.0, bins: int = 300, progress: bool = False, workers: int = 1,
-              keep_ratios: bool = False) -> SiMap:
+              keep_ratios: bool = False, normalisation: str = "flux") -> SiMap:
     """TS map of the secret nu_tau interaction (one transport solve per grid point).
 
     Parameters
@@ -156,6 +156,15 @@ def si_ts_map(source: CnbSource, geometry, log10_m_phi: Sequence[float],
         depend on it.
     keep_ratios
         Keep the transport ratios in :attr:`SiMap.ratios` (for :func:`si_posterior`).
+    normalisation
+        ``"flux"`` (default): ns counts the events of the unpropagated power law (a flux
+        normalisation in event units, bounded by the point-source ns_max), so absorption
+        removes events and an absorbed spectrum gives the background-only fit (TS = the
+        power-law TS); ``"events"``: ns counts the propagated events (a pure shape test; a
+        spectrum absorbed by 1e-16 can then still be fitted with tens of events, and its
+        residual shape, changing by orders of magnitude between the gamma nodes of the
+        energy-PDF splines, gives spurious TS of -8 at TXS 0506+056). See
+        :func:`bayesnu.inference.cnb.eta_profile`.
     """
     from bayesnu.transport import SolverOptions, StepControl
 
@@ -166,12 +175,19 @@ def si_ts_map(source: CnbSource, geometry, log10_m_phi: Sequence[float],
     if source.transport_edges.size - 1 != int(bins):
         raise InputError(f"the source's transport grid has {source.transport_edges.size - 1} "
                          f"bins, not {bins}", column="bins")
+    if normalisation not in ("events", "flux"):
+        raise InputError(f"normalisation must be 'events' or 'flux', got {normalisation!r}",
+                         column="normalisation")
     workers = int(workers)
     if workers < 1:
         raise InputError(f"workers must be >= 1, got {workers}", column="workers")
     t0, c0 = time.perf_counter(), time.process_time()
+    from bayesnu.likelihood.kernel import ns_upper_bound
+
     with _blas1():
-        ts_pl, _, _, _ = fast_fit(source.power_law_mixture())
+        pl = source.power_law_mixture()
+        ts_pl, _, _, _ = fast_fit(pl)
+        ns_max = float(ns_upper_bound(pl))
     shape = (lm.size, lg.size)
     ts, ns, gam = np.empty(shape), np.empty(shape), np.empty(shape)
     ratios = (np.empty((*shape, source.gamma_grid.size, source.transport_edges.size - 1))
@@ -179,6 +195,7 @@ def si_ts_map(source: CnbSource, geometry, log10_m_phi: Sequence[float],
     _STATE.clear()
     _STATE.update(source=source, geometry=geometry, lm=lm, lg=lg, sum_m=float(sum_m),
                   majorana=bool(majorana), eta=float(eta), ts_pl=float(ts_pl),
+                  normalisation=normalisation, ns_max=ns_max,
                   keep_ratios=bool(keep_ratios),
                   opts=SolverOptions(bins=int(bins), floor=SI_FLOOR,
                                      step=StepControl(tol=PROFILE_TOL)))
@@ -224,7 +241,7 @@ def si_ts_map(source: CnbSource, geometry, log10_m_phi: Sequence[float],
                   "majorana": bool(majorana), "eta": float(eta), "bins": int(bins),
                   "workers": workers, "seconds": time.perf_counter() - t0,
                   "cpu_seconds": time.process_time() - c0 + cpu_workers,
-                  "normalisation": "events"}, ratios)
+                  "normalisation": normalisation, "ns_max": ns_max}, ratios)
 
 
 __all__ += ["combine_maps", "ts_modes"]
@@ -445,11 +462,13 @@ def si_posterior(source: CnbSource, geometry, log10_m_phi: Sequence[float] | Non
                  log10_g: Sequence[float] | None = None, *, si_map: SiMap | None = None,
                  sum_m: float = 0.1, majorana: bool = True, bins: int = 150,
                  n_live: int = 1000, n_eff: int = 4000, seed: int | None = None,
-                 workers: int = 1, progress: bool = False, min_depth: float = 1.0,
+                 workers: int = 1, progress: bool = False, min_depth: float = 0.2,
                  n_networks: int = 4) -> SiPosterior:
     """Posterior of the secret nu_tau interaction at eta = 1 by nautilus, every mode explored.
 
-    Priors (stated): ns uniform on [0, ns_max] (the point-source model's bound, as in
+    Priors (stated): ns (in the map's normalisation: with ``"flux"`` the events of the
+    unpropagated power law, the propagated signal having ns x T(gamma) events) uniform on
+    [0, ns_max] (the point-source model's bound, as in
     :func:`bayesnu.inference.cnb_bayes.evidence_cnb`), gamma uniform on [1, 4], log10(m_phi/MeV)
     and log10 g uniform over the grid's range. The likelihood in (log10 m_phi, log10 g) is
     the bilinear interpolation of log L between the grid nodes, where the transport is solved
@@ -498,6 +517,10 @@ def si_posterior(source: CnbSource, geometry, log10_m_phi: Sequence[float] | Non
                          column="grid")
     mix = [[source.mixture(si_map.ratios[i, j]) for j in range(lg.size)]
            for i in range(lm.size)]
+    flux_norm = si_map.meta.get("normalisation", "flux") == "flux"
+    grid_g = source.gamma_grid
+    # log transmission per node and grid gamma (flux normalisation: ns x T(gamma) events)
+    logT = np.log(np.maximum(source.transmission(si_map.ratios), 1e-300))
     pl = source.power_law_mixture()
     ns_max = float(ns_upper_bound(source.base))
 
@@ -507,13 +530,14 @@ def si_posterior(source: CnbSource, geometry, log10_m_phi: Sequence[float] | Non
         j = int(np.clip(np.searchsorted(lg, b) - 1, 0, lg.size - 2))
         u = (a - lm[i]) / (lm[i + 1] - lm[i])
         v = (b - lg[j]) / (lg[j + 1] - lg[j])
-        p = np.array([ns, gam])
         total = 0.0
         for di, dj, w in ((0, 0, (1 - u) * (1 - v)), (1, 0, u * (1 - v)),
                           (0, 1, (1 - u) * v), (1, 1, u * v)):
             if w == 0.0:
                 continue
-            val = mix[i + di][j + dj](p)
+            n_ev = (ns * float(np.exp(np.interp(gam, grid_g, logT[i + di, j + dj])))
+                    if flux_norm else ns)
+            val = mix[i + di][j + dj](np.array([n_ev, gam]))
             if not np.isfinite(val):
                 return -np.inf
             total += w * val
@@ -575,6 +599,7 @@ def si_posterior(source: CnbSource, geometry, log10_m_phi: Sequence[float] | Non
             "n_live": int(n_live), "n_eff": int(n_eff), "n_networks": int(n_networks),
             "seed": seed, "eta": 1.0,
             "sum_m_ev": si_map.meta.get("sum_m_ev", sum_m), "bins": si_map.meta.get("bins", bins),
+            "normalisation": "flux" if flux_norm else "events",
             "interpolation": "log L bilinear in (log10 m_phi, log10 g) between grid nodes",
             "priors": {"ns": [0.0, ns_max], "gamma": [1.0, 4.0],
                        "log10_m_phi": [float(lm[0]), float(lm[-1])],
