@@ -551,7 +551,8 @@ def build_operator(grid: EnergyGrid, masses_ev, U: np.ndarray, *, sm: bool = Tru
             leak_p = emin ** (np.arange(3) + 2) / (np.arange(3) + 2)
             gain_e += np.einsum("jip,mp,p->mj", C, b, leak_p)
         if si is not None:
-            gain_e += np.outer((ebar * w) @ R + leak_si, u)
+            # sum_n (ebar w)_n R[n, m] without BLAS (threaded BLAS costs more CPU than this sum)
+            gain_e += np.outer(np.einsum("n,nm->m", ebar * w, R) + leak_si, u)
         gain_e += ebar[:, None] * w[:, None] * diag.sum(axis=1)  # same bin: sum over outgoing i
         loss_e = ebar[:, None] * w[:, None] * (loss - loss_ee)
         excess = gain_e - loss_e  # (N, 3) per source bin m and incoming j
