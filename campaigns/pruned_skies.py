@@ -43,7 +43,7 @@ from bayesnu.inference.pvalues import (
 )
 
 from bayesnu.flare.analysis import default_sigma_min, load_data
-from bayesnu.flare.prune import check_behaviour, pruned_scan
+from bayesnu.flare.prune import check_behaviour, pruned_sky
 from bayesnu.flare.scan import NORTH_SOUTH_SPLIT_DEG
 from bayesnu.flare.trials import dec_band_edges
 
@@ -105,6 +105,19 @@ def pvalue_functions(ens: PooledEnsembles, dec: np.ndarray):
     return p_fn, p_low_fn
 
 
+def p_guess_from(ens: PooledEnsembles, q: float = 0.75) -> dict[str, float]:
+    """Starting target of :func:`bayesnu.flare.prune.pruned_sky` per hemisphere: the
+    ``q`` quantile of the ensemble skies' leave-one-out hemisphere minima (only the
+    speed depends on it; the minima are exact whatever it is)."""
+    mins = ens.sky_minima()
+    out = {}
+    for name in ("north", "south"):
+        v = np.asarray(mins[name], dtype=np.float64)
+        v = v[np.isfinite(v)]
+        out[name] = float(np.quantile(v, q)) if v.size else 1e-3
+    return out
+
+
 _MODEL: dict = {}
 
 
@@ -122,6 +135,7 @@ def pruned_sky_trials(rng: np.random.Generator, n: int, data: str, nside: int,
     dec, ra = pixel_dec(nside, pixels)
     ens = PooledEnsembles.build(dec_band_edges(N_BANDS), None, cal_ts, dec)
     p_fn, p_low_fn = pvalue_functions(ens, dec)
+    guess = p_guess_from(ens)
     hemi = hemispheres(dec)
     fp = sample.footprint
     out = {k: np.full(n, np.nan) for k in ("p_min_north", "p_min_south", "cpu_bound", "cpu_fit")}
@@ -135,8 +149,8 @@ def pruned_sky_trials(rng: np.random.Generator, n: int, data: str, nside: int,
         # the same random draws, in the same order, as bayesnu.flare.scan.sky_scramble_trials
         ra_s = rng.uniform(max(fp.ra_min, 0.0), min(fp.ra_max, 360.0), sample.size)
         t_s = sample.uptime.sample(rng, sample.size)
-        res = pruned_scan(model, ra, dec, hemi, p_fn, p_low_fn, smin, ra_events=ra_s,
-                          time_events=t_s, p_init=p_init)
+        res = pruned_sky(model, ra, dec, hemi, p_fn, p_low_fn, smin, ra_events=ra_s,
+                         time_events=t_s, p_guess=guess)
         out["p_min_north"][i] = res.p_min["north"]
         out["p_min_south"][i] = res.p_min["south"]
         out["censored_north"][i] = res.censored["north"]

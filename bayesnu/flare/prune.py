@@ -738,3 +738,549 @@ def check_behaviour(folder: str | os.PathLike, rtol: float = BEHAVIOUR_RTOL) -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text(path, json.dumps({"probe_ts": now.tolist(), "rtol": rtol}, indent=1))
     return now
+
+
+# --------------------------------------------------------------------------- cheap sky bounds
+#: ROI radius classes (deg) of the sky-level event selection of :class:`SkyBounds`
+_ROI_CLASSES = (2.0, 4.0, 8.0, 16.0, 32.0)
+#: log margin added to every event weight (covers rounding differences to the fit's ROI)
+_LOG_MARGIN = 1e-7
+
+
+@numba.njit(cache=True, nogil=True)
+def _g_cap(delta, s):  # pragma: no cover - jit
+    """``1 / (s sqrt(2 pi) erf(delta / (sqrt 2 s)))``: the uptime-truncated Gaussian density
+    at an event ``delta`` inside its good run, for every T0 and every sigma >= s."""
+    if delta <= 0.0:
+        return np.inf
+    e = math.erf(delta / (_SQRT2 * s))
+    return 1.0 / (s * _SQRT2PI * e) if e > 0.0 else np.inf
+
+
+@numba.njit(cache=True, nogil=True)
+def _tier_profile(u, m, n_o, lin, cnt, sm):  # pragma: no cover - jit
+    """Upper bound of max_a [sum_k log(1 - a + a u_k) + n_o log(1 - a) + a lin], a in [0, 1).
+
+    The ``m`` values ``u`` are grouped in tiers of a factor 2; within a tier Jensen's
+    inequality (``log(1 - a + a x)`` is concave in x) replaces them by their mean with the
+    tier's multiplicity. The resulting concave function of ``a`` is bracketed by bisection
+    on its derivative; the tangent at the bracket's lower end over the bracket bounds the
+    maximum whatever the bracket's width.
+    """
+    nt = cnt.size
+    for b in range(nt):
+        cnt[b] = 0.0
+        sm[b] = 0.0
+    inv = 1.0 / math.log(2.0)
+    for j in range(m):
+        x = u[j]
+        b = int(math.floor(math.log(x) * inv)) + nt // 2 if x > 0.0 else 0
+        b = min(max(b, 0), nt - 1)
+        cnt[b] += 1.0
+        sm[b] += x
+    k = 0
+    for b in range(nt):
+        if cnt[b] > 0.0:
+            cnt[k] = cnt[b]
+            sm[k] = sm[b] / cnt[b] - 1.0  # mean minus 1
+            k += 1
+    g0 = lin - n_o
+    for b in range(k):
+        g0 += cnt[b] * sm[b]
+    if not (g0 > 0.0):
+        return 0.0
+    lo = 0.0
+    hi = 1.0
+    glo = g0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if mid <= lo or mid >= hi:
+            break
+        g = lin - n_o / (1.0 - mid)
+        for b in range(k):
+            g += cnt[b] * sm[b] / (1.0 + mid * sm[b])
+        if g > 0.0:
+            lo = mid
+            glo = g
+        else:
+            hi = mid
+    f = lin * lo + n_o * math.log1p(-lo)
+    for b in range(k):
+        f += cnt[b] * math.log1p(lo * sm[b])
+    return f + glo * (hi - lo)
+
+
+@numba.njit(cache=True, nogil=True)
+def _node_value(t, w, gcap, lo, hi, a, b, s, s2, zl, r, w_tot, far0, n_total, n_sel, pen,
+                floor, u, bargs, lin_frac):  # pragma: no cover - jit
+    """Upper bound of the TS for T0 in [a, b], sigma in [s, s2] (or any value <= ``floor``
+    when that bound is <= ``floor``): events ``lo:hi`` (within ``r s2`` of [a, b]) bounded
+    one by one (time factor at most ``gcap``), the other events of ``w`` through their total
+    weight times ``phi(r) / (s Z_low)``, plus ``far0`` (the weak events' summed S/B bound)."""
+    N = n_total
+    n_o = N - n_sel
+    w_in = 0.0
+    for j in range(lo, hi):
+        w_in += w[j]
+    far = far0
+    rest = w_tot - w_in
+    if rest > 0.0:
+        far += rest * _phi(r) / (s * zl) if zl > 0.0 else np.inf
+    tot = far
+    m = hi - lo
+    c0 = 1.0 / (s * zl) if zl > 0.0 else np.inf
+    for j in range(lo, hi):
+        tj = t[j]
+        d = a - tj if tj < a else (tj - b if tj > b else 0.0)
+        q = c0 * _phi(d / s2) if d > 0.0 else c0 / _SQRT2PI
+        if gcap[j] < q:
+            q = gcap[j]
+        u[j - lo] = w[j] * q
+        tot += u[j - lo]
+    if not (tot > N):  # the profile's slope at ns = 0 is tot - N <= 0: ns = 0 is the maximum
+        return pen
+    if not np.isfinite(tot):
+        return np.inf
+    # events with u < theta enter linearly (log(1 - a + a u) <= a (u - 1))
+    theta = lin_frac * N
+    k = 0
+    small = 0.0
+    for j in range(m):
+        if u[j] < theta:
+            small += u[j]
+        else:
+            u[k] = u[j]
+            k += 1
+    lin = far + small - (n_sel - k)
+    # Jensen: sum_k log(1 - a + a u_k) <= k log(1 + a S / k), n_o log(1 - a) <= -n_o a
+    S = tot - far - small
+    C = n_o - lin
+    if C > 0.0 and S >= 0.0:
+        jv = k * math.log(S / C) - k + k * C / S if S > C else 0.0
+        if 2.0 * jv + pen <= floor:
+            return 2.0 * jv + pen
+    return 2.0 * _tier_profile(u, k, n_o, lin, bargs[0], bargs[1]) + pen
+
+
+@numba.njit(cache=True, nogil=True)
+def _bb_bound(t_all, w_all, wb_all, delta_all, n_total, n_sel, tspan, tmin, tmax, sig_hi, rho,
+              starts, stops, levels, zoff, ztab, zmin, h_frac, floor, block, eps, eps_weak,
+              lin_frac, stats):  # pragma: no cover - jit
+    """Branch and bound over (sigma level, T0 interval): is the TS provably <= ``floor``?
+
+    Returns ``floor`` when every (level, T0) node is bounded by at most ``floor`` (then
+    the TS of every flare is at most ``floor``), else the value (> floor) of the first
+    finest node whose bound, also refined per spectral-index bin (``wb_all``), exceeds it.
+    Per level, the events of smallest weight whose summed weight is at most
+    ``eps_weak N s sqrt(2 pi) Z_min`` (``Z_min`` the level's smallest uptime mass) enter
+    every node only through that sum at the largest time factor ``1 / (s sqrt(2 pi) Z)``
+    (at most ``eps_weak N``).
+    """
+    null = 2.0 * math.log(sig_hi / tspan)
+    if null > floor:
+        return null
+    n = t_all.size
+    if n == 0:
+        return floor
+    nb = wb_all.shape[0]
+    by_w = np.argsort(w_all)
+    rank = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        rank[by_w[k]] = k
+    cum = np.zeros(n + 1)
+    for k in range(n):
+        cum[k + 1] = cum[k] + w_all[by_w[k]]
+    u = np.empty(n)
+    bargs = (np.zeros(160), np.zeros(160))
+    t = np.empty(n)
+    w = np.empty(n)
+    wb = np.empty((nb, n))
+    delta = np.empty(n)
+    gcap = np.empty(n)
+    st0 = np.empty(256, dtype=np.int64)
+    st1 = np.empty(256, dtype=np.int64)
+    for li in range(levels.size):
+        s = levels[li]
+        s2 = min(s * rho, sig_hi)
+        pen = 2.0 * math.log(s2 / tspan)
+        h = h_frac * s
+        if (tmax - tmin) / (2.0 * h) > 4e6:
+            return np.inf  # T0 cells too fine to visit (see SkyBounds.applicable)
+        M = int(math.floor((tmax - tmin) / (2.0 * h))) + 1
+        tab = zoff[li] >= 0
+        # weak events: the k_weak smallest weights
+        budget = eps_weak * n_total * s * _SQRT2PI * zmin[li] if tab else 0.0
+        k_weak = np.searchsorted(cum, budget, side="right") - 1
+        w_weak = cum[k_weak]
+        ns = 0
+        w_tot = 0.0
+        for j in range(n):
+            if rank[j] >= k_weak:
+                t[ns] = t_all[j]
+                w[ns] = w_all[j]
+                delta[ns] = delta_all[j]
+                for bi in range(nb):
+                    wb[bi, ns] = wb_all[bi, j]
+                w_tot += w_all[j]
+                ns += 1
+        for j in range(ns):
+            gcap[j] = _g_cap(delta[j], s)
+        ts_ = t[:ns]
+        nst = 0
+        m = 0
+        while m < M:
+            m1 = min(m + block, M) - 1
+            st0[nst] = m
+            st1[nst] = m1
+            nst += 1
+            m = m1 + 1
+            while nst > 0:
+                nst -= 1
+                m0 = st0[nst]
+                mm1 = st1[nst]
+                a = tmin + 2.0 * m0 * h
+                b = tmin + 2.0 * (mm1 + 1) * h
+                if tab:
+                    zl = np.inf
+                    for k in range(m0, mm1 + 1):
+                        if ztab[zoff[li] + k] < zl:
+                            zl = ztab[zoff[li] + k]
+                else:
+                    zl = _z_low(0.5 * (a + b), 0.5 * (b - a), s, s2, starts, stops, 14.0 * s2)
+                far0 = w_weak / (s * _SQRT2PI * zl) if zl > 0.0 else (0.0 if w_weak == 0.0
+                                                                     else np.inf)
+                if zl > 0.0:
+                    arg = w_tot / (s * zl * _SQRT2PI * eps * n_total)
+                    r = math.sqrt(2.0 * math.log(arg)) if arg > 1.0 else 0.0
+                    r = min(max(r, 3.0), 40.0)
+                else:
+                    r = 40.0
+                R = r * s2
+                lo = np.searchsorted(ts_, a - R)
+                hi = np.searchsorted(ts_, b + R, side="right")
+                stats[0] += 1
+                stats[1] += hi - lo
+                v = _node_value(t, w, gcap, lo, hi, a, b, s, s2, zl, r, w_tot, far0, n_total,
+                                n_sel, pen, floor, u, bargs, lin_frac)
+                if v <= floor:
+                    continue
+                if mm1 > m0:  # split the T0 interval
+                    mid = (m0 + mm1) // 2
+                    st0[nst] = mid + 1
+                    st1[nst] = mm1
+                    st0[nst + 1] = m0
+                    st1[nst + 1] = mid
+                    nst += 2
+                    continue
+                # finest node: refine per spectral-index bin
+                vb = -np.inf
+                for bi in range(nb):
+                    vv = _node_value(t, wb[bi], gcap, lo, hi, a, b, s, s2, zl, r, w_tot,
+                                     far0, n_total, n_sel, pen, floor, u, bargs, lin_frac)
+                    if vv > vb:
+                        vb = vv
+                if vb > floor:
+                    stats[2] = li
+                    return vb
+    return floor
+
+
+class SkyBounds:
+    """Cheap per-pixel tests "is the flare TS provably <= tau?" on one (scrambled) sky.
+
+    The events of the sky (scrambled RA and times) are prepared once: sorted by
+    declination in classes of ROI radius (``min(roi_sigma * angular error, roi_max)``
+    up to 2, 4, 8, 16, 32 deg), so that a pixel visits only the declination band
+    each class can reach, not the widest ROI's band (the fit's ROI selection scans
+    +-30 deg for IC86-2011 because a few events have errors of tens of degrees).
+
+    :meth:`weights` gives, for a position, a superset of the fit's ROI events with
+    their times and upper bounds ``w_i`` of ``X_i / q_i`` (spatial S/B as the fit's
+    :meth:`~bayesnu.flare.roi.FlareSampleModel.data_at` computes it, times the largest
+    energy S/B over ``1 <= gamma <= 4`` (:func:`energy_max` per energy cell, cached per
+    declination), times the live time, plus a log margin of 1e-7). An event outside the
+    fit's ROI enters the fit as ``log(1 - a)`` and the bound as ``log(1 - a + a X)``, so a
+    superset only raises the bound.
+
+    :meth:`below` runs a branch and bound over (sigma_t level, T0 interval) nodes,
+    coarse T0 intervals first, each split in two only while its bound exceeds ``tau``.
+    A node (T0 in [a, b], sigma in [s, rho s]) bounds each nearby event's time factor by
+    ``min(phi(d / (rho s)) / (s Z_low), g_i(s))`` -- ``d`` its distance to [a, b],
+    ``Z_low`` the smallest uptime mass over the node (per-sample table of
+    :func:`flare_ts_bound`, minimum over the node's cells), ``g_i(s) = 1 / (s sqrt(2 pi)
+    erf(delta_i / (sqrt 2 s)))`` the cap valid for every T0 (``delta_i`` the distance of
+    the event to its good run's nearest edge) -- and all farther events through their
+    total weight times ``phi(r) / (s Z_low)``; the concave profile over ``a = ns/N`` is
+    bounded as in :func:`flare_ts_bound` (:func:`_profile_bound`, tangent added), with
+    the duration term ``2 log(rho s / T)``. A finest node that still exceeds ``tau`` is
+    refined per spectral-index bin (0.25 wide) before the test gives up.
+    """
+
+    def __init__(self, model: Any, sigma_min: float, ra_events: np.ndarray | None = None,
+                 time_events: np.ndarray | None = None, sigma_max: float | None = None,
+                 rho: float = RHO, cell: float = 0.25, block: int = 32,
+                 max_cells: int = 400_000, gamma_bin: float = 0.25, eps: float = 1e-3,
+                 eps_weak: float = 1e-2, lin_frac: float = 1e-2):
+        s = model.sample
+        self.model = model
+        self.ra = np.asarray(s.ra if ra_events is None else ra_events, dtype=np.float64)
+        self.t = np.asarray(s.time if time_events is None else time_events, dtype=np.float64)
+        iv = np.asarray(model.intervals, dtype=np.float64)
+        self.live = float(np.sum(iv[:, 1] - iv[:, 0]))
+        self.tmin, self.tmax = float(iv[0, 0]), float(iv[-1, 1])
+        self.sigma_min = float(sigma_min)
+        self.sigma_max = float(0.5 * self.live if sigma_max is None else sigma_max)
+        self.rho, self.cell, self.block, self.eps = float(rho), float(cell), int(block), eps
+        self.gamma_bin = gamma_bin
+        self.stats = np.zeros(3)  # nodes visited, event visits, level of the last failure
+        self.eps_weak = float(eps_weak)
+        self.lin_frac = float(lin_frac)
+        self.tabs = _tables(iv, self.sigma_min, self.sigma_max, self.rho, int(max_cells),
+                            self.cell)
+        self.delta = _delta(self.t, iv)
+        rmax = np.minimum(model.roi_sigma * s.angerr, model.roi_max_deg)
+        cls = np.searchsorted(np.asarray(_ROI_CLASSES), rmax * (1.0 + 1e-9))
+        cls = np.minimum(cls, len(_ROI_CLASSES) - 1)
+        od = model.order_dec
+        self._classes = []
+        for c, rc in enumerate(_ROI_CLASSES):
+            idx = od[cls[od] == c]
+            if idx.size:
+                rc = max(rc, float(np.max(rmax[idx])))
+                self._classes.append((rc * (1.0 + 1e-9) + 1e-9, idx, s.dec[idx]))
+        self._energy: dict = {}
+        self._rings: dict = {}
+        self.coef = cardinal_spline(model.gamma_grid) if model.gamma_grid.size >= 2 else None
+
+    @property
+    def applicable(self) -> bool:
+        """False when the finest sigma_t level needs more than 4e6 T0 cells (e.g. the
+        simulated cascades, sigma_min 1e-11 d): the test then never proves anything."""
+        return (self.tmax - self.tmin) / (2.0 * self.cell * self.sigma_min) <= 4e6
+
+    def _energy_max(self, dec0: float) -> tuple[np.ndarray, np.ndarray]:
+        """Largest log energy S/B per energy cell over [1, 4] and over gamma bins."""
+        key = round(float(dec0), 1)
+        e = self._energy.get(key)
+        if e is None:
+            tab = np.ascontiguousarray(self.model.energy_log_ratio(dec0))
+            g = self.model.gamma_grid
+            if self.coef is None:
+                e = (tab[0].copy(), tab[:1].copy())
+            else:
+                g0, g1 = float(GAMMA_BOUNDS[0]), float(GAMMA_BOUNDS[1])
+                nb = max(1, int(round((g1 - g0) / self.gamma_bin)))
+                edges = np.linspace(g0, g1, nb + 1)
+                eb = np.stack([_energy_max(tab, g, self.coef, float(x0), float(x1))
+                               for x0, x1 in zip(edges[:-1], edges[1:])])
+                e = (eb.max(axis=0), eb)
+            if len(self._energy) > 64:
+                self._energy.clear()
+            self._energy[key] = e
+        return e
+
+    def _ring(self, dec0: float) -> list:
+        """Per ROI class: the events of the declination band it can reach from ``dec0``,
+        sorted by (scrambled) right ascension (cached per declination: a HEALPix ring)."""
+        key = float(dec0)
+        ring = self._rings.get(key)
+        if ring is None:
+            ring = []
+            for rc, idx, dcs in self._classes:
+                lo = np.searchsorted(dcs, dec0 - rc, side="left")
+                hi = np.searchsorted(dcs, dec0 + rc, side="right")
+                sub = idx[lo:hi]
+                o = np.argsort(self.ra[sub], kind="stable")
+                ring.append((rc, np.ascontiguousarray(self.ra[sub][o]), sub[o]))
+            if len(self._rings) > 8:
+                self._rings.clear()
+            self._rings[key] = ring
+        return ring
+
+    def select(self, ra0: float, dec0: float) -> tuple[np.ndarray, np.ndarray]:
+        """Indices of a superset of the fit's ROI events at ``(ra0, dec0)`` and their log
+        spatial S/B (as :meth:`~bayesnu.flare.roi.FlareSampleModel.data_at`)."""
+        from bayesnu.pdfs.spatial import gaussian_pdf, vmf_pdf
+
+        model = self.model
+        parts = []
+        for rc, ra_sorted, idx in self._ring(dec0):
+            if rc + abs(dec0) >= 89.0:
+                parts.append(idx)
+                continue
+            half = math.degrees(math.asin(min(1.0, math.sin(math.radians(rc))
+                                              / math.cos(math.radians(dec0)))))
+            half = half * (1.0 + 1e-9) + 1e-9
+            lo_ra, hi_ra = ra0 - half, ra0 + half
+            for a, b in ((lo_ra, hi_ra), (lo_ra + 360.0, hi_ra + 360.0),
+                         (lo_ra - 360.0, hi_ra - 360.0)):
+                i0 = np.searchsorted(ra_sorted, a, side="left")
+                i1 = np.searchsorted(ra_sorted, b, side="right")
+                if i1 > i0:
+                    parts.append(idx[i0:i1])
+        cand = np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+        s = model.sample
+        d1 = s.dec[cand] * (np.pi / 180.0)
+        d0 = dec0 * (np.pi / 180.0)
+        sdd = np.sin(0.5 * (d1 - d0))
+        sdr = np.sin(0.5 * (self.ra[cand] - ra0) * (np.pi / 180.0))
+        hh = sdd * sdd + np.cos(d1) * np.cos(d0) * sdr * sdr
+        psi = 2.0 * np.arcsin(np.sqrt(np.clip(hh, 0.0, 1.0)))
+        sig = model.sigma_rad[cand]
+        keep = ((psi < model.roi_sigma * sig * (1.0 + 1e-9))
+                & (psi < model.roi_max_deg * (np.pi / 180.0) * (1.0 + 1e-9)))
+        idx, psi, sig = cand[keep], psi[keep], sig[keep]
+        pdf = vmf_pdf(psi, sig) if model.spatial == "vmf" else gaussian_pdf(psi, sig)
+        with np.errstate(divide="ignore"):
+            lsp = np.log(pdf) - model.log_bg_space[idx]
+        return idx, lsp
+
+    def weights(self, ra0: float, dec0: float):
+        """Times (sorted), weights ``w_i`` (all gamma) and per gamma bin, ``delta_i`` of a
+        superset of the fit's ROI events at ``(ra0, dec0)``; and the superset's size."""
+        model = self.model
+        idx, lsp = self.select(ra0, dec0)
+        emax, ebin = self._energy_max(dec0)
+        cells = model.cells[idx]
+        base = lsp + math.log(self.live) + _LOG_MARGIN
+        order = np.argsort(self.t[idx], kind="stable")
+        t = np.ascontiguousarray(self.t[idx][order])
+        w = np.exp(np.minimum(base + emax[cells], 700.0))[order]
+        wb = np.exp(np.minimum(base[None, :] + ebin[:, cells], 700.0))[:, order]
+        return t, np.ascontiguousarray(w), np.ascontiguousarray(wb), \
+            np.ascontiguousarray(self.delta[idx][order]), int(idx.size)
+
+    def below(self, ra0: float, dec0: float, tau: float) -> float:
+        """``tau`` if the flare TS of :func:`~bayesnu.flare.search.fit_flare` at the position
+        is provably ``<= tau``; otherwise a value ``> tau`` (not a bound)."""
+        t, w, wb, delta, n_sel = self.weights(ra0, dec0)
+        starts, stops, levels, zoff, ztab, zmin = self.tabs
+        return float(_bb_bound(t, w, wb, delta, float(self.model.sample.size), float(n_sel),
+                               self.tmax - self.tmin, self.tmin, self.tmax, self.sigma_max,
+                               self.rho, starts, stops, levels, zoff, ztab, zmin, self.cell,
+                               float(tau), self.block, self.eps, self.eps_weak, self.lin_frac,
+                               self.stats))
+
+
+def _thresholds(p: float, p_low_fn: Callable, groups: np.ndarray, rep: np.ndarray,
+                lo: float = -100.0, hi: float = 1000.0, steps: int = 60) -> np.ndarray:
+    """Per group the largest TS found with ``p_low_fn(TS) >= p`` (bisection; ``-inf`` when
+    even TS ``lo`` has a smaller p lower bound). A bound at or below it cannot lower ``p``."""
+    a = np.full(rep.size, lo)
+    b = np.full(rep.size, hi)
+    ok = np.asarray(p_low_fn(a, rep), dtype=np.float64) >= p
+    top = np.asarray(p_low_fn(b, rep), dtype=np.float64) >= p
+    for _ in range(steps):
+        mid = 0.5 * (a + b)
+        good = np.asarray(p_low_fn(mid, rep), dtype=np.float64) >= p
+        a = np.where(good, mid, a)
+        b = np.where(good, b, mid)
+    a = np.where(top, hi, a)
+    return np.where(ok, a, -np.inf)[groups]
+
+
+def pruned_sky(model: Any, ra: np.ndarray, dec: np.ndarray, hemisphere: np.ndarray,
+               p_fn: Callable[[np.ndarray, np.ndarray], np.ndarray],
+               p_low_fn: Callable[[np.ndarray, np.ndarray], np.ndarray],
+               sigma_min: float, ra_events: np.ndarray | None = None,
+               time_events: np.ndarray | None = None,
+               p_guess: dict[str, float] | float = 1e-3, bounds: SkyBounds | None = None,
+               **fit_kwargs: Any) -> PrunedSky:
+    """Smallest local p-value per hemisphere of one (scrambled) sky, exactly, with few fits.
+
+    Like :func:`pruned_scan`, but a pixel is skipped when :class:`SkyBounds` proves its TS
+    at most a threshold ``tau`` (the largest TS whose band p-value lower bound
+    ``p_low_fn(tau)`` is still at least the target ``p``), which is much cheaper than
+    resolving the bound itself. Per hemisphere:
+
+    1. target ``p = p_guess``; every pixel is tested at its ``tau(p)``;
+    2. the pixels not proven are fitted in full (largest test value first); before each
+       fit the pixel is re-tested at ``tau(p_cur)`` of the running minimum ``p_cur``
+       (a higher threshold once ``p_cur < p``) and skipped if proven;
+    3. if ``p_cur <= p`` every skipped pixel has a p-value ``>= p >= p_cur``: the minimum
+       is exact. Otherwise (no pixel reached the guess) the target becomes ``p_cur`` and
+       the proven pixels are tested again at the new (lower) thresholds -- until no pixel
+       is left unproven and unfitted.
+
+    The p-value of a TS is non-increasing in the TS within a band, so a pixel whose TS is
+    ``<= tau(p)`` has a p-value ``>= p_low_fn(tau(p)) >= p``. ``bound`` in the result
+    holds, per pixel, the last threshold its TS was proven below (NaN where fitted).
+    """
+    n = len(ra)
+    ra = np.asarray(ra, dtype=np.float64)
+    dec = np.asarray(dec, dtype=np.float64)
+    t_cpu = time.process_time()
+    sb = bounds if bounds is not None else SkyBounds(model, sigma_min, ra_events, time_events)
+    udec, groups = np.unique(dec, return_inverse=True)  # a ring shares its band
+    rep = np.array([np.flatnonzero(groups == g)[0] for g in range(udec.size)])
+    ts = np.full(n, np.nan)
+    proven = np.full(n, np.nan)
+    t_bound = time.process_time() - t_cpu
+    t_fit = 0.0
+    n_fit = 0
+    n_tests = 0
+    p_min: dict[str, float] = {}
+    tau_cache: dict[float, np.ndarray] = {}
+
+    def taus(p: float) -> np.ndarray:
+        if p not in tau_cache:
+            tau_cache[p] = _thresholds(p, p_low_fn, groups, rep)
+        return tau_cache[p]
+
+    for h, name in ((0, "north"), (1, "south")):
+        pg = p_guess[name] if isinstance(p_guess, dict) else float(p_guess)
+        sel = np.flatnonzero(hemisphere == h)
+        p_cur = 1.0
+        target = min(float(pg), 1.0)
+        todo = sel[np.argsort(dec[sel], kind="stable")]  # declination order: energy cache
+        while True:
+            t0 = time.process_time()
+            tau = taus(target)
+            vals = np.full(n, -np.inf)
+            for k in todo:
+                if not (np.isfinite(tau[k]) and sb.applicable):
+                    vals[k] = np.inf
+                    continue
+                vals[k] = sb.below(float(ra[k]), float(dec[k]), float(tau[k]))
+                n_tests += 1
+            fit_list = [k for k in todo if not vals[k] <= tau[k]]
+            for k in todo:
+                if vals[k] <= tau[k]:
+                    proven[k] = tau[k]
+            t_bound += time.process_time() - t0
+            fit_list.sort(key=lambda k: -vals[k])
+            for k in fit_list:
+                t0 = time.process_time()
+                if p_cur < target and sb.applicable:  # re-test at the running minimum's threshold
+                    tk = taus(p_cur)[k]
+                    if np.isfinite(tk) and sb.below(float(ra[k]), float(dec[k]),
+                                                    float(tk)) <= tk:
+                        proven[k] = tk
+                        t_bound += time.process_time() - t0
+                        n_tests += 1
+                        continue
+                    n_tests += 1
+                t_bound += time.process_time() - t0
+                t0 = time.process_time()
+                fd = model.data_at(float(ra[k]), float(dec[k]), ra=ra_events, time=time_events)
+                ts[k] = fit_flare(fd, sigma_min=sigma_min, **fit_kwargs).ts
+                n_fit += 1
+                proven[k] = np.nan
+                p = float(np.asarray(p_fn(np.array([ts[k]]), np.array([k])))[0])
+                if p < p_cur:
+                    p_cur = p
+                t_fit += time.process_time() - t0
+            if p_cur <= target:
+                break
+            # no pixel reached the target: lower it to the minimum found and re-test the
+            # pixels proven only at the old (higher) thresholds
+            target = p_cur
+            tau_new = taus(target)
+            todo = np.array([k for k in sel if np.isfinite(proven[k])
+                             and proven[k] > tau_new[k]], dtype=np.int64)
+            if todo.size == 0:
+                break
+        p_min[name] = p_cur
+    return PrunedSky(p_min=p_min, censored={"north": False, "south": False}, ts=ts,
+                     bound=proven, n_fitted=n_fit,
+                     cpu_seconds={"bound": t_bound, "fit": t_fit, "tests": float(n_tests)})

@@ -13,7 +13,7 @@ import pytest
 from bayesnu.inference.pvalues import PooledEnsembles, fit_exp_tail, local_pvalue
 
 from bayesnu.flare.analysis import default_sigma_min, load_data
-from bayesnu.flare.prune import energy_max, flare_ts_bound, pruned_scan
+from bayesnu.flare.prune import SkyBounds, energy_max, flare_ts_bound, pruned_scan, pruned_sky
 from bayesnu.flare.roi import FlareSampleModel
 from bayesnu.flare.scan import NORTH_SOUTH_SPLIT_DEG, pixel_grid
 from bayesnu.flare.search import fit_flare
@@ -112,6 +112,51 @@ def test_pruned_sky_minima_equal_the_full_sky(skies):
         np.testing.assert_allclose(res.ts[fitted], out[k]["ts"][fitted], rtol=0, atol=1e-9)
         n_fit.append(res.n_fitted)
     assert min(n_fit) < ra.size  # pixels were pruned
+
+
+@pytest.mark.slow  # full fits of every pixel of three skies (~50 CPU-s)
+def test_sky_bound_test_never_proves_a_threshold_below_the_fit(skies):
+    """SkyBounds.below(tau) <= tau claims TS <= tau: never for a tau below the fitted TS."""
+    model, smin, ra, dec, out = skies
+    proven_at_20 = 0
+    for sky in out:
+        sb = SkyBounds(model, smin, sky["ra_s"], sky["t_s"])
+        assert sb.applicable
+        for k in range(ra.size):
+            tsk = sky["ts"][k]
+            for tau in (tsk - 1e-6, tsk - 1.0, -1.0, 5.0, 12.0, 20.0):
+                if sb.below(float(ra[k]), float(dec[k]), tau) <= tau:
+                    assert tsk <= tau, (k, tsk, tau)
+                    proven_at_20 += tau == 20.0
+    # and it is not vacuous: most pixels are proven below TS 20
+    assert proven_at_20 > 0.7 * 3 * ra.size
+
+
+@pytest.mark.slow  # full fits of every pixel of three skies (~50 CPU-s)
+@pytest.mark.parametrize("p_guess", [1e-9, 0.05, 1.0])
+def test_fast_pruned_sky_minima_equal_the_full_sky(skies, p_guess):
+    """pruned_sky gives the full sky's hemisphere minima exactly, whatever the starting guess
+    (1e-9: every pixel tested, the target then lowered; 1.0: the running minimum decides)."""
+    model, smin, ra, dec, out = skies
+    edges = dec_band_edges(9)
+    hemi = np.where(dec > NORTH_SOUTH_SPLIT_DEG, 0, np.where(dec < NORTH_SOUTH_SPLIT_DEG, 1, -1))
+    n_fit = []
+    for k in range(len(out)):
+        ref = np.stack([out[j]["ts"] for j in range(len(out)) if j != k])
+        ens = PooledEnsembles.build(edges, None, ref, dec, min_count=5, min_tail=10)
+        p_fn, p_low_fn = _pvalue_functions(ens, dec)
+        p_full = p_fn(out[k]["ts"], np.arange(ra.size))
+        res = pruned_sky(model, ra, dec, hemi, p_fn, p_low_fn, smin, ra_events=out[k]["ra_s"],
+                         time_events=out[k]["t_s"], p_guess=p_guess)
+        for h, name in ((0, "north"), (1, "south")):
+            assert res.p_min[name] == float(np.min(p_full[hemi == h]))
+        fitted = np.isfinite(res.ts)
+        np.testing.assert_allclose(res.ts[fitted], out[k]["ts"][fitted], rtol=0, atol=1e-9)
+        skipped = np.isfinite(res.bound)
+        assert not np.any(fitted & skipped)
+        assert np.all(out[k]["ts"][skipped] <= res.bound[skipped])  # skipped: proven below
+        n_fit.append(res.n_fitted)
+    assert min(n_fit) < ra.size  # pixels were skipped
 
 
 def test_behaviour_record_keeps_equal_numbers_and_refuses_changed_ones(tmp_path, monkeypatch):
