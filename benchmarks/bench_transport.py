@@ -176,7 +176,7 @@ def _stats(v) -> str:
             f"CPU {a[:, 1].min():.3f} / {np.median(a[:, 1]):.3f} s")
 
 
-def nusiprop_side_by_side(path: str, python: str, repeat: int) -> None:
+def nusiprop_side_by_side(path: str, python: str, repeat: int, blas_threads: str = "1") -> None:
     tmp = tempfile.mkdtemp(prefix="bench_transport_")
     ns_script = os.path.join(tmp, "nusiprop_evolve.py")
     bn_script = os.path.join(tmp, "bayesnu_population.py")
@@ -185,10 +185,12 @@ def nusiprop_side_by_side(path: str, python: str, repeat: int) -> None:
     with open(bn_script, "w") as fh:
         fh.write(BAYESNU_SCRIPT)
     me = os.path.realpath(sys.executable)
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    env = dict(os.environ)
+    if blas_threads != "default":
+        env["OPENBLAS_NUM_THREADS"] = blas_threads
     try:
         print("\n# side by side: population 800 bins, z_max 5, g 0.1, m_phi 10 MeV, sum 0.1 eV, gamma 2.5")
-        print(f"# load average before: {_loadavg()}")
+        print(f"# load average before: {_loadavg()}; OPENBLAS_NUM_THREADS={env.get('OPENBLAS_NUM_THREADS', 'unset')}")
         _run([me, bn_script], env)  # builds the native kernels if the sources changed
         out = subprocess.run([python, ns_script, str(repeat)], capture_output=True, text=True, check=True,
                              env=env).stdout
@@ -235,6 +237,8 @@ def main() -> None:
     ap.add_argument("--nusiprop-python", default=sys.executable, help="python that imports nuSIprop")
     ap.add_argument("--repeat", type=int, default=3, help="repeats of the side-by-side runs")
     ap.add_argument("--only-nusiprop", action="store_true", help="skip the solver table")
+    ap.add_argument("--blas-threads", default="1",
+                    help="OPENBLAS_NUM_THREADS of the side-by-side processes ('default': leave it unset)")
     ap.add_argument("--compile-bytecode", action="store_true",
                     help="write bayesnu's .pyc files first (as pip install does)")
     args = ap.parse_args()
@@ -247,7 +251,7 @@ def main() -> None:
     if not args.only_nusiprop:
         solver_table()
     if args.nusiprop:
-        nusiprop_side_by_side(args.nusiprop, args.nusiprop_python, args.repeat)
+        nusiprop_side_by_side(args.nusiprop, args.nusiprop_python, args.repeat, args.blas_threads)
 
 
 if __name__ == "__main__":
