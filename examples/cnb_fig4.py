@@ -221,14 +221,8 @@ def plot(outdir: str, data: str) -> str:
 
 def posterior(outdir: str, cs, m, info: dict, load0, n_live: int, seed: int,
               min_depth: float = 0.2) -> str:
-    """nautilus posterior over the real-data TS map ``m`` of ``cs`` (PNG + JSON)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """nautilus posterior over the real-data TS map ``m`` of ``cs`` (JSON + draws + PNG)."""
     name = cs.source.name
-    lm, lg = m.log10_m_phi, m.log10_g
     t0, c0 = time.time(), time.process_time()
     p = si_posterior(cs, None, si_map=m, n_live=n_live, seed=seed, progress=True,
                      min_depth=min_depth)
@@ -238,37 +232,50 @@ def posterior(outdir: str, cs, m, info: dict, load0, n_live: int, seed: int,
                 "load_before": list(load0), "load_after": list(os.getloadavg())})
     base = os.path.join(outdir, f"cnb_si_posterior_{_slug(name)}")
     write_json(base + ".json", res)
-    save_npz(base + ".npz", compressed=True, ts=m.ts, log10_m_phi=lm, log10_g=lg,
-             **{f"draw_{k}": v.astype(np.float32) for k, v in p.draws.items()})
+    save_npz(base + ".npz", compressed=True, ts=m.ts, log10_m_phi=m.log10_m_phi,
+             log10_g=m.log10_g, **{f"draw_{k}": v.astype(np.float32) for k, v in p.draws.items()})
+    print(f"{name}: ln Z = {p.log_z:.3f}, ln Z0 = {p.log_z0:.3f}, ln B = {p.log_bf:.3f}; "
+          f"modes: {[(md['log10_m_phi'], md['log10_g'], md['ts'], md['n_draws']) for md in p.modes]}"
+          f"; nautilus {res['nautilus_wall_s']:.0f} s wall", flush=True)
+    return plot_posterior(outdir, name)
+
+
+def plot_posterior(outdir: str, name: str) -> str:
+    """The posterior draws over the TS map, from the saved JSON and draws."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    base = os.path.join(outdir, f"cnb_si_posterior_{_slug(name)}")
+    res = json.load(open(base + ".json"))
+    z = np.load(base + ".npz")
+    ts, lm, lg = z["ts"], z["log10_m_phi"], z["log10_g"]
     fig, ax = plt.subplots(figsize=(8, 6.5))
-    norm = _norm(m.ts)
-    pc = _ts_panel(ax, lm, lg, m.ts, "", norm)
-    d = p.draws
-    k = np.random.default_rng(seed).permutation(d["log10_g"].size)[:3000]
-    ax.scatter(10.0 ** d["log10_m_phi"][k], 10.0 ** d["log10_g"][k], s=2, c="w",
-               alpha=0.35, lw=0, label="posterior draws (nautilus)")
-    for q, mode in enumerate(p.modes):
-        ax.plot(10.0 ** mode["log10_m_phi"], 10.0 ** mode["log10_g"], "*", ms=14, mfc="tab:orange",
-                mec="k", label="likelihood modes of the TS map" if q == 0 else None)
-        ax.annotate(f"{mode['n_draws']} draws", (10.0 ** mode["log10_m_phi"],
-                    10.0 ** mode["log10_g"]), xytext=(6, 6), textcoords="offset points",
-                    fontsize=8, color="w")
+    pc = _ts_panel(ax, lm, lg, ts, "", _norm(ts))
+    k = np.random.default_rng(0).permutation(z["draw_log10_g"].size)[:3000]
+    ax.scatter(10.0 ** z["draw_log10_m_phi"][k], 10.0 ** z["draw_log10_g"][k], s=3, c="w",
+               alpha=0.5, lw=0, label="posterior draws (nautilus)")
+    for q, mode in enumerate(res["modes"]):
+        xy = (10.0 ** mode["log10_m_phi"], 10.0 ** mode["log10_g"])
+        ax.plot(*xy, "*", ms=14, mfc="tab:orange", mec="k", clip_on=False,
+                label="likelihood modes of the TS map" if q == 0 else None)
+        ax.annotate(f"TS {mode['ts']:.2f}: {mode['n_draws']} draws", xy, xytext=(8, -12),
+                    textcoords="offset points", fontsize=8, color="w")
     ax.plot([], [], "k", lw=2.5, label="2$\\sigma$ excluded (TS > 6.18, 2 dof)")
     ax.legend(fontsize=7, loc="lower right", framealpha=0.9)
     fig.colorbar(pc, ax=ax, extend="max", label="TS (ns, $\\gamma$ profiled)")
+    nsmax = res["priors"]["ns"][1]
     ax.set_title(f"{name} ({GEOMETRY_TEXT[name]}), public data: posterior of "
                  "($m_\\phi$, $g_{\\tau\\tau}$) at $\\eta$ = 1\n"
-                 f"ln B (secret vs none) = {p.log_bf:.2f} $\\pm$ "
-                 f"{np.hypot(p.log_z_err, p.log_z0_err):.2f}; max TS {m.ts.max():.2f}, "
-                 f"min TS {m.ts.min():.2f}; {len(p.modes)} mode(s), all sampled: "
-                 f"{res['every_mode_sampled']}", fontsize=9)
+                 f"ln B (secret vs none) = {res['log_bayes_factor']:.2f} with ns ~ U(0, "
+                 f"{nsmax:.2g}) (flux-normalised: absorbed spectra win by prior volume)\n"
+                 f"max TS {ts.max():.2f}, min TS {ts.min():.2f}; {len(res['modes'])} likelihood "
+                 f"modes, all sampled: {res['every_mode_sampled']}", fontsize=8.5)
     fig.tight_layout()
     with atomic_path(base + ".png") as tmp:
         fig.savefig(tmp, dpi=150, format="png")
     plt.close(fig)
-    print(f"{name}: ln Z = {p.log_z:.3f}, ln Z0 = {p.log_z0:.3f}, ln B = {p.log_bf:.3f}; "
-          f"modes: {[(md['log10_m_phi'], md['log10_g'], md['ts'], md['n_draws']) for md in p.modes]}"
-          f"; nautilus {res['nautilus_wall_s']:.0f} s wall", flush=True)
     return base + ".png"
 
 
@@ -299,6 +306,8 @@ def main() -> None:
         run(a.outdir, a.n, a.bins, a.workers, datas, a.seed, post)
     for d in datas:
         print("wrote", plot(a.outdir, d))
+    if a.redraw and a.posterior:
+        print("wrote", plot_posterior(a.outdir, a.posterior))
     print(f"done in {time.time() - t0:.0f} s")
 
 

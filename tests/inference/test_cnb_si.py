@@ -64,9 +64,11 @@ def test_combine_and_modes(serial):
 
 def test_posterior_tiny(setup, serial):
     cs, geo = setup
-    p = si_posterior(cs, geo, si_map=serial, n_live=60, n_eff=100, seed=2, n_networks=1)
+    p = si_posterior(cs, geo, si_map=serial, n_live=60, n_eff=100, seed=2, n_networks=1,
+                     ns_prior_max=200.0)
     lo = [0.0, 1.0, LM[0], LG[0]]
-    hi = [p.meta["priors"]["ns"][1], 4.0, LM[-1], LG[-1]]
+    assert p.meta["priors"]["ns"] == [0.0, 200.0]
+    hi = [200.0, 4.0, LM[-1], LG[-1]]
     for k, name in enumerate(("ns", "gamma", "log10_m_phi", "log10_g")):
         v = p.draws[name]
         assert v.size == 100 and np.all(np.isfinite(v))
