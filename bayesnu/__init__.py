@@ -14,8 +14,9 @@ from pathlib import Path
 
 from bayesnu import _pytensor_setup, _source_tree
 
-# must run before anything imports pytensor (see the module's docstring)
-_pytensor_setup.configure()
+# must run before anything imports pytensor (see the module's docstring): done just before
+# pytensor is first imported
+_pytensor_setup.install()
 # a source checkout: bayesnu.models / bayesnu.inference live in ../models, ../inference
 _source_tree.install(Path(__file__).resolve().parent)
 

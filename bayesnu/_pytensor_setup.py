@@ -11,6 +11,9 @@ prefixed one with preprocessor defines. The library is loaded with
 
 If PyTensor was imported before bayesnu (and already warned), the same settings
 are applied to the live ``pytensor.config`` so later compilations still link BLAS.
+Otherwise :func:`install` defers the set-up (importing the wheel's metadata and loading
+the library, ~20 ms) to the moment PyTensor is first imported, so processes that never
+use PyTensor (a transport solve, most CLI commands) do not pay for it.
 Nothing is changed when the user configured BLAS themselves (``blas__ldflags`` in
 ``PYTENSOR_FLAGS`` or a ``.pytensorrc``), when ``BAYESNU_NO_BLAS_SETUP=1``, or when
 the wheel is missing.
@@ -83,3 +86,24 @@ def configure() -> str | None:
     extra = f"blas__ldflags={ldflags},gcc__cxxflags={defines}"
     os.environ["PYTENSOR_FLAGS"] = f"{flags},{extra}" if flags else extra
     return ldflags
+
+
+class _BeforePytensor:
+    """Meta-path hook that runs :func:`configure` once, just before PyTensor is first imported."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "pytensor" or name.startswith("pytensor."):
+            try:
+                sys.meta_path.remove(self)
+            except ValueError:
+                pass
+            configure()
+        return None  # the regular finders import PyTensor
+
+
+def install() -> None:
+    """Configure now if PyTensor is already imported, else just before it is first imported."""
+    if "pytensor" in sys.modules:
+        configure()
+    elif not any(isinstance(f, _BeforePytensor) for f in sys.meta_path):
+        sys.meta_path.insert(0, _BeforePytensor())
