@@ -49,7 +49,7 @@ from bayesnu.inference.cnb import (
 from bayesnu.errors import InputError
 from bayesnu.ops.spectrum import transport_ratio
 
-__all__ = ["future_instances", "with_extra_events", "future_sensitivity", "summarise_sensitivity", "sbc_instances", "sbc_campaign",
+__all__ = ["future_instances", "with_extra_events", "sensitivity_summary", "future_sensitivity", "summarise_sensitivity", "sbc_instances", "sbc_campaign",
            "SensitivityContext", "sensitivity_context", "sbc_log10_eta", "SBC_LEVELS"]
 
 _DAYS_PER_YEAR = 365.25
@@ -244,6 +244,30 @@ def summarise_sensitivity(log10_eta: np.ndarray, ts: np.ndarray,
             "eta_limit_median": float(np.median(lims)),
             "eta_limit_of_median_curve": upper_limit(x, med, 0.9),
             "n_instances": int(ts.shape[0])}
+
+
+def sensitivity_summary(out_dir) -> dict[str, Any]:
+    """Summary of a future-sensitivity campaign folder as it is on disk (nothing is run).
+
+    :func:`summarise_sensitivity` of the instances so far plus the central 68% range of the
+    instances' 90% CL limits (``eta_limit_68``, 15.9th and 84.1th percentiles), the source,
+    horizon and the median CPU seconds per instance.
+    """
+    from bayesnu.inference.campaign import load_campaign
+
+    res = load_campaign(out_dir)
+    meta = res.meta
+    if meta.get("kind") != "cnb-future-sensitivity" or res.n_trials == 0:
+        raise InputError("not a (non-empty) CnuB future-sensitivity campaign", path=out_dir)
+    out = summarise_sensitivity(np.array(meta["log10_eta"]), res["ts"], res["eta_limit_90"])
+    lims = np.asarray(res["eta_limit_90"], dtype=np.float64)
+    out.update({"source": meta["source"], "years_added": meta["years_added"], "m1": meta["m1"],
+                "eta_limit_68": np.percentile(lims, [15.865, 84.135]).tolist(),
+                "fraction_not_excluded": float(np.mean(~np.isfinite(lims))),
+                "cpu_seconds_per_instance_median": (float(np.median(res["cpu_seconds"]))
+                                                    if "cpu_seconds" in res.data else None),
+                "seed": res.seed})
+    return out
 
 
 def future_sensitivity(data: str | None, source: str, years_added: float, n_instances: int,

@@ -133,3 +133,17 @@ def test_candidate_background_is_a_thinned_resample():
     # uniform right ascension in the footprint
     ra = np.concatenate([s.ra for s in ds.samples])
     assert ra.min() >= 0.0 and ra.max() <= 360.0
+
+
+def test_sensitivity_summary_reads_the_campaign_on_disk(tmp_path):
+    from bayesnu.inference.cnb_sensitivity import sensitivity_summary
+
+    res = future_sensitivity(DATA, SRC, 10.0, 3, tmp_path / "s", 4, X, **KW)
+    s = sensitivity_summary(tmp_path / "s")
+    assert s["n_instances"] == 3 and s["ts_median"] == res["ts_median"]
+    assert s["eta_limit_median"] == res["eta_limit_median"]
+    lo, hi = s["eta_limit_68"]
+    assert lo <= s["eta_limit_median"] <= hi
+    assert s["source"] == SRC and s["years_added"] == 10.0 and s["cpu_seconds_per_instance_median"] > 0
+    with pytest.raises(InputError):
+        sensitivity_summary(tmp_path / "missing")
