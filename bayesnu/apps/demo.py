@@ -28,7 +28,6 @@ only: about 30 s).
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import time
@@ -224,7 +223,7 @@ def bayesian_flare(sample, ra: float, dec: float, fit_g, settings: DemoSettings)
     """
     from bayesnu.inference.flare import flare_posterior_modes
 
-    logging.getLogger("pymc").setLevel(logging.ERROR)
+    # PyMC's log level is set inside flare_posterior_modes (INFO only with progress output)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=FutureWarning)
         warnings.filterwarnings("ignore", category=UserWarning, module="pymc")
