@@ -15,9 +15,12 @@ Neutrinos", on
 * the SIMULATED IC86_II-VII (2012-2018) sample with the paper's best fits injected
   (background: real IC86 events redistributed over the IC86_II-VII good-run lists).
 
-Grid: 40 x 40 over log10(m_phi/MeV) in [-1, 3] and log10 g in [-4, 0.5], 300 transport
-bins (the TS changes by <= 0.14 against 800 bins at the steepest points of the maps, see
-``benchmarks/bench_cnb_si.py --accuracy``). The maps are cached in ``cnb_si_maps.npz``
+Grid: 40 x 40 over log10(m_phi/MeV) in [-1, 3] and log10 g in [-4, 0.5], 150 transport
+bins (|TS - TS(500 bins)| <= 0.3 at the steepest points of the maps, <= 0.09 with
+``--bins 300`` for 2.2-2.5x the CPU; ``benchmarks/bench_cnb_si.py accuracy``), flux
+normalisation (ns: events of the unpropagated power law). Run time (this machine, load
+average 14-20 on 2 cores, 2 workers): 87-127 CPU s and 3.6-6.4 min wall per map; the six
+maps and the NGC 1068 posterior 39 min wall. The maps are cached in ``cnb_si_maps.npz``
 (+ ``cnb_si_maps.json``: timing, loads, data labels) in the output folder, so the figures
 can be redrawn (``--redraw``) without recomputing.
 
