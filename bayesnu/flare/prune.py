@@ -65,6 +65,18 @@ faster than a full scan yet. With ``sigma_min`` = 1e-11 d (simulated cascades) t
 bound is useless: Gaussians far narrower than a good-run gap and centred in it
 concentrate their mass on the gap's edges, the cell bound of the uptime mass there is
 tiny, and the bound is infinite (still valid, never prunes).
+
+Cheaper: threshold tests (:class:`SkyBounds`, :func:`pruned_sky`)
+-------------------------------------------------------------------
+A pruned sky only needs to know, per pixel, whether its TS can exceed the threshold
+``tau`` at which its band p-value could beat the hemisphere's running minimum.
+:class:`SkyBounds` answers that with a branch and bound that stops as soon as every
+node is below ``tau`` (coarse nodes usually are), on a superset of the ROI selected
+per declination ring in classes of ROI radius (~0.4 ms instead of ~3 ms per pixel for
+IC86-2011). :func:`pruned_sky` tests every pixel at the threshold of a guessed minimum,
+fits the pixels not proven, re-tests before each fit at the running minimum's (higher)
+threshold, and lowers the target if the guess was too optimistic, so the minima are
+exact whatever the guess.
 """
 
 from __future__ import annotations
@@ -863,9 +875,69 @@ def _node_value(t, w, gcap, lo, hi, a, b, s, s2, zl, r, w_tot, far0, n_total, n_
 
 
 @numba.njit(cache=True, nogil=True)
+def _refine_node(t, w, wb, delta, lo, hi, a, b, s, s2, R, w_tot, w_weak, n_total, n_sel,
+                 tspan, starts, stops, floor, depth, lin_frac, u, bargs):  # pragma: no cover
+    """Bound of a failing finest node (T0 in [a, b], sigma in [s, s2]) split up to ``depth``
+    more times in T0 (halves) and in sigma (geometric halves), each part also refined per
+    spectral-index bin. Returns ``floor`` when every part is at most ``floor``, else the
+    value of the first deepest part above it.
+
+    Each part bounds the parent's events ``lo:hi`` one by one with its own uptime-mass
+    lower bound (:func:`_z_low` at its corners) and sigma range; the other events are at
+    least ``R`` from [a, b], so their time factor is at most ``phi(R / s2') / (s' Z_low')``.
+    """
+    nb = wb.shape[0]
+    m = hi - lo
+    tt = t[lo:hi]
+    wbb = wb[:, lo:hi]
+    gcap = np.empty(m)
+    sa = np.empty(4 * depth + 4)
+    sbb = np.empty(4 * depth + 4)
+    ss = np.empty(4 * depth + 4)
+    ss2 = np.empty(4 * depth + 4)
+    sd = np.empty(4 * depth + 4, dtype=np.int64)
+    n = 1
+    sa[0], sbb[0], ss[0], ss2[0], sd[0] = a, b, s, s2, 0
+    while n > 0:
+        n -= 1
+        ca, cb, cs, cs2, cd = sa[n], sbb[n], ss[n], ss2[n], sd[n]
+        if cd > 0:
+            pen = 2.0 * math.log(cs2 / tspan)
+            zl = _z_low(0.5 * (ca + cb), 0.5 * (cb - ca), cs, cs2, starts, stops, 5.0 * cs2)
+            far0 = w_weak / (cs * _SQRT2PI * zl) if zl > 0.0 else (0.0 if w_weak == 0.0
+                                                                  else np.inf)
+            for j in range(m):
+                gcap[j] = _g_cap(delta[lo + j], cs)
+            v = _node_value(tt, w[lo:hi], gcap, 0, m, ca, cb, cs, cs2, zl, R / cs2, w_tot,
+                            far0, n_total, n_sel, pen, floor, u, bargs, lin_frac)
+            if v > floor:
+                v = -np.inf
+                for bi in range(nb):
+                    vv = _node_value(tt, wbb[bi], gcap, 0, m, ca, cb, cs, cs2, zl, R / cs2,
+                                     w_tot, far0, n_total, n_sel, pen, floor, u, bargs,
+                                     lin_frac)
+                    if vv > v:
+                        v = vv
+                    if v > floor:
+                        break
+            if v <= floor:
+                continue
+            if cd >= depth:
+                return v
+        mid = 0.5 * (ca + cb)
+        sm = math.sqrt(cs * cs2)
+        sa[n], sbb[n], ss[n], ss2[n], sd[n] = ca, mid, cs, sm, cd + 1
+        sa[n + 1], sbb[n + 1], ss[n + 1], ss2[n + 1], sd[n + 1] = mid, cb, cs, sm, cd + 1
+        sa[n + 2], sbb[n + 2], ss[n + 2], ss2[n + 2], sd[n + 2] = ca, mid, sm, cs2, cd + 1
+        sa[n + 3], sbb[n + 3], ss[n + 3], ss2[n + 3], sd[n + 3] = mid, cb, sm, cs2, cd + 1
+        n += 4
+    return floor
+
+
+@numba.njit(cache=True, nogil=True)
 def _bb_bound(t_all, w_all, wb_all, delta_all, n_total, n_sel, tspan, tmin, tmax, sig_hi, rho,
               starts, stops, levels, zoff, ztab, zmin, h_frac, floor, block, eps, eps_weak,
-              lin_frac, stats):  # pragma: no cover - jit
+              lin_frac, depth, stats):  # pragma: no cover - jit
     """Branch and bound over (sigma level, T0 interval): is the TS provably <= ``floor``?
 
     Returns ``floor`` when every (level, T0) node is bounded by at most ``floor`` (then
@@ -979,6 +1051,10 @@ def _bb_bound(t_all, w_all, wb_all, delta_all, n_total, n_sel, tspan, tmin, tmax
                                      far0, n_total, n_sel, pen, floor, u, bargs, lin_frac)
                     if vv > vb:
                         vb = vv
+                if vb > floor and depth > 0:
+                    vb = _refine_node(t, w, wb, delta, lo, hi, a, b, s, s2, R, w_tot, w_weak,
+                                      n_total, n_sel, tmax - tmin, starts, stops, floor, depth,
+                                      lin_frac, u, bargs)
                 if vb > floor:
                     stats[2] = li
                     return vb
@@ -1003,24 +1079,37 @@ class SkyBounds:
     superset only raises the bound.
 
     :meth:`below` runs a branch and bound over (sigma_t level, T0 interval) nodes,
-    coarse T0 intervals first, each split in two only while its bound exceeds ``tau``.
-    A node (T0 in [a, b], sigma in [s, rho s]) bounds each nearby event's time factor by
-    ``min(phi(d / (rho s)) / (s Z_low), g_i(s))`` -- ``d`` its distance to [a, b],
-    ``Z_low`` the smallest uptime mass over the node (per-sample table of
-    :func:`flare_ts_bound`, minimum over the node's cells), ``g_i(s) = 1 / (s sqrt(2 pi)
-    erf(delta_i / (sqrt 2 s)))`` the cap valid for every T0 (``delta_i`` the distance of
-    the event to its good run's nearest edge) -- and all farther events through their
-    total weight times ``phi(r) / (s Z_low)``; the concave profile over ``a = ns/N`` is
-    bounded as in :func:`flare_ts_bound` (:func:`_profile_bound`, tangent added), with
-    the duration term ``2 log(rho s / T)``. A finest node that still exceeds ``tau`` is
-    refined per spectral-index bin (0.25 wide) before the test gives up.
+    coarse T0 intervals (``block`` cells of half-width ``cell * s``) first, each split in
+    two only while its bound exceeds ``tau``. A node (T0 in [a, b], sigma in [s, rho s])
+    bounds each nearby event's time factor by ``min(phi(d / (rho s)) / (s Z_low), g_i(s))``
+    -- ``d`` its distance to [a, b], ``Z_low`` the smallest uptime mass over the node
+    (per-sample table of :func:`flare_ts_bound`, minimum over the node's cells),
+    ``g_i(s) = 1 / (s sqrt(2 pi) erf(delta_i / (sqrt 2 s)))`` the cap valid for every T0
+    (``delta_i`` the distance of the event to its good run's nearest edge) -- and all
+    farther events (beyond ``r rho s``, ``r`` chosen so that their sum is at most
+    ``eps N``) through their total weight times ``phi(r) / (s Z_low)``. Per level, the
+    smallest weights summing to at most ``eps_weak N s sqrt(2 pi) Z_min`` enter every node
+    only through that sum at the largest time factor. In a node, events with bound
+    ``X_i < lin_frac N`` enter linearly (``log(1 - a + a X) <= a (X - 1)``), the others
+    through Jensen's inequality (a closed form; enough for most nodes) or, failing that,
+    tiers of a factor 2 with Jensen inside each tier and a bisection of the concave
+    profile over ``a = ns/N`` whose tangent bounds the maximum (:func:`_tier_profile`).
+    The duration term is ``2 log(rho s / T)``. A finest node that still exceeds ``tau``
+    is refined per spectral-index bin (0.25 wide), and with ``depth > 0`` split up to
+    ``depth`` more times in T0 and sigma_t (:func:`_refine_node`) before the test gives up.
+
+    Every inequality only raises the bound, so ``below(tau) <= tau`` proves TS <= tau.
+    Not :attr:`applicable` (never proves anything) when the finest sigma_t level needs
+    more than 4e6 T0 cells, as for the simulated cascades (sigma_min 1e-11 d): Gaussians
+    far narrower than a good-run gap and centred in it need the edge-concentration
+    inequality (VALIDATION.md), not implemented.
     """
 
     def __init__(self, model: Any, sigma_min: float, ra_events: np.ndarray | None = None,
                  time_events: np.ndarray | None = None, sigma_max: float | None = None,
                  rho: float = RHO, cell: float = 0.25, block: int = 32,
                  max_cells: int = 400_000, gamma_bin: float = 0.25, eps: float = 1e-3,
-                 eps_weak: float = 1e-2, lin_frac: float = 1e-2):
+                 eps_weak: float = 1e-2, lin_frac: float = 1e-2, depth: int = 0):
         s = model.sample
         self.model = model
         self.ra = np.asarray(s.ra if ra_events is None else ra_events, dtype=np.float64)
@@ -1035,6 +1124,7 @@ class SkyBounds:
         self.stats = np.zeros(3)  # nodes visited, event visits, level of the last failure
         self.eps_weak = float(eps_weak)
         self.lin_frac = float(lin_frac)
+        self.depth = int(depth)
         self.tabs = _tables(iv, self.sigma_min, self.sigma_max, self.rho, int(max_cells),
                             self.cell)
         self.delta = _delta(self.t, iv)
@@ -1159,7 +1249,7 @@ class SkyBounds:
                                self.tmax - self.tmin, self.tmin, self.tmax, self.sigma_max,
                                self.rho, starts, stops, levels, zoff, ztab, zmin, self.cell,
                                float(tau), self.block, self.eps, self.eps_weak, self.lin_frac,
-                               self.stats))
+                               self.depth, self.stats))
 
 
 def _thresholds(p: float, p_low_fn: Callable, groups: np.ndarray, rep: np.ndarray,

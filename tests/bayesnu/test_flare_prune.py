@@ -115,12 +115,14 @@ def test_pruned_sky_minima_equal_the_full_sky(skies):
 
 
 @pytest.mark.slow  # full fits of every pixel of three skies (~50 CPU-s)
-def test_sky_bound_test_never_proves_a_threshold_below_the_fit(skies):
-    """SkyBounds.below(tau) <= tau claims TS <= tau: never for a tau below the fitted TS."""
+@pytest.mark.parametrize("depth", [0, 2])
+def test_sky_bound_test_never_proves_a_threshold_below_the_fit(skies, depth):
+    """SkyBounds.below(tau) <= tau claims TS <= tau: never for a tau below the fitted TS
+    (depth: extra T0 / sigma_t splits of a finest node that exceeds tau)."""
     model, smin, ra, dec, out = skies
     proven_at_20 = 0
     for sky in out:
-        sb = SkyBounds(model, smin, sky["ra_s"], sky["t_s"])
+        sb = SkyBounds(model, smin, sky["ra_s"], sky["t_s"], depth=depth)
         assert sb.applicable
         for k in range(ra.size):
             tsk = sky["ts"][k]
