@@ -2,7 +2,9 @@
 
 Two models, both built on :class:`bayesnu.ops.spectrum.CnbSource` (the point-source
 likelihood whose signal energy PDF is the propagated spectrum) and the transport Ops of
-:mod:`bayesnu.ops.transport`, so that every gradient reaches NUTS through one graph:
+:mod:`bayesnu.ops.transport`, so that every gradient reaches NUTS through one graph (for
+the overdensity by default through the same likelihood tabulated on log10 eta nodes,
+:class:`TabulatedOverdensity`):
 
 * :func:`add_overdensity` -- a relic overdensity eta (Standard-Model interactions) shared
   by one or several sources; parameters per source ``ns`` and ``gamma``, shared
@@ -41,7 +43,7 @@ Default priors (override with ``priors=``):
 
 * ``log10_eta ~ Uniform(log10 eta_lo, log10 eta_hi)``: log-uniform eta from
   eta_lo = 1e8 (:data:`ETA_RANGE_LOG`; below, no source's spectrum changes) to eta_hi = the
-  overdensity where the table stops (every source absorbed to < 1e-20; e.g. 4e19 for
+  overdensity where the table stops (every source absorbed to < 1e-20; e.g. 5e19 for
   NGC 1068 at 14 Mpc, 3e17 for TXS 0506+056 at z = 0.3365 with m1 = 0.0342 eV), because
   above it the likelihood is constant and the prior alone would place mass there;
   ``eta_prior="uniform"`` gives ``eta ~ Uniform(0, eta_hi)`` with the same eta_hi (with
