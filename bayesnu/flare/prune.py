@@ -1114,7 +1114,10 @@ class SkyBounds:
         self.model = model
         self.ra = np.asarray(s.ra if ra_events is None else ra_events, dtype=np.float64)
         self.t = np.asarray(s.time if time_events is None else time_events, dtype=np.float64)
-        iv = np.asarray(model.intervals, dtype=np.float64)
+        from bayesnu.flare.temporal import uptime_intervals
+
+        # the good runs exactly as FlareData holds them (sorted, merged)
+        iv = np.asarray(uptime_intervals(model.intervals), dtype=np.float64)
         self.live = float(np.sum(iv[:, 1] - iv[:, 0]))
         self.tmin, self.tmax = float(iv[0, 0]), float(iv[-1, 1])
         self.sigma_min = float(sigma_min)
