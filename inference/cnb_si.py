@@ -272,8 +272,10 @@ def ts_modes(ts: np.ndarray, min_depth: float = 1.0) -> list[dict[str, Any]]:
 
     Returns
     -------
-    list of dicts ``{"index": (i, j), "ts": TS at the minimum, "depth": persistence,
-    "basin": boolean mask of the grid cells that drain to it}``, deepest first.
+    list of dict
+        One per mode, deepest first, with keys ``index`` (the grid cell ``(i, j)``), ``ts``
+        (TS at the minimum), ``depth`` (persistence) and ``basin`` (boolean mask of the grid
+        cells that drain to it).
     """
     a = np.asarray(ts, dtype=np.float64)
     if a.ndim != 2 or not np.all(np.isfinite(a)):
