@@ -513,35 +513,14 @@ def simultaneity_test(sim_time: np.ndarray, total_time: np.ndarray, ra, dec, nam
 
 @styled
 def plot_rt(res: RtResult, path, title: str | None = None, xlim: float | None = None) -> None:
-    """R(t) with the control mean and 68 % / 95 % bands, and the pre-trial p(t) below (PNG/PDF)."""
-    import matplotlib
+    """R(t) with the control mean and 68 % / 95 % bands, and the pre-trial p(t) below (PNG/PDF).
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Drawn by :func:`bayesnu.inference.plots.rt_plot` (p-values at their floor 1/(N+1) as
+    upper bounds).
+    """
+    from bayesnu.inference.plots import rt_plot
 
-    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(8, 6), sharex=True,
-                                  gridspec_kw={"height_ratios": [2.2, 1]})
-    t = res.shifts
-    b = res.r_ctrl_bands
-    ax.fill_between(t, b["q2.5"], b["q97.5"], color="0.85", label="control 95%")
-    ax.fill_between(t, b["q16"], b["q84"], color="0.65", label="control 68%")
-    ax.plot(t, res.r_ctrl_mean, color="0.3", lw=1, label="control mean")
-    ax.plot(t, res.r_obs, color="C3", lw=1.4, label="alerts")
-    ax.axvline(0, color="k", lw=0.6, ls=":")
-    ax.set_ylabel("R(t)")
-    s = res.settings
-    ax.set_title(title or f"dT = {s['dT_d']:g} d, regions x{s['factor']:g}, "
-                 f"{len(res.pairs)} pairs, {s['n_control']} control samples")
-    ax.legend(fontsize=8, loc="upper right")
-    ax2.semilogy(t, res.p_pretrial, color="C0", lw=1)
-    ax2.axvline(0, color="k", lw=0.6, ls=":")
-    ax2.set_ylabel("pre-trial p(t)")
-    ax2.set_xlabel("shift t (days; t > 0: light curve after the alert)"
-                   if s.get("sign", 1) == 1 else "shift t of the observing times (days)")
-    if xlim:
-        ax2.set_xlim(-xlim, xlim)
-    fig.tight_layout()
-    _save(fig, path)
+    rt_plot(res, path, title=title, xlim=xlim)
 
 
 @styled
