@@ -30,7 +30,8 @@ __all__ = ["inject_spectrum"]
 def inject_spectrum(rng: np.random.Generator, data: Dataset | EventSample, ra_deg: float,
                     dec_deg: float, log10e_true_edges: list[np.ndarray],
                     bin_integrals: list[np.ndarray], acceptance: list[np.ndarray], ns: float,
-                    poisson: bool = True) -> tuple[Dataset, dict[str, Any]]:
+                    poisson: bool = True, angular_models: list | None = None
+                    ) -> tuple[Dataset, dict[str, Any]]:
     """Add signal events with a binned true-energy spectrum to every sample of ``data``.
 
     Parameters
@@ -48,6 +49,10 @@ def inject_spectrum(rng: np.random.Generator, data: Dataset | EventSample, ra_de
         Mean number of signal events over all samples.
     poisson
         Poisson counts (default) or rounded means.
+    angular_models
+        Per sample, the angular-error model of the signal events; default built from each
+        sample's own events (``angular_model_for``). Pass the models of the full data when
+        ``data`` holds only a subset of the events (e.g. those near the source).
 
     Returns
     -------
@@ -68,14 +73,18 @@ def inject_spectrum(rng: np.random.Generator, data: Dataset | EventSample, ra_de
     counts = rng.poisson(mu) if poisson else np.rint(mu).astype(np.int64)
     sd0 = float(np.sin(np.radians(dec_deg)))
     out, n_in = [], []
-    for s, te, wk, n in zip(ds.samples, log10e_true_edges, w, counts):
+    if angular_models is not None and len(angular_models) != K:
+        raise InputError(f"{len(angular_models)} angular-error models for {K} samples",
+                         column="angular_models")
+    for i_s, (s, te, wk, n) in enumerate(zip(ds.samples, log10e_true_edges, w, counts)):
         n = int(n)
         te = np.asarray(te, float)
         if n > 0 and wk.sum() > 0:
             k = rng.choice(wk.size, size=n, p=wk / wk.sum())
             lt = te[k] + rng.random(n) * (te[k + 1] - te[k])
             lr = _reco(rng, s, response_for(s), lt, np.full(n, sd0))
-            ang = angular_model_for(s).sample(rng, lr, sd0)
+            model = angular_models[i_s] if angular_models is not None else angular_model_for(s)
+            ang = model.sample(rng, lr, sd0)
             ra, dec = smear_directions(rng, np.full(n, ra_deg), np.full(n, dec_deg), ang)
             t = s.uptime.sample(rng, n)
         else:
