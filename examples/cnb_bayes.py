@@ -28,8 +28,12 @@ Outputs: one JSON (every figure, cached per item so an interrupted run resumes) 
 PNG: the posterior of log10 eta per source and combined (both priors) with the credible and
 CL limits marked, public data on the top row, SIMULATED on the bottom.
 
-Run time (this machine, 2 cores shared with ~7 other jobs, load average 10-13): see
-``run_seconds`` / ``cpu_seconds`` in the JSON; the last full run took TBD.
+Run time (this machine, 2 cores shared with ~7 other jobs, load average 11-21, ``--tune 1500``,
+``--data public`` and ``--data sim`` as two processes side by side): public data 46 min wall,
+553 s CPU (user + sys incl. the chain processes; 640 MB peak RSS); SIMULATED 64 min wall, 1169 s CPU (1.05 GB peak RSS).
+At low load the CPU time / 2 cores is the wall time to expect (~5 and ~10 min). Every
+item is cached in the JSON (``run_seconds`` / ``cpu_seconds`` and per-step timings), so an
+interrupted run resumes. The merged JSON of that run is ``examples/output/cnb_bayes.json``.
 
 Usage::
 
