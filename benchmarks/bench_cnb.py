@@ -13,12 +13,14 @@ Usage::
 
     nice -n 19 python benchmarks/bench_cnb.py profile nuts si [--draws 1000] [--si-points 9]
     nice -n 19 python benchmarks/bench_cnb.py profile --sources "NGC 1068" "TXS 0506+056"
+    nice -n 10 python benchmarks/bench_cnb.py profile --m1 0.001 0.0342 0.8   # 3 x 3
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 
 import numpy as np
@@ -43,36 +45,47 @@ def _timed(fn, *args, **kw):
     return out, time.perf_counter() - w, time.process_time() - c
 
 
-def bench_profile(out: dict, sources=SOURCES3) -> None:
+def bench_profile(out: dict, sources=SOURCES3, m1s=(0.0342,)) -> None:
     for name in sources:
         ds, _ = cnb_data("sim-ic86-ii-vii", name, np.random.default_rng(1))
-        (prop, cs), w0, c0 = _timed(_build, ds, name)
-        grid = eta_grid_for_column(column_mpc(prop.geometry), 200)
-        p, w, c = _timed(eta_profile, cs, prop, grid)
-        out[f"profile200|{name}"] = {"wall_s": w, "cpu_s": c, "setup_wall_s": w0,
-                                     "setup_cpu_s": c0, "eta90": p.limit(0.9),
-                                     "ts_pl": p.ts_pl}
-        print(name, out[f"profile200|{name}"], flush=True)
+        for m1 in m1s:
+            (prop, cs), w0, c0 = _timed(_build, ds, name, m1=m1)
+            grid = eta_grid_for_column(column_mpc(prop.geometry), 200)
+            p, w, c = _timed(eta_profile, cs, prop, grid)
+            key = f"profile200|{name}" + ("" if m1 == 0.0342 else f"|m1={m1:g}")
+            out[key] = {"m1": m1, "wall_s": w, "cpu_s": c, "setup_wall_s": w0,
+                        "setup_cpu_s": c0, "eta90": p.limit(0.9), "ts_pl": p.ts_pl,
+                        "load_1min": os.getloadavg()[0]}
+            print(key, out[key], flush=True)
 
 
-def _build(ds, name, bins=300):
-    prop = cnb_propagator(cnb_geometry(name), m1=0.0342, bins=bins)
+def _build(ds, name, bins=300, m1=0.0342):
+    prop = cnb_propagator(cnb_geometry(name), m1=m1, bins=bins)
     return prop, cnb_source(ds, SOURCES[name], prop)
 
 
 def bench_nuts(out: dict, draws: int, tune: int) -> None:
+    import resource
+
     import pymc as pm
     from bayesnu.inference.cnb_bayes import sample_cnb
     from bayesnu.models.cnb import add_overdensity
 
+    def cpu_all():  # this process and the chain processes (PyMC forks one per chain)
+        r, k = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return r.ru_utime + r.ru_stime + k.ru_utime + k.ru_stime
+
     name = "NGC 1068"
     ds, _ = cnb_data("sim-ic86-ii-vii", name, np.random.default_rng(1))
     prop, cs = _build(ds, name)
-    with pm.Model():
-        cm = add_overdensity([cs], [prop])
-    (_, summ), w, c = _timed(sample_cnb, cm, draws=draws, tune=tune, chains=2, seed=1)
-    out[f"nuts|{name}|{draws}"] = {"wall_s": w, "cpu_s": c, **{k: v for k, v in summ.items()
-                                                               if k != "params"},
+    (cm, wm, cmc) = _timed(lambda: add_overdensity([cs], [prop], model=pm.Model()))
+    c0, l0 = cpu_all(), os.getloadavg()[0]
+    (_, summ), w, _ = _timed(sample_cnb, cm, draws=draws, tune=tune, chains=2, cores=2, seed=1)
+    c = cpu_all() - c0
+    out[f"nuts|{name}|{draws}"] = {"wall_s": w, "cpu_s": c, "cpu_per_core_s": c / 2,
+                                   "load_1min": [l0, os.getloadavg()[0]],
+                                   "model_and_table_wall_s": wm, "model_and_table_cpu_s": cmc,
+                                   **{k: v for k, v in summ.items() if k != "params"},
                                    "r_hat": {k: v["r_hat"] for k, v in summ["params"].items()},
                                    "ess_bulk": {k: v["ess_bulk"]
                                                 for k, v in summ["params"].items()}}
@@ -104,11 +117,13 @@ def main() -> None:
     ap.add_argument("--si-points", type=int, default=9)
     ap.add_argument("--sources", nargs="+", default=list(SOURCES3), choices=SOURCES3,
                     help="sources of the profile benchmark (default: all three)")
+    ap.add_argument("--m1", nargs="+", type=float, default=[0.0342],
+                    help="lightest masses (eV) of the profile benchmark (e.g. 0.001 0.0342 0.8)")
     ap.add_argument("--out", default=None, help="also write the figures as JSON")
     a = ap.parse_args()
     out: dict = {}
     if "profile" in a.parts:
-        bench_profile(out, a.sources)
+        bench_profile(out, a.sources, a.m1)
     if "si" in a.parts:
         bench_si(out, a.si_points)
     if "nuts" in a.parts:

@@ -20,7 +20,26 @@ import numpy as np
 
 from bayesnu.cli._options import Opt, OptionError, add_options, common_options
 
-__all__ = ["register_analysis_commands"]
+__all__ = ["register_analysis_commands", "report_option", "reported"]
+
+
+def report_option() -> Opt:  # UX (#13): --report DIR on every cnb analysis command
+    return Opt("--report", kind="outdir", required=False, default_text="not written",
+               help="folder for the plots (PNG) and a self-contained report.html")
+
+
+def reported(kind: str, handler):  # UX (#13): the handler, then report.html into --report
+    def run(args: argparse.Namespace) -> dict[str, Any]:
+        res = handler(args)
+        if getattr(args, "report", None):
+            from bayesnu.apps.command_reports import cnb_report
+
+            res["report"] = cnb_report(kind, res, args.report, command=f"bayesnu cnb {kind}")
+            if "_text" in res:
+                res["_text"] += f"\nreport: {res['report']}"
+        return res
+
+    return run
 
 _TARGET = [
     Opt("--source", str, repeat=True, default_text="none (then --ra and --dec)",
@@ -171,6 +190,7 @@ def _run_limit(args: argparse.Namespace) -> dict[str, Any]:
         lines.append(f"(TS never reaches {res['threshold']:.2f}: its plateau "
                      f"{res['ts_plateau']:.2f} is the power-law signal's TS; no eta is excluded)")
     res["_text"] = "\n".join(lines)
+    res["_profiles"] = profs  # UX (#13): per-source curves for --report
     if args.plot:
         _plot(profs, args.plot, args.cl, total if len(profs) > 1 else None)
     return res
@@ -247,43 +267,65 @@ def _grid(args: argparse.Namespace, prop) -> np.ndarray:
     return np.linspace(lo, hi, args.points)
 
 
+def _ncpu() -> int:  # SI: default --workers of scan-si
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def _run_scan_si(args: argparse.Namespace) -> dict[str, Any]:
     from bayesnu.inference.cnb import WILKS_2DOF
-    from bayesnu.inference.cnb_si import si_ts_map
+    from bayesnu.inference.cnb_si import si_posterior, si_ts_map
 
     lm = np.linspace(args.log10_m_phi_min, args.log10_m_phi_max, args.n_m_phi)
     lg = np.linspace(args.log10_g_min, args.log10_g_max, args.n_g)
+    if args.posterior and (lm.size < 2 or lg.size < 2):
+        raise OptionError("--posterior", "needs at least 2 grid points per axis")
     cs, prop, geo, info = _one_source(args)
     m = si_ts_map(cs, geo, lm, lg, sum_m=args.sum_m, majorana=not args.dirac,
-                  bins=args.bins, progress=not args.quiet)
+                  bins=args.bins, progress=not args.quiet, workers=args.workers,
+                  keep_ratios=args.posterior, normalisation=args.normalisation)
     res = m.to_dict()
     res.update({"data": info, "excluded_fraction": float(np.mean(m.excluded())),
                 "threshold": WILKS_2DOF[0.9545]})
     res["_text"] = (f"{m.meta['source']}: TS(m_phi, g) on {lm.size} x {lg.size} points, "
                     f"max TS {m.ts.max():.2f}; {100 * res['excluded_fraction']:.1f}% of the grid "
-                    f"excluded at 2 sigma (TS > 6.18, 2 dof); {m.meta['seconds']:.0f} s")
+                    f"excluded at 2 sigma (TS > 6.18, 2 dof); {m.meta['seconds']:.0f} s wall, "
+                    f"{m.meta['cpu_seconds']:.0f} s CPU on {m.meta['workers']} process(es)")
+    if args.posterior:
+        p = si_posterior(cs, geo, si_map=m, n_live=args.n_live, seed=args.seed,
+                         progress=not args.quiet)
+        res["posterior"] = p.to_dict()
+        res["_si_posterior"] = p.draws  # SI: draws for a report
+        res["_text"] += (f"\nposterior (nautilus, eta = 1): ln B (secret vs none) = "
+                         f"{p.log_bf:.3f} +- {np.hypot(p.log_z_err, p.log_z0_err):.3f}; "
+                         f"{len(p.modes)} likelihood mode(s) of the map, every one sampled: "
+                         f"{res['posterior']['every_mode_sampled']}")
     return res
 
 
 def _run_sample(args: argparse.Namespace) -> dict[str, Any]:
     import pymc as pm
 
-    from bayesnu.inference.cnb import column_mpc, eta_profile
+    from bayesnu.inference.cnb import eta_profile
     from bayesnu.inference.cnb_bayes import sample_cnb
     from bayesnu.models.cnb import add_overdensity
 
     cs, prop, geo, info = _one_source(args)
     with pm.Model():
-        rng_eta = None
-        if args.eta_prior == "uniform":
-            # uniform on [0, 1e19 Mpc / d]: beyond, every setting is absorbed (likelihood -inf)
-            rng_eta = (0.0, 10.0 ** (19.0 - np.log10(column_mpc(prop.geometry))))
-        cm = add_overdensity([cs], [prop], eta_prior=args.eta_prior, eta_range=rng_eta)
-    _, summ = sample_cnb(cm, draws=args.draws, tune=args.tune, chains=args.chains,
-                         seed=args.seed, progress=not args.quiet)
-    prof = eta_profile(cs, prop, _grid(args, prop), progress=not args.quiet)
+        # eta prior up to the overdensity where the source is absorbed (models/cnb.py)
+        cm = add_overdensity([cs], [prop], eta_prior=args.eta_prior,
+                             normalisation=args.normalisation)
+    idata, summ = sample_cnb(cm, draws=args.draws, tune=args.tune, chains=args.chains,
+                             seed=args.seed, cores=min(args.chains, _ncpu()),
+                             progress=not args.quiet)
+    prof = eta_profile(cs, prop, _grid(args, prop), progress=not args.quiet,
+                       normalisation=args.normalisation)
+    pe = cm.priors["log10_eta" if args.eta_prior == "loguniform" else "eta"]
     summ.update({"eta_limit_90_cl": prof.limit(0.9), "eta_prior": args.eta_prior,
+                 "eta_prior_range": [pe.lower, pe.upper], "normalisation": args.normalisation,
                  "data": info, "source": cs.source.name})
+    summ.update({"_idata": idata, "_profile": prof})  # UX (#13): for --report
     summ["_text"] = (f"{cs.source.name}: 90% credible eta < {summ.get('eta_credible_90', np.nan):.3g}"
                      f" ({args.eta_prior} prior) vs 90% CL eta < {summ['eta_limit_90_cl']:.3g}; "
                      f"{summ['divergences']} divergences; {summ['seconds']:.0f} s")
@@ -300,11 +342,14 @@ def _run_evidence(args: argparse.Namespace) -> dict[str, Any]:
                           n_live=args.n_live, seed=args.seed)
         ts = None
     else:
-        ev = evidence_cnb(cs, prop, n_live=args.n_live, seed=args.seed)
-        prof = eta_profile(cs, prop, _grid(args, prop), progress=not args.quiet)
+        ev = evidence_cnb(cs, prop, n_live=args.n_live, seed=args.seed,
+                          normalisation=args.normalisation, progress=not args.quiet)
+        prof = eta_profile(cs, prop, _grid(args, prop), progress=not args.quiet,
+                           normalisation=args.normalisation)
         ts = {"ts_min": float(prof.ts.min()), "eta_limit_90_cl": prof.limit(0.9)}
     res = ev.to_dict()
     res.update({"data": info, "profile": ts})
+    res.update({"_posterior": ev.posterior, "source": cs.source.name})  # UX (#13): --report
     res["_text"] = (f"{cs.source.name}: ln Z = {ev.log_z:.3f} +- {ev.log_z_err:.3f}, ln Z0 = "
                     f"{ev.log_z0:.3f}; ln B = {ev.log_bf:.3f} ({'secret interaction' if args.secret else 'overdensity'} vs none)")
     return res
@@ -317,18 +362,24 @@ def register_analysis_commands(sub) -> None:
     pr = sub.add_parser("profile", help="TS(eta) of the relic overdensity, ns and gamma profiled",
                         description="TS(eta) = -2[log L(eta; ns, gamma profiled) - log L0] with "
                                     "the propagated spectrum in the signal energy PDF.")
-    add_options(pr, [*_TARGET, plot, *common_options(seed_default=1)], check=_target_check)
-    pr.set_defaults(handler=_run_profile)
+    add_options(pr, [*_TARGET, plot, report_option(), *common_options(seed_default=1)],
+                check=_target_check)
+    pr.set_defaults(handler=reported("profile", _run_profile))
     li = sub.add_parser("limit", help="upper limit on eta (Wilks); several --source: combined",
                         description="Upper limit on the relic overdensity eta from TS(eta) "
                                     "(Wilks, 1 dof: 2.71 for 90% CL, 3.84 for 95% CL); several "
                                     "sources are combined by adding their TS curves.")
     add_options(li, [*_TARGET, Opt("--cl", float, default=0.9, min=0.5, max=0.9999,
                                    help="confidence level"),
-                     plot, *common_options(seed_default=1)], check=_target_check)
-    li.set_defaults(handler=_run_limit)
+                     plot, report_option(), *common_options(seed_default=1)], check=_target_check)
+    li.set_defaults(handler=reported("limit", _run_limit))
     si_opts = [o for o in _TARGET if o.name not in ("--points", "--log10-eta-min",
-                                                    "--log10-eta-max", "--m1")]
+                                                    "--log10-eta-max", "--m1",
+                                                    "--normalisation")]
+    si_opts.append(Opt("--normalisation", choices=("flux", "events"), default="flux",
+                       help="ns counts the events of the unpropagated power law (flux "
+                            "normalisation: absorption removes events) or the propagated "
+                            "events (shape test; unstable where the spectrum is absorbed)"))
     sc = sub.add_parser("scan-si", help="TS(m_phi, g_tautau) map of secret interactions",
                         description="Secret nu_tau interaction at eta = 1: TS over (m_phi, g) "
                                     "with ns and gamma profiled; 2-sigma region at TS > 6.18 "
@@ -341,29 +392,42 @@ def register_analysis_commands(sub) -> None:
                          help="lowest log10(m_phi/MeV) (tabulated range -1..3)"),
                      Opt("--log10-m-phi-max", float, default=3.0, min=-1.0, max=3.0,
                          help="highest log10(m_phi/MeV)"),
-                     Opt("--log10-g-min", float, default=-3.0, min=-4.0, max=0.5,
+                     Opt("--log10-g-min", float, default=-4.0, min=-4.0, max=0.5,
                          help="lowest log10 g_tautau (tabulated range -4..0.5)"),
                      Opt("--log10-g-max", float, default=0.5, min=-4.0, max=0.5,
                          help="highest log10 g_tautau"),
                      Opt("--n-m-phi", int, default=40, min=1, max=400, help="m_phi grid points"),
                      Opt("--n-g", int, default=40, min=1, max=400, help="g grid points"),
-                     *common_options(seed_default=1)], check=_target_check)
-    sc.set_defaults(handler=_run_scan_si, m1=0.0342)  # masses follow --sum-m
+                     Opt("--workers", int, default=_ncpu(), min=1, max=256,
+                         default_text=f"all cores ({_ncpu()} here)",
+                         help="processes over the m_phi rows of the grid (the map does not "
+                              "depend on it)"),
+                     Opt("--posterior", bool, help="also sample the posterior of (ns, gamma, "
+                         "log10 m_phi, log10 g) at eta = 1 with nautilus over the map's grid "
+                         "(uniform priors; every likelihood mode checked) and give the Bayes "
+                         "factor against no secret interaction"),
+                     Opt("--n-live", int, default=1000, min=50, max=100_000,
+                         help="nautilus live points (with --posterior)"),
+                     report_option(), *common_options(seed_default=1)], check=_target_check)
+    sc.set_defaults(handler=reported("scan-si", _run_scan_si), m1=0.0342)  # masses follow --sum-m
     sa = sub.add_parser("sample", help="NUTS posterior of (ns, gamma, log10 eta)",
                         description="NUTS posterior of the overdensity model (PyMC) with ArviZ "
                                     "diagnostics; 90% credible limit next to the 90% CL limit.")
     add_options(sa, [*_TARGET,
                      Opt("--draws", int, default=1000, min=10, max=100_000, help="draws per chain"),
-                     Opt("--tune", int, default=1000, min=10, max=100_000, help="tuning steps"),
-                     Opt("--chains", int, default=2, min=1, max=16, help="chains"),
+                     Opt("--tune", int, default=2000, min=10, max=100_000,
+                         help="tuning steps (dense mass matrix)"),
+                     Opt("--chains", int, default=2, min=1, max=16,
+                         help="chains (run in parallel, one per core)"),
                      Opt("--eta-prior", choices=("loguniform", "uniform"), default="loguniform",
-                         help="eta prior: log-uniform on [1e8, 1e22], or uniform on [0, 1e19 Mpc / d] "
-                              "(d: d_eff or the column-equivalent distance)"),
-                     *common_options(seed_default=1)], check=_target_check)
-    sa.set_defaults(handler=_run_sample)
+                         help="eta prior: log-uniform from 1e8, or uniform from 0, up to the "
+                              "overdensity where the source's signal is absorbed to < 1e-20"),
+                     report_option(), *common_options(seed_default=1)], check=_target_check)
+    sa.set_defaults(handler=reported("sample", _run_sample))
     ev = sub.add_parser("evidence", help="nautilus evidence and Bayes factor vs eta = 0",
                         description="nautilus evidences of the overdensity model (log-uniform "
-                                    "eta on [1e8, 1e22]) and of the power law without "
+                                    "eta from 1e8 to where the signal is absorbed) and of the "
+                                    "power law without "
                                     "interactions; their Bayes factor next to the TS.")
     add_options(ev, [*_TARGET,
                      Opt("--n-live", int, default=500, min=50, max=100_000,
@@ -373,5 +437,5 @@ def register_analysis_commands(sub) -> None:
                      Opt("--sum-m", float, min=0.06, max=3.0, unit="eV",
                          default_text="0.1 with --secret, else from --m1",
                          help="sum of the neutrino masses"),
-                     *common_options(seed_default=1)], check=_target_check)
-    ev.set_defaults(handler=_run_evidence)
+                     report_option(), *common_options(seed_default=1)], check=_target_check)
+    ev.set_defaults(handler=reported("evidence", _run_evidence))

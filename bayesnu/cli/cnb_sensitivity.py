@@ -111,6 +111,8 @@ def _run_sensitivity(args: argparse.Namespace) -> dict[str, Any]:
 
 def register_sensitivity_commands(sub) -> None:
     """Add ``sensitivity`` and ``coverage`` to the ``cnb`` group."""
+    from bayesnu.cli.cnb_analysis import report_option, reported  # UX (#13)
+
     ncpu = os.cpu_count() or 1
     c = sub.add_parser(
         "coverage", help="coverage of the 90%% CL upper limit on eta by pseudo-experiments "
@@ -207,6 +209,7 @@ def register_sensitivity_commands(sub) -> None:
                  "(trusted: its workers run this campaign's code)"),
         Opt("--workers", int, default=ncpu, min=1, max=1024,
             default_text=f"all cores ({ncpu} here)", help="processes of a local cluster"),
+        report_option(),  # UX (#13)
         *common_options(seed_default=1),
     ], exclusive=[("--d-eff-mpc", "--z")])
-    p.set_defaults(handler=_run_sensitivity)
+    p.set_defaults(handler=reported("sensitivity", _run_sensitivity))  # UX (#13): --report
