@@ -838,27 +838,63 @@ def _block_upper_matmul(V, C):
     return Y, B
 
 
+def _eigen_apply(eig: EigenPropagator, X: np.ndarray, taus: np.ndarray, floor, tol: float,
+                 joint: bool = False):
+    """exp(-tau_j A) X_j for the columns of ``X`` (3N, k) with a rounding check; ``(Y, ok)``.
+
+    First Y = V (exp(-tau lam) c) with c = V^-1 X; its rounding bound is
+    eps |V| |exp(-tau lam) c|. Where that bound exceeds ``tol`` times a relevant entry of
+    Y (|Y| above 1e-15 of the column's input maximum and above the floor), the column is
+    re-evaluated as Y = X + V (expm1(-tau lam) c), whose bound eps (|V| |expm1(-tau lam) c|
+    + |X|) is small when little is absorbed (small tau: the first form then loses the
+    result to the cancellation of reconstructing X from eigen-coefficients). ``ok`` is
+    False where both forms fail; the caller redoes those columns. ``joint``: all columns
+    share one tau, only column 0 is checked and the others follow its form (tangents).
+    No floor is applied to Y.
+    """
+    c = _block_backsolve_rows(eig.V, X)
+    arg = -np.outer(eig.lam, taus)
+    Y, bound = _block_upper_matmul(eig.V, np.ascontiguousarray(np.exp(arg) * c))
+    fmin = 0.0 if floor is None else float(np.min(floor))
+    thr = np.maximum(1e-15 * np.max(np.abs(X), axis=0), fmin)
+    if joint:
+        thr = np.full(X.shape[1], thr[0])
+
+    def passes(Y, bound, cols):
+        err = np.finfo(float).eps * 64 * bound
+        bad = (np.abs(Y) > thr[cols][None, :]) & (err > tol * np.abs(Y))
+        ok = ~np.any(bad, axis=0)
+        return np.full(len(cols), ok[0]) if joint else ok
+
+    ok = passes(Y, bound, np.arange(X.shape[1]))
+    redo = np.flatnonzero(~ok)
+    if redo.size:
+        Yb, bb = _block_upper_matmul(eig.V, np.ascontiguousarray(np.expm1(arg[:, redo]) * c[:, redo]))
+        Yb += X[:, redo]
+        bb += np.abs(X[:, redo])
+        okb = passes(Yb, bb, redo)
+        Y[:, redo[okb]] = Yb[:, okb]
+        ok[redo[okb]] = True
+    return Y, ok
+
+
 def eigen_step(eig: EigenPropagator, x: np.ndarray, tau: float, floor=None, tangents=(),
                tol: float = 1e-8):
     """Exact step x <- exp(-tau A) x with the eigen-decomposition; None if rounding is too large.
 
     ``tangents``: ``(dx, dtau)`` pairs as in :func:`_be_steps`. The floor (per bin) is
-    applied to the result and its tangents.
+    applied to the result and its tangents. The evaluation and its rounding check are
+    those of :func:`_eigen_apply` (tangents follow the form chosen for ``x``).
     """
     op = eig.op
     N = op.nbins
     cols = [x] + [t[0] for t in tangents]
-    c = eig.coefficients(np.stack(cols, axis=-1))
-    e = np.exp(-tau * eig.lam)
-    ec = e[:, None] * c
-    yv, bound = _block_upper_matmul(eig.V, np.ascontiguousarray(ec))
-    y = yv.reshape(N, 3, -1)
-    err = (np.finfo(float).eps * 64 * bound[:, 0]).reshape(N, 3)
-    x0 = y[:, :, 0]
-    scale = np.max(np.abs(x)) if x.size else 0.0
-    relevant = np.abs(x0) > max(1e-15 * scale, 0.0 if floor is None else float(np.min(floor)))
-    if np.any(err[relevant] > tol * np.abs(x0[relevant])):
+    X = np.ascontiguousarray(np.stack(cols, axis=-1).reshape(3 * N, -1), dtype=float)
+    yv, ok = _eigen_apply(eig, X, np.full(X.shape[1], float(tau)), floor, tol, joint=True)
+    if not ok[0]:
         return None
+    y = yv.reshape(N, 3, -1)
+    x0 = y[:, :, 0]
     out = [x0]
     Ay = None
     for k, (_, dtau) in enumerate(tangents):
@@ -984,19 +1020,12 @@ def redshift_propagate(op: TransportOperator, x1: np.ndarray, z: float, eta: flo
 def _eigen_step_columns(eig: EigenPropagator, X: np.ndarray, taus: np.ndarray, floor, tol: float):
     """exp(-tau_j A) x_j for the columns of ``X`` (3N, k); returns ``(Y, ok)``.
 
-    ``ok[j]`` is False where the rounding bound eps |V| |exp(-tau_j lam) c_j| exceeds
-    ``tol`` times a relevant entry (the check of :func:`eigen_step`, column by column);
-    those columns must be redone by the caller. The floor is applied to the others.
+    ``ok[j]`` is False where the rounding check of :func:`_eigen_apply` (that of
+    :func:`eigen_step`, column by column) fails; those columns must be redone by the
+    caller. The floor is applied to the others.
     """
     N = eig.op.nbins
-    c = _block_backsolve_rows(eig.V, np.ascontiguousarray(X))
-    ec = np.exp(-np.outer(eig.lam, taus)) * c
-    Y, bound = _block_upper_matmul(eig.V, np.ascontiguousarray(ec))
-    err = np.finfo(float).eps * 64 * bound
-    scale = np.max(np.abs(X), axis=0)
-    thr = np.maximum(1e-15 * scale, 0.0 if floor is None else float(np.min(floor)))
-    relevant = np.abs(Y) > thr[None, :]
-    ok = ~np.any(relevant & (err > tol * np.abs(Y)), axis=0)
+    Y, ok = _eigen_apply(eig, np.ascontiguousarray(X), taus, floor, tol)
     if floor is not None:
         fl = np.repeat(np.broadcast_to(np.asarray(floor, float), (N,)), 3)
         Y = np.where(Y < fl[:, None], 0.0, Y)
