@@ -7,7 +7,7 @@ file saved by another checkout of the code (run that checkout with
 ``PYTHONPATH=/path/to/checkout``), e.g. before/after a kernel change:
 
     python benchmarks/bench_flare_pixels.py --data ic86_2011 --n 400 --save new.npy
-    PYTHONPATH=/tmp/old python benchmarks/bench_flare_pixels.py --data ic86_2011 --n 400 \\
+    PYTHONPATH=OLD_TREE python benchmarks/bench_flare_pixels.py --data ic86_2011 --n 400 \\
         --save old.npy
     python benchmarks/bench_flare_pixels.py --data ic86_2011 --n 400 --compare old.npy
 """

@@ -4,13 +4,15 @@ Prints wall time, pixels fitted, seconds per pixel and the peak resident memory
 (of this process and its workers), then writes the maps to --out.
 
     python benchmarks/bench_flare_scan.py [--nside 32] [--workers 2] [--seed 1]
-        [--data cascade|ic86_2011] [--out /tmp/flare_scan]
+        [--data cascade|ic86_2011] [--out DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
+import tempfile
 import time
 
 import numpy as np
@@ -24,7 +26,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data", default="cascade")
-    ap.add_argument("--out", default="/tmp/flare_scan")
+    ap.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "flare_scan"),
+                    help="output folder (default: flare_scan in the temporary folder)")
     ap.add_argument("--pdf", default="gauss")
     a = ap.parse_args()
     t = time.perf_counter()

@@ -1,8 +1,8 @@
 """Population transport across secret-interaction resonances: bayesnu vs nuSIprop, notch by notch.
 
 Run (nuSIprop built outside the repository, see benchmarks/bench_transport.py):
-    OPENBLAS_NUM_THREADS=1 python benchmarks/compare_nusiprop.py --nusiprop /tmp/nusiprop \\
-        --nusiprop-python /tmp/nsvenv/bin/python --g 0.03 --sum-m 0.130154
+    OPENBLAS_NUM_THREADS=1 python benchmarks/compare_nusiprop.py --nusiprop NUSIPROP_DIR \\
+        --nusiprop-python NUSIPROP_VENV/bin/python --g 0.03 --sum-m 0.130154
 
 nuSIprop (Esteban et al. 2021, arXiv:2107.13568) is run on the same 800 bins over
 1e12 .. 1e16 eV, continued up to 10^16.78 eV so that, like bayesnu's working grid, it

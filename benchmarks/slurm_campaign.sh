@@ -10,11 +10,11 @@
 #   4. run the same campaign serially and check that both give identical trials;
 #   5. print the commands, timings and the job accounting, then stop slurmd/slurmctld.
 #
-# Usage:  bash benchmarks/slurm_campaign.sh [WORKDIR]     (default /tmp/bayesnu-slurm)
+# Usage:  bash benchmarks/slurm_campaign.sh [WORKDIR]     (default: a new folder from mktemp -d)
 # CPU use is kept small: one job with one core, niced.
 set -euo pipefail
 
-WORK=${1:-/tmp/bayesnu-slurm}
+WORK=${1:-$(mktemp -d -t bayesnu-slurm.XXXXXX)}
 N=${N_TRIALS:-2000}
 CHUNK=${CHUNK:-100}
 HOST=$(hostname -s)

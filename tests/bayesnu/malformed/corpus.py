@@ -5,7 +5,7 @@ release's own layout) and breaks it in one way. ``make_corpus(outdir)`` writes
 every case and returns a list of :class:`Case`; run this file as a script to
 write the corpus to a folder::
 
-    python tests/bayesnu/malformed/corpus.py /tmp/bayesnu-malformed
+    python tests/bayesnu/malformed/corpus.py OUTDIR
 
 Cases with ``warn=True`` must load (with an ``InputWarning``), all others must
 raise :class:`bayesnu.errors.InputError` with a one-line message naming the file
