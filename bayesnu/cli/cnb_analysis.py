@@ -23,12 +23,12 @@ from bayesnu.cli._options import Opt, OptionError, add_options, common_options
 __all__ = ["register_analysis_commands", "report_option", "reported"]
 
 
-def report_option() -> Opt:  # UX (#13): --report DIR on every cnb analysis command
+def report_option() -> Opt:  # --report DIR on every cnb analysis command
     return Opt("--report", kind="outdir", required=False, default_text="not written",
                help="folder for the plots (PNG) and a self-contained report.html")
 
 
-def reported(kind: str, handler):  # UX (#13): the handler, then report.html into --report
+def reported(kind: str, handler):  # the handler, then report.html into --report
     def run(args: argparse.Namespace) -> dict[str, Any]:
         res = handler(args)
         if getattr(args, "report", None):
@@ -40,6 +40,18 @@ def reported(kind: str, handler):  # UX (#13): the handler, then report.html int
         return res
 
     return run
+
+#: the geometry and the masses, shared by every cnb analysis command
+GEOMETRY = [
+    Opt("--d-eff-mpc", float, min=0.0, min_open=True, max=1e5, unit="Mpc",
+        default_text="the source's (NGC 1068: 14 Mpc)",
+        help="radius of a constant overdensity, no redshift"),
+    Opt("--z", float, min=0.0, min_open=True, max=10.0, default_text="the source's "
+        "(TXS 0506+056: 0.3365, PKS 1424+240: 0.6)", help="source redshift (overdensity along "
+        "the whole path, with redshift)"),
+    Opt("--m1", float, default=0.0342, min=0.0, max=2.0, unit="eV",
+        help="lightest neutrino mass (normal ordering, NuFIT 2022 splittings)"),
+]
 
 _TARGET = [
     Opt("--source", str, repeat=True, default_text="none (then --ra and --dec)",
@@ -54,14 +66,7 @@ _TARGET = [
         help="events: comma-separated bundled names or paths, NAME:S1+S2 to keep samples, or "
              "'sim-ic86-ii-vii' for the SIMULATED 2012-2018 sample with Franklin et al.'s best-fit "
              "signal injected (seeded by --seed)"),
-    Opt("--d-eff-mpc", float, min=0.0, min_open=True, max=1e5, unit="Mpc",
-        default_text="the source's (NGC 1068: 14 Mpc)",
-        help="radius of a constant overdensity, no redshift"),
-    Opt("--z", float, min=0.0, min_open=True, max=10.0, default_text="the source's "
-        "(TXS 0506+056: 0.3365, PKS 1424+240: 0.6)", help="source redshift (overdensity along "
-        "the whole path, with redshift)"),
-    Opt("--m1", float, default=0.0342, min=0.0, max=2.0, unit="eV",
-        help="lightest neutrino mass (normal ordering, NuFIT 2022 splittings)"),
+    *GEOMETRY,
     Opt("--points", int, default=200, min=3, max=5000, help="points of the log10 eta grid"),
     Opt("--log10-eta-min", float, min=-10.0, max=40.0, default_text="9 - log10(d/Mpc)",
         help="lowest log10 eta of the grid (d: d_eff or the column-equivalent distance)"),
@@ -190,7 +195,7 @@ def _run_limit(args: argparse.Namespace) -> dict[str, Any]:
         lines.append(f"(TS never reaches {res['threshold']:.2f}: its plateau "
                      f"{res['ts_plateau']:.2f} is the power-law signal's TS; no eta is excluded)")
     res["_text"] = "\n".join(lines)
-    res["_profiles"] = profs  # UX (#13): per-source curves for --report
+    res["_profiles"] = profs  # per-source curves for --report
     if args.plot:
         _plot(profs, args.plot, args.cl, total if len(profs) > 1 else None)
     return res
@@ -325,7 +330,7 @@ def _run_sample(args: argparse.Namespace) -> dict[str, Any]:
     summ.update({"eta_limit_90_cl": prof.limit(0.9), "eta_prior": args.eta_prior,
                  "eta_prior_range": [pe.lower, pe.upper], "normalisation": args.normalisation,
                  "data": info, "source": cs.source.name})
-    summ.update({"_idata": idata, "_profile": prof})  # UX (#13): for --report
+    summ.update({"_idata": idata, "_profile": prof})  # for --report
     summ["_text"] = (f"{cs.source.name}: 90% credible eta < {summ.get('eta_credible_90', np.nan):.3g}"
                      f" ({args.eta_prior} prior) vs 90% CL eta < {summ['eta_limit_90_cl']:.3g}; "
                      f"{summ['divergences']} divergences; {summ['seconds']:.0f} s")
@@ -349,7 +354,7 @@ def _run_evidence(args: argparse.Namespace) -> dict[str, Any]:
         ts = {"ts_min": float(prof.ts.min()), "eta_limit_90_cl": prof.limit(0.9)}
     res = ev.to_dict()
     res.update({"data": info, "profile": ts})
-    res.update({"_posterior": ev.posterior, "source": cs.source.name})  # UX (#13): --report
+    res.update({"_posterior": ev.posterior, "source": cs.source.name})  # --report
     res["_text"] = (f"{cs.source.name}: ln Z = {ev.log_z:.3f} +- {ev.log_z_err:.3f}, ln Z0 = "
                     f"{ev.log_z0:.3f}; ln B = {ev.log_bf:.3f} ({'secret interaction' if args.secret else 'overdensity'} vs none)")
     return res

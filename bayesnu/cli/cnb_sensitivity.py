@@ -111,7 +111,7 @@ def _run_sensitivity(args: argparse.Namespace) -> dict[str, Any]:
 
 def register_sensitivity_commands(sub) -> None:
     """Add ``sensitivity`` and ``coverage`` to the ``cnb`` group."""
-    from bayesnu.cli.cnb_analysis import report_option, reported  # UX (#13)
+    from bayesnu.cli.cnb_analysis import GEOMETRY, report_option, reported
 
     ncpu = os.cpu_count() or 1
     c = sub.add_parser(
@@ -140,13 +140,7 @@ def register_sensitivity_commands(sub) -> None:
             help="mean signal events (after propagation) per pseudo-experiment"),
         Opt("--gamma", float, default=3.15, min=1.0, max=4.0,
             help="spectral index of the injected signal (default: Franklin et al.'s NGC 1068)"),
-        Opt("--d-eff-mpc", float, min=0.0, min_open=True, max=1e5, unit="Mpc",
-            default_text="the source's (NGC 1068: 14 Mpc)",
-            help="radius of a constant overdensity, no redshift"),
-        Opt("--z", float, min=0.0, min_open=True, max=10.0, default_text="the source's",
-            help="source redshift (overdensity along the whole path)"),
-        Opt("--m1", float, default=0.0342, min=0.0, max=2.0, unit="eV",
-            help="lightest neutrino mass (normal ordering, NuFIT 2022 splittings)"),
+        *GEOMETRY,
         Opt("--points", int, default=25, min=3, max=5000,
             help="points of the log10 eta grid of the minimum search (the true eta is added)"),
         Opt("--log10-eta-min", float, min=-10.0, max=40.0,
@@ -184,13 +178,7 @@ def register_sensitivity_commands(sub) -> None:
             help="mock data sets (more can be added later into the same --out)"),
         output_dir("--out", existing="resume",
                    help="campaign folder (one file per chunk; an interrupted run resumes)"),
-        Opt("--d-eff-mpc", float, min=0.0, min_open=True, max=1e5, unit="Mpc",
-            default_text="the source's (NGC 1068: 14 Mpc)",
-            help="radius of a constant overdensity, no redshift"),
-        Opt("--z", float, min=0.0, min_open=True, max=10.0, default_text="the source's",
-            help="source redshift (overdensity along the whole path)"),
-        Opt("--m1", float, default=0.0342, min=0.0, max=2.0, unit="eV",
-            help="lightest neutrino mass (normal ordering, NuFIT 2022 splittings)"),
+        *GEOMETRY,
         Opt("--points", int, default=41, min=3, max=5000, help="points of the log10 eta grid"),
         Opt("--log10-eta-min", float, min=-10.0, max=40.0,
             default_text="16 - log10(d / 14 Mpc) (d: d_eff or the column-equivalent distance)",
@@ -209,7 +197,7 @@ def register_sensitivity_commands(sub) -> None:
                  "(trusted: its workers run this campaign's code)"),
         Opt("--workers", int, default=ncpu, min=1, max=1024,
             default_text=f"all cores ({ncpu} here)", help="processes of a local cluster"),
-        report_option(),  # UX (#13)
+        report_option(),
         *common_options(seed_default=1),
     ], exclusive=[("--d-eff-mpc", "--z")])
-    p.set_defaults(handler=reported("sensitivity", _run_sensitivity))  # UX (#13): --report
+    p.set_defaults(handler=reported("sensitivity", _run_sensitivity))  # --report
