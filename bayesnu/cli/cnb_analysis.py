@@ -208,36 +208,19 @@ def _chi2(cl: float) -> float:
 
 
 def _plot(profs, path: str, cl: float | None, total=None) -> None:
-    from bayesnu.inference.style import use_style
+    """TS(eta) per source (and combined) with the Wilks lines and, for ``cl``, the limit."""
+    from bayesnu.inference.plots import eta_ts_plot
 
-    with use_style():   # the shared plot style (slide-readable sizes)
-        _plot_profiles(profs, path, cl, total)
-
-
-def _plot_profiles(profs, path: str, cl: float | None, total=None) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from bayesnu.atomic import atomic_path
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for p in profs:
-        lab = p.meta["source"] + (" (SIMULATED)" if p.meta["data"].get("simulated") else "")
-        ax.plot(p.log10_eta, p.ts, label=lab)
+    curves = [(p.meta["source"] + (" (SIMULATED)" if p.meta["data"].get("simulated") else ""),
+               p.log10_eta, p.ts) for p in profs]
+    limits = {}
     if total is not None:
-        ax.plot(total.log10_eta, total.ts, "k", lw=2, label="combined")
-    for c, ls in ((0.9, "--"), (0.95, ":")):
-        ax.axhline(_chi2(c), color="grey", ls=ls, lw=1, label=f"{100 * c:g}% CL (Wilks)")
-    ax.set_xlabel(r"$\log_{10}\eta$ (relic overdensity $n/n_0$)")
-    ax.set_ylabel(r"TS$(\eta) = -2\Delta\log L$")
-    ax.legend(fontsize=9)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=150, format="png")
-    plt.close(fig)
+        curves.insert(0, ("combined", total.log10_eta, total.ts))
+    if cl is not None:
+        best = total if total is not None else profs[0]
+        limits[f"{100 * cl:g}% CL"] = best.limit(cl)
+    eta_ts_plot(curves, path=path, limits=limits,
+                simulated=any(p.meta["data"].get("simulated") for p in profs))
 
 
 def _one_source(args: argparse.Namespace):
