@@ -78,7 +78,13 @@ def sample_cnb(cnb_model, draws: int = 1000, tune: int = 2000, chains: int = 2,
     return idata, out
 
 
-__all__ += ["CnbEvidence", "evidence_cnb"]
+__all__ += ["CnbEvidence", "evidence_cnb", "posterior_quantiles"]
+
+
+def posterior_quantiles(draws: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+    """The 5, 50, 90 and 95% quantiles of each parameter's posterior draws (``q05`` ...)."""
+    return {k: {f"q{round(100 * q):02d}": float(np.quantile(v, q)) for q in (0.05, 0.5, 0.9, 0.95)}
+            for k, v in draws.items()}
 
 
 @dataclass
@@ -104,9 +110,7 @@ class CnbEvidence:
         return self.log_z - self.log_z0
 
     def to_dict(self) -> dict[str, Any]:
-        q = {k: {"q05": float(np.quantile(v, 0.05)), "q50": float(np.quantile(v, 0.5)),
-                 "q90": float(np.quantile(v, 0.9)), "q95": float(np.quantile(v, 0.95))}
-             for k, v in self.posterior.items()}
+        q = posterior_quantiles(self.posterior)
         return {"log_z": self.log_z, "log_z_err": self.log_z_err, "log_z0": self.log_z0,
                 "log_z0_err": self.log_z0_err, "log_bayes_factor": self.log_bf,
                 "posterior_quantiles": q, **self.meta}

@@ -383,8 +383,9 @@ class SiPosterior:
         return self.log_z - self.log_z0
 
     def to_dict(self) -> dict[str, Any]:
-        q = {k: {"q05": float(np.quantile(v, 0.05)), "q50": float(np.quantile(v, 0.5)),
-                 "q95": float(np.quantile(v, 0.95))} for k, v in self.draws.items()}
+        from bayesnu.inference.cnb_bayes import posterior_quantiles
+
+        q = posterior_quantiles(self.draws)
         modes = [{k: v for k, v in m.items() if k != "basin"} for m in self.modes]
         return {"log_z": self.log_z, "log_z_err": self.log_z_err, "log_z0": self.log_z0,
                 "log_z0_err": self.log_z0_err, "log_bayes_factor": self.log_bf,
