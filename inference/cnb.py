@@ -97,10 +97,6 @@ def limit_threshold(cl: float = 0.9, convention: str = "paper") -> float:
     return float(chi2.ppf(cl, 1))
 
 
-def _threshold(cl: float) -> float:
-    return limit_threshold(cl, "paper")
-
-
 def upper_limit(log10_eta: np.ndarray, ts: np.ndarray, cl: float = 0.9,
                 convention: str = "paper") -> float:
     """Upper limit on eta from a TS(eta) curve; ``inf`` if never excluded.
