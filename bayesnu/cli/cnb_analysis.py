@@ -163,14 +163,14 @@ def _run_profile(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run_limit(args: argparse.Namespace) -> dict[str, Any]:
-    from bayesnu.inference.cnb import WILKS_1DOF, combine_profiles
+    from bayesnu.inference.cnb import combine_profiles, limit_threshold
 
     profs, _ = _profiles(args)
     total = combine_profiles(profs) if len(profs) > 1 else profs[0]
     lim = total.limit(args.cl)
     res: dict[str, Any] = {
         "eta_limit": lim, "cl": args.cl,
-        "threshold": WILKS_1DOF.get(args.cl, None) or float(_chi2(args.cl)),
+        "threshold": limit_threshold(args.cl),
         "excluded": bool(np.isfinite(lim)),
         "ts_curve": {"log10_eta": total.log10_eta, "ts": total.ts},
         "ts_plateau": float(total.ts[-1]),
@@ -199,12 +199,6 @@ def _run_limit(args: argparse.Namespace) -> dict[str, Any]:
     if args.plot:
         _plot(profs, args.plot, args.cl, total if len(profs) > 1 else None)
     return res
-
-
-def _chi2(cl: float) -> float:
-    from scipy.stats import chi2
-
-    return float(chi2.ppf(cl, 1))
 
 
 def _plot(profs, path: str, cl: float | None, total=None) -> None:
