@@ -339,6 +339,7 @@ def _run_evidence(args: argparse.Namespace) -> dict[str, Any]:
 
 def register_analysis_commands(sub) -> None:
     """Add ``profile``, ``limit``, ``scan-si``, ``sample`` and ``evidence`` to ``cnb``."""
+    ncpu = _ncpu()
     plot = Opt("--plot", kind="output", suffixes=(".png",), required=False,
                default_text="no plot", help="write the TS(eta) curves as a PNG")
     pr = sub.add_parser("profile", help="TS(eta) of the relic overdensity, ns and gamma profiled",
@@ -380,8 +381,8 @@ def register_analysis_commands(sub) -> None:
                          help="highest log10 g_tautau"),
                      Opt("--n-m-phi", int, default=40, min=1, max=400, help="m_phi grid points"),
                      Opt("--n-g", int, default=40, min=1, max=400, help="g grid points"),
-                     Opt("--workers", int, default=_ncpu(), min=1, max=256,
-                         default_text=f"all cores ({_ncpu()} here)",
+                     Opt("--workers", int, default=ncpu, min=1, max=256,
+                         default_text=f"all cores ({ncpu} here)",
                          help="processes over the m_phi rows of the grid (the map does not "
                               "depend on it)"),
                      Opt("--posterior", bool, help="also sample the posterior of (ns, gamma, "
