@@ -267,6 +267,10 @@ def cnb_report(kind: str, res: dict[str, Any], out_dir: str | os.PathLike,
 
 
 _ETA_UNIT = "eta = n/n0 (relic neutrino density over its standard value, dimensionless)"
+#: axis labels of the nautilus posterior histograms (overdensity and secret interaction)
+_CNB_LABELS = {"log10_eta": r"$\log_{10}\eta$",
+               "log10_m_phi": r"$\log_{10}(m_\phi$ / MeV)",
+               "log10_g": r"$\log_{10} g_{\tau\tau}$"}
 
 
 def _cnb_profile(kind: str, res: dict[str, Any], out: Path, command: str) -> Report:
@@ -391,9 +395,7 @@ def _cnb_si(kind: str, res: dict[str, Any], out: Path, command: str) -> Report:
         if draws:
             ppng = out / "cnb_si_posterior.png"
             posterior_histograms({k: np.asarray(v) for k, v in draws.items()}, path=ppng,
-                                 simulated=sim, labels={
-                                     "log10_m_phi": r"$\log_{10}(m_\phi$ / MeV)",
-                                     "log10_g": r"$\log_{10} g_{\tau\tau}$"},
+                                 simulated=sim, labels=_CNB_LABELS,
                                  title=f"nautilus posterior at {res['source']}")
             rep.add_figure("si_posterior", ppng, caption="Marginal posteriors (nautilus, "
                                                          "uniform priors over the map's grid).")
@@ -506,10 +508,7 @@ def _cnb_evidence(kind: str, res: dict[str, Any], out: Path, command: str) -> Re
         lines = {k: [(float(np.quantile(v, 0.9)), "90% credible upper limit")]
                  for k, v in post.items()}
         posterior_histograms({k: np.asarray(v) for k, v in post.items()}, path=png,
-                             lines=lines, simulated=sim,
-                             labels={"log10_eta": r"$\log_{10}\eta$",
-                                     "log10_m_phi": r"$\log_{10}(m_\phi$ / MeV)",
-                                     "log10_g": r"$\log_{10} g_{\tau\tau}$"},
+                             lines=lines, simulated=sim, labels=_CNB_LABELS,
                              title=f"nautilus posterior at {src}")
         rep.add_figure("posterior", png, caption="Marginal posteriors of the interaction "
                        "parameters from the nautilus draws; line: 90% credible upper limit.")
