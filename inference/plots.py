@@ -535,10 +535,12 @@ def background_ts_plot(background: np.ndarray, ts_obs: float, path=None,
 _SIM_TAG = "SIMULATED data"
 
 
-def _simulated_tag(ax) -> None:
-    ax.text(0.5, 0.98, _SIM_TAG, transform=ax.transAxes, ha="center", va="top",
+def _simulated_tag(ax, x: float = 0.5, ha: str = "center", pad: float = 2.0) -> None:
+    """Stamp "SIMULATED data" at the top of ``ax`` (``x``, ``ha`` in axes coordinates;
+    ``pad``: box padding in points)."""
+    ax.text(x, 0.98, _SIM_TAG, transform=ax.transAxes, ha=ha, va="top",
             fontsize=12, color="#a04000", fontweight="bold",
-            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "#a04000", "pad": 2.0})
+            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "#a04000", "pad": pad})
 
 
 def eta_ts_plot(curves: Sequence[tuple[str, Any, Any]], path=None,
@@ -676,10 +678,8 @@ def si_map_plot(log10_m_phi, log10_g, ts, path=None, threshold: float = 6.18,
         ax.set_ylabel(r"$\log_{10} g_{\tau\tau}$")
         ax.legend(handles=handles, loc="lower right", fontsize=10, frameon=True,
                   framealpha=0.9, edgecolor="none")
-        if simulated:
-            ax.text(0.01, 0.98, _SIM_TAG, transform=ax.transAxes, ha="left", va="top",
-                    fontsize=12, color="#a04000", fontweight="bold",
-                    bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "#a04000"})
+        if simulated:  # top left, clear of the map's legend; pad 4: matplotlib's default
+            _simulated_tag(ax, x=0.01, ha="left", pad=4.0)
         if title:
             ax.set_title(title)
         fig.tight_layout()
