@@ -417,12 +417,14 @@ class _Status:
 
 
 def _run_nautilus(loglike, bounds: list[tuple[float, float]], n_live: int, seed: int | None,
-                  n_eff: int, status: _Status, n_networks: int = 4):
-    """nautilus run: (log Z, its error, all explored points, their log weights, equal-weight draws)."""
+                  n_eff: int, desc: str, progress: bool, n_networks: int = 4):
+    """nautilus run (BLAS on one thread, a call-count status line ``desc`` with ``progress``):
+    (log Z, its error, all explored points, their log weights, equal-weight draws, calls)."""
     from nautilus import Sampler
 
     lo = np.array([b[0] for b in bounds])
     width = np.array([b[1] - b[0] for b in bounds])
+    status = _Status(desc, progress)
 
     def prior(u):
         return lo + u * width
@@ -432,16 +434,19 @@ def _run_nautilus(loglike, bounds: list[tuple[float, float]], n_live: int, seed:
         v = loglike(x)
         return float(v) if np.isfinite(v) else -1e300
 
-    s = Sampler(prior, like, n_dim=len(bounds), n_live=int(n_live), seed=seed, pass_dict=False,
-                n_networks=int(n_networks))
-    s.run(n_eff=int(n_eff), verbose=False)
-    pts, logw, _ = s.posterior(equal_weight=False)
-    rng = np.random.default_rng(seed)
-    w = np.exp(logw - logw.max())
-    w /= w.sum()
-    n_draw = int(max(n_eff, 1))
-    draws = pts[rng.choice(pts.shape[0], size=n_draw, replace=True, p=w)]
-    return float(s.log_z), float(1.0 / np.sqrt(max(s.n_eff, 1.0))), pts, logw, draws
+    try:
+        with _blas1():
+            s = Sampler(prior, like, n_dim=len(bounds), n_live=int(n_live), seed=seed,
+                        pass_dict=False, n_networks=int(n_networks))
+            s.run(n_eff=int(n_eff), verbose=False)
+            pts, logw, _ = s.posterior(equal_weight=False)
+            rng = np.random.default_rng(seed)
+            w = np.exp(logw - logw.max())
+            w /= w.sum()
+            draws = pts[rng.choice(pts.shape[0], size=int(max(n_eff, 1)), replace=True, p=w)]
+    finally:
+        status.close()
+    return float(s.log_z), float(1.0 / np.sqrt(max(s.n_eff, 1.0))), pts, logw, draws, status.n
 
 
 def log_evidence_grid(lik, ns_max: float, n_gamma: int = 121) -> float:
@@ -562,21 +567,12 @@ def si_posterior(source: CnbSource, geometry, log10_m_phi: Sequence[float] | Non
 
     base = [(0.0, ns_max), (1.0, 4.0)]
     bounds = base + [(float(lm[0]), float(lm[-1])), (float(lg[0]), float(lg[-1]))]
-    st = _Status(f"nautilus (ns, gamma, m_phi, g) {source.source.name}", progress)
-    try:
-        with _blas1():
-            lz, lze, pts, logw, draws = _run_nautilus(loglike, bounds, n_live, seed, n_eff, st,
-                                                      n_networks)
-    finally:
-        st.close()
-    n1 = st.n
-    st0 = _Status(f"nautilus (ns, gamma) null {source.source.name}", progress)
-    try:
-        with _blas1():
-            lz0, lz0e, _, _, _ = _run_nautilus(loglike0, base, n_live, seed, n_eff, st0,
-                                                n_networks)
-    finally:
-        st0.close()
+    lz, lze, pts, logw, draws, n1 = _run_nautilus(
+        loglike, bounds, n_live, seed, n_eff, f"nautilus (ns, gamma, m_phi, g) {source.source.name}",
+        progress, n_networks)
+    lz0, lz0e, _, _, _, n0 = _run_nautilus(
+        loglike0, base, n_live, seed, n_eff, f"nautilus (ns, gamma) null {source.source.name}",
+        progress, n_networks)
     lz0_grid = log_evidence_grid(pl, ns_max)
     names = ("ns", "gamma", "log10_m_phi", "log10_g")
     post = {n: draws[:, k] for k, n in enumerate(names)}
@@ -608,7 +604,7 @@ def si_posterior(source: CnbSource, geometry, log10_m_phi: Sequence[float] | Non
                   "posterior_mass": float(w[b[pi, pj]].sum())})
         m["basin"] = b
     meta = {"source": source.source.name, "seconds": time.perf_counter() - t0,
-            "cpu_seconds_main": time.process_time() - c0, "n_like": n1 + st0.n,
+            "cpu_seconds_main": time.process_time() - c0, "n_like": n1 + n0,
             "log_z0_quadrature": lz0_grid,
             "n_live": int(n_live), "n_eff": int(n_eff), "n_networks": int(n_networks),
             "seed": seed, "eta": 1.0,
