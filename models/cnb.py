@@ -361,9 +361,9 @@ def add_overdensity(sources: Sequence[CnbSource], propagators: Sequence,
     eta_prior, eta_range
         ``"loguniform"`` (default, range :data:`ETA_RANGE_LOG`) or ``"uniform"``.
     normalisation
-        ``"flux"`` (default: ns = events of the unpropagated power law, a flux
-        normalisation in event units; absorption removes events and the likelihood goes
-        smoothly to background only) or ``"events"`` (ns = propagated signal events).
+        ``"events"`` (default: ns = propagated signal events) or ``"flux"`` (ns = events of
+        the unpropagated power law, a flux normalisation in event units; absorption removes
+        events and the likelihood goes smoothly to background only).
     transport
         ``"table"`` (default: :class:`TabulatedOverdensity`, the likelihood interpolated on
         log10 eta nodes ``table_step`` dex apart over the prior's range, ~0.2 ms per
