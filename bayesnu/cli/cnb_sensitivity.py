@@ -31,10 +31,12 @@ from bayesnu.cli._options import (
 
 __all__ = ["register_sensitivity_commands"]
 
-def _run_coverage(args: argparse.Namespace) -> dict[str, Any]:
+
+def _source_grid(args: argparse.Namespace, lo14: float, hi14: float):
+    """(source, geometry, shift, lo, hi) of ``--source``: the log10 eta grid's ends given or
+    ``lo14`` / ``hi14`` (their values at 14 Mpc) minus ``shift = log10(d / 14 Mpc)``."""
     from bayesnu.errors import InputError
-    from bayesnu.inference.cnb import cnb_data, cnb_geometry, cnb_propagator, cnb_source, column_mpc
-    from bayesnu.inference.cnb_coverage import limit_coverage
+    from bayesnu.inference.cnb import cnb_geometry, column_mpc
     from bayesnu.sources import resolve_source
 
     try:
@@ -43,10 +45,18 @@ def _run_coverage(args: argparse.Namespace) -> dict[str, Any]:
     except InputError as exc:
         raise OptionError("--source", str(exc).split(": ", 1)[-1]) from None
     shift = np.log10(column_mpc(geo)) - np.log10(14.0)
-    lo = args.log10_eta_min if args.log10_eta_min is not None else 14.0 - shift
-    hi = args.log10_eta_max if args.log10_eta_max is not None else 20.0 - shift
+    lo = args.log10_eta_min if args.log10_eta_min is not None else lo14 - shift
+    hi = args.log10_eta_max if args.log10_eta_max is not None else hi14 - shift
     if hi <= lo:
         raise OptionError("--log10-eta-max", "must be above --log10-eta-min")
+    return src, geo, shift, lo, hi
+
+
+def _run_coverage(args: argparse.Namespace) -> dict[str, Any]:
+    from bayesnu.inference.cnb import cnb_data, cnb_propagator, cnb_source
+    from bayesnu.inference.cnb_coverage import limit_coverage
+
+    src, geo, shift, lo, hi = _source_grid(args, 14.0, 20.0)
     etas = (list(args.etas) if args.etas is not None
             else [e * 10.0 ** -shift for e in (3e16, 1e17, 3e17)])
     rng = np.random.default_rng(args.seed)
@@ -76,21 +86,10 @@ def _run_coverage(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run_sensitivity(args: argparse.Namespace) -> dict[str, Any]:
-    from bayesnu.errors import InputError
-    from bayesnu.inference.cnb import cnb_geometry, column_mpc
     from bayesnu.inference.cnb_sensitivity import future_sensitivity
-    from bayesnu.sources import resolve_source
 
-    try:
-        args.source = resolve_source(args.source, online=False).name
-        geo = cnb_geometry(args.source, args.d_eff_mpc, args.z)
-    except InputError as exc:
-        raise OptionError("--source", str(exc).split(": ", 1)[-1]) from None
-    d = np.log10(column_mpc(geo))
-    lo = args.log10_eta_min if args.log10_eta_min is not None else 16.0 - (d - np.log10(14.0))
-    hi = args.log10_eta_max if args.log10_eta_max is not None else 20.0 - (d - np.log10(14.0))
-    if hi <= lo:
-        raise OptionError("--log10-eta-max", "must be above --log10-eta-min")
+    src, _, _, lo, hi = _source_grid(args, 16.0, 20.0)
+    args.source = src.name
     grid = np.linspace(lo, hi, args.points)
     res = future_sensitivity(args.data, args.source, args.years_added, args.instances, args.out,
                              args.seed, grid, m1=args.m1, d_eff_mpc=args.d_eff_mpc, z=args.z,
