@@ -67,7 +67,6 @@ from bayesnu.atomic import atomic_path, write_json
 from bayesnu.sources import SOURCES
 
 SOURCES3 = ("NGC 1068", "TXS 0506+056", "PKS 1424+240")
-SHORT = {"NGC 1068": "NGC 1068", "TXS 0506+056": "TXS 0506+056", "PKS 1424+240": "PKS 1424+240"}
 M1 = 0.0342
 #: the prior range of log10 eta covered by the tables (upper end cut where all is absorbed)
 TABLE_RANGE = (8.0, 22.0)
@@ -109,10 +108,8 @@ def _nuts(cs_list, props, tables, prior, args, seed):
     le = le[np.isfinite(le)]
     hist, _ = np.histogram(np.clip(le, HIST_BINS[0], HIST_BINS[-1]), bins=HIST_BINS)
     st = idata.sample_stats
-    return {"prior": prior, "eta_prior_range": [cm.priors["log10_eta" if prior == "loguniform"
-                                                          else "eta"].lower,
-                                                cm.priors["log10_eta" if prior == "loguniform"
-                                                          else "eta"].upper],
+    pe = cm.priors["log10_eta" if prior == "loguniform" else "eta"]
+    return {"prior": prior, "eta_prior_range": [pe.lower, pe.upper],
             "eta_credible_90": summ["eta_credible_90"], "eta_credible_95": summ["eta_credible_95"],
             "divergences": summ["divergences"],
             "r_hat_max": max(v["r_hat"] for v in summ["params"].values()),
@@ -206,7 +203,7 @@ def plot(cache: dict, path: str) -> None:
         for c, name in enumerate(cols):
             ax = axes[r, c]
             it = cache.get(f"{data}|{name}")
-            title = ("combined (shared eta)" if name == "combined" else SHORT[name])
+            title = "combined (shared eta)" if name == "combined" else name
             ax.set_title(f"{title} -- {'SIMULATED IC86_II-VII' if data == 'sim' else 'public data'}",
                          fontsize=10)
             if not it:
