@@ -158,15 +158,10 @@ def evidence_cnb(source: CnbSource, propagator=None, *, secret_geometry=None,
     """
     import time
 
-    import pytensor
-    import pytensor.tensor as pt
-
     from bayesnu.likelihood.kernel import ns_upper_bound
-    from bayesnu.ops.transport import SecretFluxOp, secret_numu_flux
 
     t0 = time.perf_counter()
     ns_max = float(ns_upper_bound(source.base))
-    ns_v, g_v = pt.dscalar("ns"), pt.dscalar("gamma")
     if secret_geometry is None:
         from bayesnu.inference.evidence import evidence
         from bayesnu.models.cnb import ETA_RANGE_LOG, TabulatedOverdensity
@@ -208,8 +203,13 @@ def evidence_cnb(source: CnbSource, propagator=None, *, secret_geometry=None,
                 "eta_credible_90": float(10.0 ** np.quantile(post["log10_eta"], 0.9))}
         return CnbEvidence(r1.log_z, r1.log_z_err, r0.log_z, r0.log_z_err, post, meta)
     # secret interactions (exact transport per (g, m_phi) point)
+    import pytensor
+    import pytensor.tensor as pt
+
+    from bayesnu.ops.transport import SecretFluxOp, secret_numu_flux
     from bayesnu.transport import Neutrinos, SolverOptions
 
+    ns_v, g_v = pt.dscalar("ns"), pt.dscalar("gamma")
     op = SecretFluxOp(secret_geometry, Neutrinos(sum_m=sum_m, majorana=majorana),
                       SolverOptions(bins=bins), eta=1.0)
     lm, lg = pt.dscalar("lm"), pt.dscalar("lg")
