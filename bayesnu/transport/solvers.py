@@ -1151,15 +1151,16 @@ def population_propagate(op: TransportOperator, spectrum: np.ndarray, dspectrum:
     dxg = np.zeros_like(spectrum)
     Q = 0.0
     dQ = 0.0
+    for a in range(q.size):  # the interaction-free normalisation: shift, then inject
+        Q *= r ** (1 - gamma)
+        dQ = dQ * r ** (1 - gamma) - np.log(r) * Q
+        Q += q[a]
+        dQ += dq[a]
     columns = cosmo.column_length_cm(z_lo, z_hi, power=3)
     if scheme == "etd2" and not derivatives and _block_eig(op)[0]:
         # every redshift step (shift, injection, sub-steps) in one sweep over the bins
         shift, ratio, inj, hs = [], [], [], []
         for a in range(q.size):
-            Q *= r ** (1 - gamma)
-            dQ = dQ * r ** (1 - gamma) - np.log(r) * Q
-            Q += q[a]
-            dQ += dq[a]
             act = not (eta == 0 or z_hi[a] <= z_lo[a])
             h = eta * n0 * columns[a] / substeps if act else 0.0
             for sub in range(substeps if act else 1):
@@ -1170,12 +1171,7 @@ def population_propagate(op: TransportOperator, spectrum: np.ndarray, dspectrum:
         x = etd2_stages(op, x, spectrum, shift, ratio, inj, hs, floor)
         return x, Q, (dxe, dxg, dQ)
     for a in range(q.size):
-        x = _shift_down(x, r, k)
-        Q *= r ** (1 - gamma)
-        dQ = dQ * r ** (1 - gamma) - np.log(r) * Q
-        x = x + q[a] * spectrum
-        Q += q[a]
-        dQ += dq[a]
+        x = _shift_down(x, r, k) + q[a] * spectrum
         if derivatives:
             dxe = _shift_down(dxe, r, k)
             dxg = _shift_down(dxg, r, k) + dq[a] * spectrum + q[a] * dspectrum
