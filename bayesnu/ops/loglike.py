@@ -106,13 +106,25 @@ def value_gradient_lop(op: Op, inputs, output_grads, gradient_pieces) -> list:
     ``g_value * piece``; second derivatives (a gradient flowing into the gradient
     output) are not provided, and a disconnected value gives zeros.
     """
-    g_v, g_g = output_grads
-    if not isinstance(g_g.type, DisconnectedType):
+    short = _lop_shortcut(op, inputs, output_grads)
+    if short is not None:
+        return short
+    return [output_grads[0] * piece for piece in gradient_pieces]
+
+
+def _lop_shortcut(op: Op, inputs, output_grads) -> list | None:
+    """The ``L_op`` result of a (value, derivative) Op that needs no vector-Jacobian product.
+
+    A gradient flowing into the derivative output (second derivatives) is not provided; a
+    disconnected value gives zeros. None otherwise (the caller forms the product).
+    """
+    g_v, g_d = output_grads
+    if not isinstance(g_d.type, DisconnectedType):
         return [grad_not_implemented(op, i, x, "second derivatives are not provided")
                 for i, x in enumerate(inputs)]
     if isinstance(g_v.type, DisconnectedType):
         return [pt.zeros_like(x) for x in inputs]
-    return [g_v * piece for piece in gradient_pieces]
+    return None
 
 
 class PerEventLogLikeOp(_KernelOp):
@@ -133,13 +145,10 @@ class PerEventLogLikeOp(_KernelOp):
         return [(n,), (self.likelihood.n_params, n)]
 
     def L_op(self, inputs, outputs, output_grads):
-        g_v, g_j = output_grads
-        if not isinstance(g_j.type, DisconnectedType):
-            return [grad_not_implemented(self, i, x, "second derivatives are not provided")
-                    for i, x in enumerate(inputs)]
-        if isinstance(g_v.type, DisconnectedType):
-            return [pt.zeros_like(x) for x in inputs]
-        vjp = pt.dot(outputs[1], g_v)
+        short = _lop_shortcut(self, inputs, output_grads)
+        if short is not None:
+            return short
+        vjp = pt.dot(outputs[1], output_grads[0])
         return [vjp[i] for i in range(len(inputs))]
 
     def connection_pattern(self, node):
