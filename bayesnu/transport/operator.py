@@ -360,9 +360,7 @@ def _si_bins(edges, ep_ptr, ep_x, ep_w, ep_off, mk, M2, MG, w_tu, w_st, e_res, x
             # split (bin ns), the two-node rule applies: one branch-free loop
             split = ep - 4.0 * e_res
             nfast = min(_first_above(edges, 0.5 * ep, 1, m) - 1, m - 1)
-            ns = _first_above(edges, split, 0, N + 1) - 1
-            while ns >= 0 and edges[ns] >= split:
-                ns -= 1
+            ns = _first_above(edges, split, 0, N + 1) - 1  # edges[ns] <= split < edges[ns + 1]
             if not (0 <= ns < nfast and edges[ns] < split < edges[ns + 1]):
                 ns = nfast
             for n in range(ns):
