@@ -511,12 +511,11 @@ def simultaneity_test(sim_time: np.ndarray, total_time: np.ndarray, ra, dec, nam
 
 # --------------------------------------------------------------------------- plots
 
-@styled
 def plot_rt(res: RtResult, path, title: str | None = None, xlim: float | None = None) -> None:
     """R(t) with the control mean and 68 % / 95 % bands, and the pre-trial p(t) below (PNG/PDF).
 
-    Drawn by :func:`bayesnu.inference.plots.rt_plot` (p-values at their floor 1/(N+1) as
-    upper bounds).
+    Drawn (in the shared style) by :func:`bayesnu.inference.plots.rt_plot` (p-values at
+    their floor 1/(N+1) as upper bounds).
     """
     from bayesnu.inference.plots import rt_plot
 
