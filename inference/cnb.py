@@ -39,7 +39,7 @@ import numpy as np
 
 from bayesnu.errors import InputError
 from bayesnu.likelihood.trial import fast_fit
-from bayesnu.ops.spectrum import CnbSource, transport_ratio
+from bayesnu.ops.spectrum import CnbSource, eta_chunk, eta_ratio_table, transport_ratio
 
 __all__ = ["WILKS_1DOF", "WILKS_2DOF", "EtaProfile", "eta_profile", "eta_ratio_table", "upper_limit",
            "combine_profiles", "eta_grid_for_column", "cnb_geometry", "cnb_propagator",
@@ -327,27 +327,6 @@ def _profile_rows(source: CnbSource, ratios: np.ndarray, normalisation: str = "e
     return ts, ns, gam
 
 
-def _default_chunk(propagator, n_gamma: int) -> int:
-    """Etas per transport call of a profile (see :func:`eta_profile`)."""
-    if getattr(propagator, "mode", "distance") == "redshift":
-        return max(1, 128 // max(int(n_gamma), 1))
-    return 50
-
-
-def eta_ratio_table(source: CnbSource, propagator, log10_eta: Sequence[float],
-                    chunk: int | None = None) -> np.ndarray:
-    """Transport ratios (n_eta, n_gamma, N) of a log10 eta grid on the source's gamma nodes.
-
-    What :func:`eta_profile` computes internally; independent of the events, so it can be
-    computed once and passed to many profiles (``ratios=``).
-    """
-    x = np.asarray(log10_eta, dtype=np.float64)
-    if chunk is None:
-        chunk = _default_chunk(propagator, source.gamma_grid.size)
-    return np.concatenate([transport_ratio(propagator, 10.0 ** x[a:a + chunk], source.gamma_grid)
-                           for a in range(0, x.size, chunk)], axis=0)
-
-
 def eta_profile(source: CnbSource, propagator, log10_eta: Sequence[float] | None = None,
                 chunk: int | None = None, progress: bool = False, meta: dict | None = None,
                 normalisation: str = "events", ratios: np.ndarray | None = None) -> EtaProfile:
@@ -411,7 +390,7 @@ def eta_profile(source: CnbSource, propagator, log10_eta: Sequence[float] | None
             raise InputError(f"ratio table shape {ratios.shape} does not match the grid "
                              f"({x.size} etas, {source.gamma_grid.size} gammas)", column="ratios")
     if chunk is None:
-        chunk = _default_chunk(propagator, source.gamma_grid.size)
+        chunk = eta_chunk(propagator, source.gamma_grid.size)
     for a in range(0, x.size, chunk):
         sl = slice(a, min(a + chunk, x.size))
         r = (ratios[sl] if ratios is not None

@@ -166,7 +166,7 @@ class TabulatedOverdensity:
                  chunk: int = 50) -> None:
         from scipy.interpolate import PchipInterpolator
 
-        from bayesnu.ops.spectrum import transport_ratio
+        from bayesnu.ops.spectrum import eta_ratio_table
         from bayesnu.pdfs.energy import GammaSpline
 
         if normalisation not in ("events", "flux"):
@@ -180,8 +180,7 @@ class TabulatedOverdensity:
         self.x = np.linspace(lo, hi, n)
         self.source, self.normalisation = source, normalisation
         g = source.gamma_grid
-        ratio = np.concatenate([transport_ratio(propagator, 10.0 ** self.x[a:a + chunk], g)
-                                for a in range(0, n, chunk)])
+        ratio = eta_ratio_table(source, propagator, self.x, chunk)
         logs, logacc = source.tables(ratio)
         _, logacc0 = source.tables(np.ones(ratio.shape[1:]))
         # log of the transmitted fraction of the expected events (floored with the tables)

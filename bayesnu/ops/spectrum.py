@@ -46,7 +46,7 @@ from bayesnu.pdfs.energy import GammaSpline
 from bayesnu.pdfs.spectrum import RatioRebinner, SpectrumEnergyPDF
 
 __all__ = ["CNB_GAMMA_GRID", "spectrum_pdf", "power_law_integrals", "power_law_average",
-           "transport_ratio", "CnbSource"]
+           "transport_ratio", "eta_chunk", "eta_ratio_table", "CnbSource"]
 
 #: gamma grid of the eta-profile splines (covers the uniform gamma prior [1, 4])
 CNB_GAMMA_GRID = np.round(np.arange(1.0, 4.0 + 1e-9, 0.1), 10)
@@ -117,6 +117,31 @@ def transport_ratio(propagator, etas: np.ndarray, gammas: np.ndarray) -> np.ndar
         out[:, j, :] = np.divide(f, free[None, :], out=np.zeros_like(f), where=free[None, :] > 0)
     return out
 
+
+
+def eta_chunk(propagator, n_gamma: int) -> int:
+    """Etas per transport call of an eta grid: 50 for a constant density (one eigen evaluation
+    per gamma for all etas of a call); 128 / n_gamma for redshift geometries, whose
+    multi-right-hand-side redshift pass is fastest with blocks of ~128 columns (the result is
+    bitwise the same for any chunk)."""
+    if getattr(propagator, "mode", "distance") == "redshift":
+        return max(1, 128 // max(int(n_gamma), 1))
+    return 50
+
+
+def eta_ratio_table(source: CnbSource, propagator, log10_eta: Sequence[float],
+                    chunk: int | None = None) -> np.ndarray:
+    """Transport ratios (n_eta, n_gamma, N) of a log10 eta grid on the source's gamma nodes.
+
+    Independent of the events: computed once, it serves many TS(eta) profiles and the
+    tabulated likelihood of the CnuB model. ``chunk``: etas per transport call
+    (:func:`eta_chunk` by default).
+    """
+    x = np.asarray(log10_eta, dtype=np.float64)
+    if chunk is None:
+        chunk = eta_chunk(propagator, source.gamma_grid.size)
+    return np.concatenate([transport_ratio(propagator, 10.0 ** x[a:a + chunk], source.gamma_grid)
+                           for a in range(0, x.size, chunk)], axis=0)
 
 class CnbSource:
     """The CnuB likelihood of one source over the samples of a set-up.
