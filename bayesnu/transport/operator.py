@@ -130,6 +130,21 @@ def _log_distance_nodes(d_lo: float, d_hi: float, sgn: float, n: int) -> tuple[n
     return sgn * d, w * d
 
 
+def _plain_intervals(a, b, er: float, hw: float, core: float = 30.0):
+    """Where :func:`resonance_nodes` integrates [a, b] with plain Gauss-Legendre (a, b scalars
+    or arrays): no peak (``hw <= 0`` or ``er`` not finite), or the peak more than ``core``
+    half widths outside and the interval spanning at most a factor 1.3 in distance from it."""
+    if hw <= 0 or not np.isfinite(er):
+        return np.ones(np.shape(a), dtype=bool)
+    da, db = a - er, b - er
+    c = core * hw
+    below = db <= -c
+    outside = below | (da >= c)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(below, -da, db) / np.where(below, -db, da)  # far / near
+    return outside & ~(ratio > 1.3)
+
+
 def resonance_nodes(a: float, b: float, er: float, hw: float, n_plain: int = 4,
                     n_core: int = 48, n_wing: int = 24, core: float = 30.0, offsets: bool = False):
     """Quadrature nodes/weights on [a, b] for integrands with a Breit-Wigner peak at ``er``.
@@ -143,21 +158,17 @@ def resonance_nodes(a: float, b: float, er: float, hw: float, n_plain: int = 4,
     is still integrated exactly. With ``offsets=True`` also returns the offsets E - er
     of the nodes (evaluate the resonant denominator with them, not with E - er).
     """
-    da, db = a - er, b - er
-    c = core * hw
-    if hw <= 0 or not np.isfinite(er):
+    if _plain_intervals(a, b, er, hw, core):
         x, w = _gl_interval(a, b, n_plain)
         return (x, w, x - er) if offsets else (x, w)
+    da, db = a - er, b - er
+    c = core * hw
     offs, weights = [], []
-    if db <= -c or da >= c:  # peak outside the interval
+    if db <= -c or da >= c:  # peak outside the interval, which spans > 1.3 in distance
         near, far = (-db, -da) if db <= -c else (da, db)
-        if far / near > 1.3:
-            o, w = _log_distance_nodes(near, far, -1.0 if db <= -c else 1.0, n_wing)
-            offs.append(o)
-            weights.append(w)
-        else:
-            x, w = _gl_interval(a, b, n_plain)
-            return (x, w, x - er) if offsets else (x, w)
+        o, w = _log_distance_nodes(near, far, -1.0 if db <= -c else 1.0, n_wing)
+        offs.append(o)
+        weights.append(w)
     else:
         if da < -c:
             o, w = _log_distance_nodes(c, -da, -1.0, n_wing)
@@ -418,15 +429,7 @@ def _source_nodes(edges: np.ndarray, er: float, hw: float, n_plain: int = 3, cor
     # two nodes suffice for source bins more than 30 bin widths from the pole
     d = np.minimum(np.abs(a - er), np.abs(b - er))
     npl = np.where((d > 30.0 * (b - a)) & ~((a <= er) & (er <= b)), 2, n_plain)
-    special = np.zeros(N, dtype=bool)
-    if hw > 0 and np.isfinite(er):  # the cases in which resonance_nodes does not use plain nodes
-        da, db = a - er, b - er
-        c = core * hw
-        below = db <= -c
-        outside = below | (da >= c)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(below, -da, db) / np.where(below, -db, da)
-        special = ~outside | (ratio > 1.3)
+    special = ~_plain_intervals(a, b, er, hw, core)
     extra = {int(m): resonance_nodes(a[m], b[m], er, hw, n_plain=int(npl[m]), core=core, offsets=True)
              for m in np.flatnonzero(special)}
     counts = npl.copy()
