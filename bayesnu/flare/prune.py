@@ -504,19 +504,27 @@ def _tables(intervals: np.ndarray, sigma_min: float, sigma_max: float, rho: floa
     return tab
 
 
-def _energy_bins(fd: FlareData, width: float) -> tuple[np.ndarray, np.ndarray]:
-    """Largest log energy S/B per event over all of [1, 4] and over bins of ``width``."""
-    if fd.gamma_grid.size < 2:
-        e = np.asarray(fd.log_sob_energy[0], dtype=np.float64)
+def _energy_bin_max(etab: np.ndarray, gamma_grid: np.ndarray, width: float,
+                    coef: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Largest log energy S/B per column of ``etab`` (n_gamma, n) over all of [1, 4] and
+    over gamma bins of ``width`` (``coef``: the grid's :func:`cardinal_spline`, if at hand)."""
+    if gamma_grid.size < 2:
+        e = np.asarray(etab[0], dtype=np.float64)
         return e.copy(), e[None, :].copy()
-    coef = cardinal_spline(fd.gamma_grid)
-    etab = np.ascontiguousarray(fd.log_sob_energy)
+    if coef is None:
+        coef = cardinal_spline(gamma_grid)
+    etab = np.ascontiguousarray(etab)
     g0, g1 = float(GAMMA_BOUNDS[0]), float(GAMMA_BOUNDS[1])
     nb = max(1, int(round((g1 - g0) / width)))
     edges = np.linspace(g0, g1, nb + 1)
-    ebin = np.stack([_energy_max(etab, fd.gamma_grid, coef, float(a), float(b))
+    ebin = np.stack([_energy_max(etab, gamma_grid, coef, float(a), float(b))
                      for a, b in zip(edges[:-1], edges[1:])])
     return ebin.max(axis=0), ebin
+
+
+def _energy_bins(fd: FlareData, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """Largest log energy S/B per event over all of [1, 4] and over bins of ``width``."""
+    return _energy_bin_max(fd.log_sob_energy, fd.gamma_grid, width)
 
 
 def flare_ts_bound(fd: FlareData, sigma_min: float, sigma_max: float | None = None,
@@ -1156,17 +1164,8 @@ class SkyBounds:
         key = round(float(dec0), 1)
         e = self._energy.get(key)
         if e is None:
-            tab = np.ascontiguousarray(self.model.energy_log_ratio(dec0))
-            g = self.model.gamma_grid
-            if self.coef is None:
-                e = (tab[0].copy(), tab[:1].copy())
-            else:
-                g0, g1 = float(GAMMA_BOUNDS[0]), float(GAMMA_BOUNDS[1])
-                nb = max(1, int(round((g1 - g0) / self.gamma_bin)))
-                edges = np.linspace(g0, g1, nb + 1)
-                eb = np.stack([_energy_max(tab, g, self.coef, float(x0), float(x1))
-                               for x0, x1 in zip(edges[:-1], edges[1:])])
-                e = (eb.max(axis=0), eb)
+            e = _energy_bin_max(self.model.energy_log_ratio(dec0), self.model.gamma_grid,
+                                self.gamma_bin, self.coef)
             if len(self._energy) > 64:
                 self._energy.clear()
             self._energy[key] = e
@@ -1304,8 +1303,8 @@ def pruned_sky(model: Any, ra: np.ndarray, dec: np.ndarray, hemisphere: np.ndarr
     dec = np.asarray(dec, dtype=np.float64)
     t_cpu = time.process_time()
     sb = bounds if bounds is not None else SkyBounds(model, sigma_min, ra_events, time_events)
-    udec, groups = np.unique(dec, return_inverse=True)  # a ring shares its band
-    rep = np.array([np.flatnonzero(groups == g)[0] for g in range(udec.size)])
+    # a ring shares its band: one representative pixel (the first) per declination
+    _, rep, groups = np.unique(dec, return_index=True, return_inverse=True)
     ts = np.full(n, np.nan)
     proven = np.full(n, np.nan)
     t_bound = time.process_time() - t_cpu
@@ -1345,14 +1344,13 @@ def pruned_sky(model: Any, ra: np.ndarray, dec: np.ndarray, hemisphere: np.ndarr
             for k in fit_list:
                 t0 = time.process_time()
                 if p_cur < target and sb.applicable:  # re-test at the running minimum's threshold
+                    n_tests += 1
                     tk = taus(p_cur)[k]
                     if np.isfinite(tk) and sb.below(float(ra[k]), float(dec[k]),
                                                     float(tk)) <= tk:
                         proven[k] = tk
                         t_bound += time.process_time() - t0
-                        n_tests += 1
                         continue
-                    n_tests += 1
                 t_bound += time.process_time() - t0
                 t0 = time.process_time()
                 fd = model.data_at(float(ra[k]), float(dec[k]), ra=ra_events, time=time_events)
