@@ -91,25 +91,35 @@ def _pvalue_functions(ens: PooledEnsembles, dec: np.ndarray):
     return p_fn, p_low_fn
 
 
-@pytest.mark.slow  # full fits of every pixel of three skies (~50 CPU-s)
-def test_pruned_sky_minima_equal_the_full_sky(skies):
-    model, smin, ra, dec, out = skies
+def _hemispheres(dec: np.ndarray) -> np.ndarray:
+    """0 North, 1 South, -1 on the split."""
+    return np.where(dec > NORTH_SOUTH_SPLIT_DEG, 0, np.where(dec < NORTH_SOUTH_SPLIT_DEG, 1, -1))
+
+
+def _leave_one_out(out: list, dec: np.ndarray):
+    """Per sky: the sky, its p-value functions from the band ensembles of the other skies
+    (as the campaign's calibration skies) and its full-sky p-values."""
     edges = dec_band_edges(9)
-    hemi = np.where(dec > NORTH_SOUTH_SPLIT_DEG, 0, np.where(dec < NORTH_SOUTH_SPLIT_DEG, 1, -1))
-    n_fit = []
     for k in range(len(out)):
-        # ensembles from the other skies (as the campaign's calibration skies)
         ref = np.stack([out[j]["ts"] for j in range(len(out)) if j != k])
         ens = PooledEnsembles.build(edges, None, ref, dec, min_count=5, min_tail=10)
         p_fn, p_low_fn = _pvalue_functions(ens, dec)
-        p_full = p_fn(out[k]["ts"], np.arange(ra.size))
+        yield out[k], p_fn, p_low_fn, p_fn(out[k]["ts"], np.arange(dec.size))
+
+
+@pytest.mark.slow  # full fits of every pixel of three skies (~50 CPU-s)
+def test_pruned_sky_minima_equal_the_full_sky(skies):
+    model, smin, ra, dec, out = skies
+    hemi = _hemispheres(dec)
+    n_fit = []
+    for sky, p_fn, p_low_fn, p_full in _leave_one_out(out, dec):
         res = pruned_scan(model, ra, dec, hemi, p_fn, p_low_fn, smin,
-                          ra_events=out[k]["ra_s"], time_events=out[k]["t_s"])
+                          ra_events=sky["ra_s"], time_events=sky["t_s"])
         for h, name in ((0, "north"), (1, "south")):
             assert not res.censored[name]
             assert res.p_min[name] == pytest.approx(float(np.min(p_full[hemi == h])), rel=1e-12)
         fitted = np.isfinite(res.ts)
-        np.testing.assert_allclose(res.ts[fitted], out[k]["ts"][fitted], rtol=0, atol=1e-9)
+        np.testing.assert_allclose(res.ts[fitted], sky["ts"][fitted], rtol=0, atol=1e-9)
         n_fit.append(res.n_fitted)
     assert min(n_fit) < ra.size  # pixels were pruned
 
@@ -140,23 +150,18 @@ def test_fast_pruned_sky_minima_equal_the_full_sky(skies, p_guess):
     """pruned_sky gives the full sky's hemisphere minima exactly, whatever the starting guess
     (1e-9: every pixel tested, the target then lowered; 1.0: the running minimum decides)."""
     model, smin, ra, dec, out = skies
-    edges = dec_band_edges(9)
-    hemi = np.where(dec > NORTH_SOUTH_SPLIT_DEG, 0, np.where(dec < NORTH_SOUTH_SPLIT_DEG, 1, -1))
+    hemi = _hemispheres(dec)
     n_fit = []
-    for k in range(len(out)):
-        ref = np.stack([out[j]["ts"] for j in range(len(out)) if j != k])
-        ens = PooledEnsembles.build(edges, None, ref, dec, min_count=5, min_tail=10)
-        p_fn, p_low_fn = _pvalue_functions(ens, dec)
-        p_full = p_fn(out[k]["ts"], np.arange(ra.size))
-        res = pruned_sky(model, ra, dec, hemi, p_fn, p_low_fn, smin, ra_events=out[k]["ra_s"],
-                         time_events=out[k]["t_s"], p_guess=p_guess)
+    for sky, p_fn, p_low_fn, p_full in _leave_one_out(out, dec):
+        res = pruned_sky(model, ra, dec, hemi, p_fn, p_low_fn, smin, ra_events=sky["ra_s"],
+                         time_events=sky["t_s"], p_guess=p_guess)
         for h, name in ((0, "north"), (1, "south")):
             assert res.p_min[name] == float(np.min(p_full[hemi == h]))
         fitted = np.isfinite(res.ts)
-        np.testing.assert_allclose(res.ts[fitted], out[k]["ts"][fitted], rtol=0, atol=1e-9)
+        np.testing.assert_allclose(res.ts[fitted], sky["ts"][fitted], rtol=0, atol=1e-9)
         skipped = np.isfinite(res.bound)
         assert not np.any(fitted & skipped)
-        assert np.all(out[k]["ts"][skipped] <= res.bound[skipped])  # skipped: proven below
+        assert np.all(sky["ts"][skipped] <= res.bound[skipped])  # skipped: proven below
         n_fit.append(res.n_fitted)
     assert min(n_fit) < ra.size  # pixels were skipped
 
