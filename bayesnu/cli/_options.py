@@ -94,7 +94,8 @@ from bayesnu.errors import InputError
 
 __all__ = ["Opt", "OptionError", "add_options", "validate", "common_options", "output_file",
            "output_dir", "input_file", "data_option", "seed_option", "check_output_path",
-           "check_input_path", "iter_options", "NEGATIVE_NUMBER", "format_number", "KINDS"]
+           "check_input_path", "iter_options", "NEGATIVE_NUMBER", "format_number", "KINDS",
+           "report_option"]
 
 KINDS = ("number", "flag", "choice", "str", "input", "data", "output", "outdir", "seed")
 
@@ -522,6 +523,12 @@ def output_dir(name: str = "--out", *, help: str, existing: str = "force", requi
     return Opt(name, kind="outdir", help=help, existing=existing, required=required,
                default=default, default_text=default_text, **kw)
 
+
+
+def report_option() -> Opt:
+    """``--report DIR``: the command's plots (PNG) and a self-contained report.html."""
+    return output_dir("--report", required=False,
+                      help="folder for the plots (PNG) and a self-contained report.html")
 
 def input_file(name: str, *, help: str, suffixes: tuple[str, ...] | None = None,
                required: bool = True, default_text: str | None = None, **kw: Any) -> Opt:

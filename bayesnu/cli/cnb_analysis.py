@@ -18,14 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from bayesnu.cli._options import Opt, OptionError, add_options, common_options
+from bayesnu.cli._options import Opt, OptionError, add_options, common_options, report_option
 
-__all__ = ["register_analysis_commands", "report_option", "reported"]
-
-
-def report_option() -> Opt:  # --report DIR on every cnb analysis command
-    return Opt("--report", kind="outdir", required=False, default_text="not written",
-               help="folder for the plots (PNG) and a self-contained report.html")
+__all__ = ["register_analysis_commands", "reported"]
 
 
 def reported(kind: str, handler):  # the handler, then report.html into --report

@@ -26,6 +26,7 @@ from bayesnu.cli._options import (
     add_options,
     common_options,
     output_dir,
+    report_option,
     scheduler_check,
 )
 
@@ -110,7 +111,7 @@ def _run_sensitivity(args: argparse.Namespace) -> dict[str, Any]:
 
 def register_sensitivity_commands(sub) -> None:
     """Add ``sensitivity`` and ``coverage`` to the ``cnb`` group."""
-    from bayesnu.cli.cnb_analysis import GEOMETRY, report_option, reported
+    from bayesnu.cli.cnb_analysis import GEOMETRY, reported
 
     ncpu = os.cpu_count() or 1
     c = sub.add_parser(
