@@ -734,8 +734,9 @@ def posterior_histograms(draws: Mapping[str, Any], path=None,
 
 def pvalue_floor_mask(p, n_trials: int) -> np.ndarray:
     """True where an empirical p-value ``(k+1)/(n+1)`` sits at its floor ``1/(n+1)`` (k = 0)."""
-    pv = np.asarray(p, dtype=np.float64)
-    return np.isfinite(pv) & (pv <= (1.0 + 1e-9) / (n_trials + 1.0))
+    from bayesnu.pvalues import at_floor
+
+    return np.atleast_1d(at_floor(p, n_trials))
 
 
 def rt_plot(res, path=None, title: str | None = None, xlim: float | None = None):

@@ -67,6 +67,7 @@ from typing import Any
 import numpy as np
 
 from bayesnu.errors import InputError
+from bayesnu.pvalues import at_floor as pvalue_at_floor
 
 __all__ = ["Report", "format_number", "format_pvalue", "empirical_pvalue", "MANIFEST_ID"]
 
@@ -185,7 +186,7 @@ def format_pvalue(p: float | Mapping[str, Any], n_trials: int | None = None,
         at_floor = bool(d["at_floor"])
     else:
         p = float(p)
-        at_floor = n_trials is not None and p <= 1.0 / (n_trials + 1.0) * (1 + 1e-9)
+        at_floor = n_trials is not None and pvalue_at_floor(p, n_trials)
     if not math.isfinite(p):
         return "p = n/a"
     sig = float(norm.isf(p)) if 0 < p < 1 else float("nan")

@@ -20,9 +20,11 @@ from bayesnu.cli._options import (
     common_options,
     data_option,
     output_file,
+    report_option,
 )
-from bayesnu.cli.blazar_lc import _report, report_option
+from bayesnu.cli.blazar_lc import _report
 from bayesnu.errors import InputError
+from bayesnu.pvalues import at_floor
 
 __all__ = ["register"]
 
@@ -126,7 +128,7 @@ def _spatial(args: argparse.Namespace) -> dict[str, Any]:
     out = r.to_dict()
     out["simulated"] = _simulated(ds)
     for row in out["thresholds"]:   # p = 1/(N+1): no scramble reached N_obs, an upper bound
-        row["p_value_at_floor"] = bool(row["p_value"] <= (1 + 1e-9) / (r.n_scrambles + 1.0))
+        row["p_value_at_floor"] = at_floor(row["p_value"], r.n_scrambles)
     if args.plot:
         plot_excess([r], args.plot, title=f"{g.name} on {ds.name}")
         out["plot"] = args.plot

@@ -26,8 +26,10 @@ from bayesnu.cli._options import (
     common_options,
     output_dir,
     output_file,
+    report_option,
 )
 from bayesnu.errors import InputError
+from bayesnu.pvalues import at_floor, pvalue_floor
 
 __all__ = ["register_lightcurve_commands"]
 
@@ -36,12 +38,6 @@ CITE = BLAZAR_FLARES.full
 
 
 # --------------------------------------------------------------------------- helpers
-
-def report_option() -> Opt:
-    """``--report DIR``: the PNG plots and a self-contained report.html of the command."""
-    return output_dir("--report", required=False,
-                      help="folder for the plots (PNG) and a self-contained report.html")
-
 
 def _report(args: argparse.Namespace, kind: str, res: dict[str, Any], obj: Any = None,
             **extra: Any) -> None:
@@ -360,10 +356,9 @@ def _rtest(args: argparse.Namespace) -> dict[str, Any]:
         rt_plot(res, args.plot)
         out["plot"] = str(args.plot)
     out["citations"] = [CITE, "A. Plavin et al., ApJ 894 (2020) 101 (R(t) statistic)"]
-    floor = 1.0 / (args.n_control + 1.0)
     for k in ("p_pretrial_at_0", "min_p_pretrial"):   # at 1/(N+1): an upper bound, not a value
-        out[f"{k}_at_floor"] = bool(d[k] <= floor * (1 + 1e-9))
-    out["p_floor"] = floor
+        out[f"{k}_at_floor"] = at_floor(d[k], args.n_control)
+    out["p_floor"] = pvalue_floor(args.n_control)
     out["_text"] = (f"{d['n_pairs']} (alert, source) pairs ({d['n_sources_in_regions']} sources, "
                     f"{d['n_alerts_with_sources']} alerts), dT = {dT:g} d, regions x{factor:g}\n"
                     f"R(0) = {d['r_at_0']:.3f}; at t = 0 pre-trial "
