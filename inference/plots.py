@@ -49,7 +49,7 @@ from bayesnu.inference.style import (
 __all__ = ["trace_plot", "corner_plot", "pair_plot", "profile_plot", "ts_curve_plot",
            "overlay_plot", "sky_map", "flare_light_curve", "background_ts_plot", "eta_ts_plot",
            "si_map_plot", "posterior_histograms", "rt_plot", "spatial_counts_plot", "dcf_plot",
-           "pvalue_floor_mask"]
+           "pvalue_floor_mask", "ns_density_plot"]
 
 _TIME_PARAMS = ("t0", "t_start", "t_stop", "time")
 
@@ -737,6 +737,23 @@ def pvalue_floor_mask(p, n_trials: int) -> np.ndarray:
     from bayesnu.pvalues import at_floor
 
     return np.atleast_1d(at_floor(p, n_trials))
+
+
+def ns_density_plot(ns, density, ns_ul90: float, path=None):
+    """A grid posterior density of the signal events ns with its 90% upper limit marked."""
+    import matplotlib.pyplot as plt
+
+    with use_style():
+        fig, ax = plt.subplots(figsize=(8, 4.4))
+        ax.plot(ns, density, color=COLORS["data"], lw=2,
+                label="posterior of ns (gamma marginalised)")
+        ax.axvline(ns_ul90, color=COLORS["fit"], lw=1.6,
+                   label=f"90% upper limit: ns < {ns_ul90:.1f}")
+        ax.set_xlabel(label("ns"))
+        ax.set_ylabel("posterior density (per event)")
+        ax.legend()
+        fig.tight_layout()
+        return _finish(fig, path)
 
 
 def rt_plot(res, path=None, title: str | None = None, xlim: float | None = None):

@@ -722,22 +722,10 @@ def _bz_stack(kind, res, obj, out, command, extra) -> Report:
             "ln B vs background": s["ln_bf_vs_background"], "events": res["n_events"],
             "sources": res["n_sources"], "weights": res["weighting"]})
         if obj is not None:
-            import matplotlib.pyplot as plt
-
-            from bayesnu.inference.style import COLORS, label, save_figure, use_style
+            from bayesnu.inference.plots import ns_density_plot
 
             png = out / "blazar_stack_ns.png"
-            with use_style():
-                fig, ax = plt.subplots(figsize=(8, 4.4))
-                ax.plot(obj.ns, obj.ns_density, color=COLORS["data"], lw=2,
-                        label="posterior of ns (gamma marginalised)")
-                ax.axvline(s["ns_ul90"], color=COLORS["fit"], lw=1.6,
-                           label=f"90% upper limit: ns < {s['ns_ul90']:.1f}")
-                ax.set_xlabel(label("ns"))
-                ax.set_ylabel("posterior density (per event)")
-                ax.legend()
-                fig.tight_layout()
-                save_figure(fig, png)
+            ns_density_plot(obj.ns, obj.ns_density, s["ns_ul90"], path=png)
             rep.add_figure("ns_posterior", png, caption="Grid posterior of the group's signal "
                            "events under a uniform prior; line: 90% upper limit.")
     elif action == "sample":
