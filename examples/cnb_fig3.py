@@ -127,7 +127,7 @@ def plot(res: dict, out: str, future: dict | None = None) -> None:
 
     future = future or {}
     if future:
-        fig = plt.figure(figsize=(18, 5.4))
+        fig = plt.figure(figsize=(18, 6.6))
         gs = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.05])
         axes = [fig.add_subplot(gs[0, 0])]
         axes.append(fig.add_subplot(gs[0, 1], sharey=axes[0]))
@@ -154,7 +154,10 @@ def plot(res: dict, out: str, future: dict | None = None) -> None:
         ax.grid(alpha=0.3, which="both")
         if data == "sim-ic86-ii-vii" and future:
             _future_markers(ax, future, colors)
-        ax.legend(fontsize=8)
+        if future:  # below the axes: the future markers sit where a legend inside would go
+            ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
+        else:
+            ax.legend(fontsize=8)
     axes[0].set_ylabel(r"90% CL upper limit on $\eta = n/n_0$")
     if future:
         _future_curves(axf, future, colors)
@@ -203,7 +206,7 @@ def _future_curves(ax, future: dict, colors: dict) -> None:
     ax.set_title("future sensitivity, SIMULATED mock data (+10 / +80 yr), "
                  r"$m_1$ = 0.0342 eV", fontsize=10)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7.5, loc="upper left")
+    ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
 
 
 def main() -> None:
