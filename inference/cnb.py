@@ -98,13 +98,20 @@ def limit_threshold(cl: float = 0.9, convention: str = "paper") -> float:
 
 
 def upper_limit(log10_eta: np.ndarray, ts: np.ndarray, cl: float = 0.9,
-                convention: str = "paper") -> float:
+                convention: str = "paper", absorbed: np.ndarray | None = None) -> float:
     """Upper limit on eta from a TS(eta) curve; ``inf`` if never excluded.
 
     The limit is the first crossing of the threshold (:func:`limit_threshold`) above the
     curve's minimum, interpolated linearly in log10 eta. ``convention="paper"`` (default):
     TS relative to the power law >= chi2_1(cl) (2.71 at 90%; covers ~95% asymptotically);
     ``"one-sided"``: TS - min(0, min TS) >= chi2_1(2 cl - 1) (1.64 at 90%; covers ~90%).
+
+    ``absorbed`` (bool per point, optional): points where every spectral index keeps less
+    than :data:`bayesnu.models.cnb.T_MIN` of its expected signal events. There the
+    events-normalised shape test no longer tests a spectrum (only the lowest transport bin
+    survives, then the transport's floor switches the signal off and TS jumps to the
+    power-law TS); such points are left out, so a curve that crosses the threshold only
+    there gives ``inf`` ("not excluded below the all-absorbed overdensity").
     """
     x = np.asarray(log10_eta, dtype=np.float64)
     y = np.asarray(ts, dtype=np.float64)
@@ -112,6 +119,13 @@ def upper_limit(log10_eta: np.ndarray, ts: np.ndarray, cl: float = 0.9,
         raise InputError("TS curve needs increasing log10 eta values", column="log10_eta")
     if not np.all(np.isfinite(y)):
         raise InputError("TS curve contains non-finite values", column="ts")
+    if absorbed is not None:
+        keep = ~np.asarray(absorbed, dtype=bool)
+        if keep.shape != x.shape:
+            raise InputError("absorbed mask does not match the TS curve", column="absorbed")
+        if keep.sum() == 0:
+            return float("inf")
+        x, y = x[keep], y[keep]
     thr = limit_threshold(cl, convention)
     if convention == "one-sided":
         y = y - min(0.0, float(y.min()))
@@ -142,6 +156,9 @@ class EtaProfile:
         best fit.
     meta
         Source, geometry, masses, data and timing.
+    absorbed
+        Per eta, True where every spectral index keeps less than ``T_MIN`` = 1e-20 of its
+        expected signal events (:func:`upper_limit` ignores these points); None if unknown.
     """
 
     log10_eta: np.ndarray
@@ -152,12 +169,25 @@ class EtaProfile:
     ns_pl: float
     gamma_pl: float
     meta: dict[str, Any] = field(default_factory=dict)
+    absorbed: np.ndarray | None = None
 
     def limit(self, cl: float = 0.9, convention: str = "paper") -> float:
-        return upper_limit(self.log10_eta, self.ts, cl, convention)
+        return upper_limit(self.log10_eta, self.ts, cl, convention, self.absorbed)
+
+    @property
+    def eta_absorbed(self) -> float | None:
+        """Smallest eta of the grid flagged as all-absorbed (None if none or unknown)."""
+        if self.absorbed is None or not np.any(self.absorbed):
+            return None
+        return float(10.0 ** self.log10_eta[np.flatnonzero(self.absorbed)[0]])
 
     def to_dict(self) -> dict[str, Any]:
         return {"ts_curve": {"log10_eta": self.log10_eta.tolist(), "ts": self.ts.tolist()},
+                "eta_absorbed": self.eta_absorbed,
+                "absorbed_note": "limits ignore the points at or above eta_absorbed, where every "
+                                 "spectral index keeps < 1e-20 of its signal events (the shape "
+                                 "test no longer tests a spectrum); a curve crossing the "
+                                 "threshold only there gives no limit (null)",
                 "ns": np.asarray(self.ns).tolist(), "gamma": np.asarray(self.gamma).tolist(),
                 "ts_pl": self.ts_pl, "ns_pl": self.ns_pl, "gamma_pl": self.gamma_pl,
                 "eta_limit_90": self.limit(0.9), "eta_limit_95": self.limit(0.95),
@@ -376,9 +406,12 @@ def eta_profile(source: CnbSource, propagator, log10_eta: Sequence[float] | None
     from bayesnu.likelihood.kernel import ns_upper_bound
 
     ns_max = float(ns_upper_bound(pl))
+    from bayesnu.models.cnb import T_MIN
+
     ts = np.empty(x.size)
     ns = np.empty(x.size)
     gam = np.empty(x.size)
+    absorbed = np.zeros(x.size, dtype=bool)
     bar = None
     if progress:
         from tqdm import tqdm
@@ -397,6 +430,8 @@ def eta_profile(source: CnbSource, propagator, log10_eta: Sequence[float] | None
              else transport_ratio(propagator, 10.0 ** x[sl], source.gamma_grid))
         t, n, g = _profile_rows(source, r, normalisation, ns_max)
         ts[sl], ns[sl], gam[sl] = ts_pl - t, n, g
+        if normalisation == "events":  # with "flux" an absorbed source legitimately gives no events
+            absorbed[sl] = np.max(source.transmission(r), axis=-1) < T_MIN
         if bar is not None:
             bar.update(sl.stop - sl.start)
     if bar is not None:
@@ -408,7 +443,7 @@ def eta_profile(source: CnbSource, propagator, log10_eta: Sequence[float] | None
          "masses_ev": [float(v) for v in propagator.masses], "geometry": repr(propagator.geometry),
          "column_mpc": column_mpc(propagator.geometry)}
     m.update(meta or {})
-    return EtaProfile(x, ts, ns, gam, float(ts_pl), float(ns_pl), float(g_pl), m)
+    return EtaProfile(x, ts, ns, gam, float(ts_pl), float(ns_pl), float(g_pl), m, absorbed)
 
 
 def combine_profiles(profiles: Sequence[EtaProfile]) -> EtaProfile:
@@ -424,9 +459,17 @@ def combine_profiles(profiles: Sequence[EtaProfile]) -> EtaProfile:
     ts = np.sum([np.interp(x, p.log10_eta, p.ts) for p in profiles], axis=0)
     meta = {"source": "+".join(str(p.meta.get("source", "?")) for p in profiles),
             "sources": [p.meta for p in profiles]}
+    # a point of the sum is absorbed if it is (or lies beyond a flagged point) in any source
+    absorbed = None
+    if any(p.absorbed is not None for p in profiles):
+        absorbed = np.zeros(x.size, dtype=bool)
+        for p in profiles:
+            if p.eta_absorbed is not None:
+                absorbed |= x >= np.log10(p.eta_absorbed)
     return EtaProfile(x, ts, np.array([np.interp(x, p.log10_eta, p.ns) for p in profiles]),
                       np.array([np.interp(x, p.log10_eta, p.gamma) for p in profiles]),
-                      float(sum(p.ts_pl for p in profiles)), float("nan"), float("nan"), meta)
+                      float(sum(p.ts_pl for p in profiles)), float("nan"), float("nan"), meta,
+                      absorbed)
 
 
 #: real public data per source: NGC 1068 and PKS 1424+240 the bundled IC40 + IC86-2011 tracks,

@@ -94,6 +94,16 @@ class SensitivityContext:
             self._ratios[key] = eta_ratio_table(self.source, self.propagator, np.array(key))
         return self._ratios[key]
 
+    def absorbed(self, log10_eta: Sequence[float]) -> np.ndarray:
+        """Per eta of the grid: does every gamma keep < ``T_MIN`` of its signal events?
+
+        Depends only on the source's acceptance and the transport, not on the events, so one
+        mask serves every instance of a campaign (see :func:`~bayesnu.inference.cnb.upper_limit`).
+        """
+        from bayesnu.models.cnb import T_MIN
+
+        return np.max(self.source.transmission(self.ratio_table(log10_eta)), axis=-1) < T_MIN
+
 
 @functools.lru_cache(maxsize=4)
 def sensitivity_context(data, source, m1, d_eff_mpc, z, bins, data_seed) -> SensitivityContext:
@@ -232,24 +242,37 @@ def future_instances(rng: np.random.Generator, n: int, data: str | None, source:
 
 
 def summarise_sensitivity(log10_eta: np.ndarray, ts: np.ndarray,
-                          limits: np.ndarray) -> dict[str, Any]:
-    """Median TS(eta), its central 68% band and the median 90% CL limit over instances."""
+                          limits: np.ndarray, absorbed: np.ndarray | None = None
+                          ) -> dict[str, Any]:
+    """Median TS(eta), its central 68% band and the median 90% CL limit over instances.
+
+    ``absorbed`` (the campaign's all-absorbed mask, :meth:`SensitivityContext.absorbed`):
+    the instances' limits are recomputed from their curves without those points.
+    """
     x = np.asarray(log10_eta, dtype=np.float64)
     ts = np.asarray(ts, dtype=np.float64)
     lo, med, hi = np.percentile(ts, [15.865, 50.0, 84.135], axis=0)
     lims = np.asarray(limits, dtype=np.float64)
+    if absorbed is not None:
+        lims = np.array([upper_limit(x, t, 0.9, absorbed=absorbed) for t in ts])
     return {"log10_eta": x.tolist(), "ts_median": med.tolist(),
             "ts_band_68": [lo.tolist(), hi.tolist()],
             "ts_band_68_axes": "[lower (15.9th percentile), upper (84.1th percentile)] x log10_eta",
             "eta_limit_median": float(np.median(lims)),
-            "eta_limit_of_median_curve": upper_limit(x, med, 0.9),
+            "eta_limit_of_median_curve": upper_limit(x, med, 0.9, absorbed=absorbed),
+            "eta_absorbed": (float(10.0 ** x[np.flatnonzero(absorbed)[0]])
+                             if absorbed is not None and np.any(absorbed) else None),
+            "eta_limits": lims,
             "n_instances": int(ts.shape[0])}
 
 
 def sensitivity_summary(out_dir) -> dict[str, Any]:
-    """Summary of a future-sensitivity campaign folder as it is on disk (nothing is run).
+    """Summary of a future-sensitivity campaign folder as it is on disk (no instance is run).
 
-    :func:`summarise_sensitivity` of the instances so far plus the central 68% range of the
+    The campaign's base data and transport are rebuilt (seconds) for the all-absorbed mask of
+    its eta grid, and every instance's limit is recomputed from its stored TS curve without
+    those points (:func:`~bayesnu.inference.cnb.upper_limit`). :func:`summarise_sensitivity`
+    of the instances so far plus the central 68% range of the
     instances' 90% CL limits (``eta_limit_68``, 15.9th and 84.1th percentiles), the source,
     horizon and the median CPU seconds per instance.
     """
@@ -259,8 +282,12 @@ def sensitivity_summary(out_dir) -> dict[str, Any]:
     meta = res.meta
     if meta.get("kind") != "cnb-future-sensitivity" or res.n_trials == 0:
         raise InputError("not a (non-empty) CnuB future-sensitivity campaign", path=out_dir)
-    out = summarise_sensitivity(np.array(meta["log10_eta"]), res["ts"], res["eta_limit_90"])
-    lims = np.asarray(res["eta_limit_90"], dtype=np.float64)
+    x = np.array(meta["log10_eta"])
+    ctx = sensitivity_context(meta["data"], meta["source"], float(meta["m1"]),
+                              meta.get("d_eff_mpc"), meta.get("z"), int(meta["bins"]),
+                              int(meta.get("data_seed", 0)))
+    out = summarise_sensitivity(x, res["ts"], res["eta_limit_90"], ctx.absorbed(x))
+    lims = out.pop("eta_limits")
     out.update({"source": meta["source"], "years_added": meta["years_added"], "m1": meta["m1"],
                 "eta_limit_68": np.percentile(lims, [15.865, 84.135]).tolist(),
                 "fraction_not_excluded": float(np.mean(~np.isfinite(lims))),
@@ -305,8 +332,9 @@ def future_sensitivity(data: str | None, source: str, years_added: float, n_inst
                              int(bins), int(data_seed)),
                        scheduler=scheduler, n_workers=n_workers, progress=progress, meta=meta,
                        desc=f"future +{years_added:g} yr")
-    out = summarise_sensitivity(np.array(x), res["ts"], res["eta_limit_90"])
     ctx = sensitivity_context(data, source, float(m1), d_eff_mpc, z, int(bins), int(data_seed))
+    out = summarise_sensitivity(np.array(x), res["ts"], res["eta_limit_90"], ctx.absorbed(x))
+    out.pop("eta_limits")
     out.update({"source": source, "data": ctx.info, "years_added": float(years_added),
                 "simulated": True, "best_fit_power_law": {"ns": ctx.ns_pl, "gamma": ctx.gamma_pl,
                                                           "ts": ctx.ts_pl},

@@ -169,7 +169,9 @@ def _run_limit(args: argparse.Namespace) -> dict[str, Any]:
         "excluded": bool(np.isfinite(lim)),
         "ts_curve": {"log10_eta": total.log10_eta, "ts": total.ts},
         "ts_plateau": float(total.ts[-1]),
+        "eta_absorbed": total.eta_absorbed,
         "per_source": [{"source": p.meta["source"], "eta_limit": p.limit(args.cl),
+                        "eta_absorbed": p.eta_absorbed,
                         "ts_pl": p.ts_pl, "ns_pl": p.ns_pl, "gamma_pl": p.gamma_pl,
                         "simulated": bool(p.meta["data"].get("simulated")),
                         "data": p.meta["data"]["data"], "seconds": p.meta["seconds"]}
@@ -181,12 +183,19 @@ def _run_limit(args: argparse.Namespace) -> dict[str, Any]:
     lines = []
     for q in res["per_source"]:
         sim = " [SIMULATED data]" if q["simulated"] else ""
-        lines.append(f"{q['source']}{sim}: eta < {q['eta_limit']:.3g} ({100 * args.cl:g}% CL); "
+        bound = (f"eta < {q['eta_limit']:.3g}" if np.isfinite(q["eta_limit"])
+                 else "no eta excluded")
+        lines.append(f"{q['source']}{sim}: {bound} ({100 * args.cl:g}% CL); "
                      f"power-law TS {q['ts_pl']:.2f} (ns {q['ns_pl']:.1f}, gamma "
                      f"{q['gamma_pl']:.2f})")
     if len(profs) > 1:
-        lines.append(f"combined: eta < {lim:.3g} ({100 * args.cl:g}% CL)")
-    if not np.isfinite(lim):
+        lines.append(f"combined: eta < {lim:.3g} ({100 * args.cl:g}% CL)" if np.isfinite(lim)
+                     else f"combined: no eta excluded ({100 * args.cl:g}% CL)")
+    if not np.isfinite(lim) and total.eta_absorbed is not None:
+        lines.append(f"(below eta = {total.eta_absorbed:.3g}, where every spectral index keeps "
+                     f"< 1e-20 of its signal, TS stays under {res['threshold']:.2f}: no eta is "
+                     "excluded below the all-absorbed overdensity)")
+    elif not np.isfinite(lim):
         lines.append(f"(TS never reaches {res['threshold']:.2f}: its plateau "
                      f"{res['ts_plateau']:.2f} is the power-law signal's TS; no eta is excluded)")
     res["_text"] = "\n".join(lines)

@@ -86,6 +86,47 @@ def test_upper_limit_and_combination():
     assert np.allclose(c.ts, 2 * ts) and c.limit(0.9) < p.limit(0.9)
 
 
+def test_crossing_only_where_absorbed_is_no_limit():
+    """A curve whose plateau stays under the threshold and jumps only where the signal is
+    absorbed gives no limit; a genuine crossing before the absorbed points is unchanged."""
+    from bayesnu.inference.cnb import EtaProfile
+
+    x = np.linspace(14, 21, 71)
+    absorbed = x >= 20.0
+    jump = np.where(absorbed, 30.0, np.clip(x - 15.0, 0, 2.0))  # plateau 2.0, jump to 30
+    assert np.isfinite(upper_limit(x, jump, 0.9))  # without the mask: the artefact's limit
+    assert upper_limit(x, jump, 0.9, absorbed=absorbed) == np.inf
+    real = np.where(absorbed, 30.0, np.clip(x - 15.0, 0, 4.0))
+    assert upper_limit(x, real, 0.9, absorbed=absorbed) == upper_limit(x, real, 0.9)
+    a = EtaProfile(x, jump, x * 0, x * 0, 30.0, 1.0, 2.0, {"source": "a"}, absorbed)
+    b = EtaProfile(x, x * 0, x * 0, x * 0, 0.0, 1.0, 2.0, {"source": "b"}, x >= 19.0)
+    assert a.limit(0.9) == np.inf and a.eta_absorbed == pytest.approx(1e20)
+    c = combine_profiles([a, b])
+    assert c.eta_absorbed == pytest.approx(1e19) and c.limit(0.9) == np.inf
+    assert a.to_dict()["eta_absorbed"] == pytest.approx(1e20)
+
+
+def test_profile_flags_absorbed_etas(txs):
+    """Events normalisation: etas where every gamma keeps < 1e-20 of its signal are flagged
+    (a contiguous tail); the flux normalisation flags none (its plateau is physical)."""
+    cs, prop = txs
+    grid = np.linspace(12.0, 22.0, 21)
+    pe = eta_profile(cs, prop, grid)
+    assert pe.absorbed[0] == np.False_ and pe.absorbed[-1] == np.True_
+    k = int(np.argmax(pe.absorbed))
+    assert np.all(pe.absorbed[k:]) and not np.any(pe.absorbed[:k])
+    assert np.max(cs.transmission(transport_ratio_at(cs, prop, grid[k]))) < 1e-20
+    assert np.max(cs.transmission(transport_ratio_at(cs, prop, grid[k - 1]))) >= 1e-20
+    pf = eta_profile(cs, prop, grid, normalisation="flux")
+    assert not np.any(pf.absorbed)
+
+
+def transport_ratio_at(cs, prop, log10_eta):
+    from bayesnu.ops.spectrum import transport_ratio
+
+    return transport_ratio(prop, np.array([10.0 ** log10_eta]), cs.gamma_grid)[0]
+
+
 def test_bad_inputs():
     with pytest.raises(InputError, match="no known distance or redshift"):
         cnb_geometry("Mrk 421")

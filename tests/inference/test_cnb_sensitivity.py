@@ -147,3 +147,28 @@ def test_sensitivity_summary_reads_the_campaign_on_disk(tmp_path):
     assert s["source"] == SRC and s["years_added"] == 10.0 and s["cpu_seconds_per_instance_median"] > 0
     with pytest.raises(InputError):
         sensitivity_summary(tmp_path / "missing")
+
+
+def test_summary_limits_ignore_the_all_absorbed_etas(tmp_path):
+    """The summary recomputes each instance's limit from its stored curve without the
+    campaign's all-absorbed etas (one mask for all instances: it does not depend on data)."""
+    from bayesnu.inference.cnb import upper_limit
+    from bayesnu.inference.cnb_sensitivity import (
+        sensitivity_context,
+        sensitivity_summary,
+        summarise_sensitivity,
+    )
+
+    x = np.linspace(12.0, 22.0, 11)
+    future_sensitivity(DATA, SRC, 10.0, 2, tmp_path / "a", 5, x, **KW)
+    ctx = sensitivity_context(DATA, SRC, 0.0342, KW.get("d_eff_mpc"), KW.get("z"),
+                              KW.get("bins", 300), 0)
+    mask = ctx.absorbed(x)
+    assert mask[-1] and not mask[0] and np.all(np.diff(mask.astype(int)) >= 0)
+    s = sensitivity_summary(tmp_path / "a")
+    assert s["eta_absorbed"] == pytest.approx(10.0 ** x[np.argmax(mask)])
+    # a curve that crosses the threshold only on the absorbed points: no limit
+    fake = np.where(mask, 50.0, 1.0)[None, :].repeat(3, axis=0)
+    out = summarise_sensitivity(x, fake, np.full(3, 1e20), mask)
+    assert np.all(np.isinf(out["eta_limits"])) and out["eta_limit_of_median_curve"] == np.inf
+    assert np.isfinite(upper_limit(x, fake[0], 0.9))  # what the jump alone would have given
