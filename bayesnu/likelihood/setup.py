@@ -95,13 +95,21 @@ class SampleSetup:
         Lower bound applied to the events' angular errors, degrees.
     background_sample
         Events defining the background PDFs if not ``sample`` itself.
+    extend_reco
+        Extend the energy PDFs beyond the data's reco-energy range
+        (:class:`~bayesnu.pdfs.energy.BackgroundEnergyPDF` ``extend=True``, default):
+        injected or simulated events reconstructed above (below) every event of the
+        data get the signal and background densities of the extension there instead
+        of those of the top (bottom) cell. The data's own events get the same numbers
+        either way (bitwise); False reproduces the tables without extension.
     """
 
     def __init__(self, sample: EventSample, sources: Sequence[Source], spatial: str = "gaussian",
                  gamma_grid: np.ndarray = DEFAULT_GAMMA_GRID,
                  response: Callable | None = None, true_weights: Callable | None = None,
                  roi_eps: float = 1e-5, angerr_floor_deg: float = 0.0,
-                 background_sample: EventSample | None = None) -> None:
+                 background_sample: EventSample | None = None,
+                 extend_reco: bool = True) -> None:
         if spatial not in ("gaussian", "vmf"):
             raise InputError(f"unknown spatial PDF {spatial!r}; use 'gaussian' or 'vmf'",
                              column="spatial")
@@ -116,7 +124,9 @@ class SampleSetup:
         self.gamma_grid = np.asarray(gamma_grid, dtype=np.float64)
         bkg = background_sample if background_sample is not None else sample
         self.bkg_spatial = BackgroundSpatialPDF(bkg.sindec, bkg.footprint)
-        self.bkg_energy = BackgroundEnergyPDF(bkg.sindec, bkg.log10e)
+        # extended beyond the data's energy range: injected signal events there get the
+        # signal mass of the extension and the background floor, not the edge cells'
+        self.bkg_energy = BackgroundEnergyPDF(bkg.sindec, bkg.log10e, extend=bool(extend_reco))
         # the default response is piecewise constant in sin(dec) (calibration bands):
         # compute its matrix once per band, not once per source
         band_of = None
@@ -152,15 +162,17 @@ class SampleSetup:
             sdj = float(np.sin(np.radians(src.dec)))
             key = int(band_of(sdj)) if band_of is not None else sdj
             if key not in matrices:
-                matrices[key] = response(sample, te, re, sdj)
-            r = matrices[key]
-            dist = w @ r
-            if np.any(dist.sum(axis=1) <= 0):
+                # per block of reco edges (extension below, data range, extension above):
+                # the data range's numbers are those of a table without extension, bitwise
+                matrices[key] = [response(sample, te, e, sdj)
+                                 for e in self.bkg_energy.edge_blocks]
+            dist = np.concatenate([w @ r for r in matrices[key]], axis=1)
+            if np.any(dist[:, self.bkg_energy.core].sum(axis=1) <= 0):
                 raise InputError(f"sample {sample.name}: signal energy PDF vanishes inside the "
-                                 f"reco-energy range at {src.name}")
+                                 f"reco-energy range of the data at {src.name}")
             # normalise by the *total* signal: the response rows are P(reco | true,
-            # selected) and sum to 1 over all reco energies; the table's reco range is
-            # only the span of the observed events, not a cut (normalising inside it
+            # selected) and sum to 1 over all reco energies; the table's reco range is the
+            # span of the observed events plus the extension, not a cut (normalising inside it
             # inflated hard spectra by 1 / P(reco inside | gamma), e.g. 2x at gamma 1
             # in the TXS release's IC86c box)
             norm = w.sum(axis=1, keepdims=True)
@@ -304,7 +316,7 @@ class LikelihoodSetup:
         ``ns * W_j a_kj(gamma) / sum W a`` (flux weights times acceptance).
     **kwargs
         Passed to :class:`SampleSetup` (``spatial``, ``gamma_grid``, ``roi_eps``,
-        ``response``, ``true_weights``, ``angerr_floor_deg``).
+        ``response``, ``true_weights``, ``angerr_floor_deg``, ``extend_reco``).
     """
 
     def __init__(self, data: Dataset | EventSample | Sequence[EventSample],

@@ -172,22 +172,34 @@ class CnbSource:
         self.base = likelihood if likelihood is not None else setup.likelihood()
         self.pdfs: list[SpectrumEnergyPDF] = []
         self.rebin: list[RatioRebinner] = []
+        #: per sample, the reco-bin blocks of its background energy PDF (extension below,
+        #: data range, extension above): every product over reco bins is taken per block,
+        #: so the data range's numbers do not depend on the extension (bitwise)
+        self._blocks: list[list[slice]] = []
         for st in setup.setups:
+            be = st.bkg_energy
             self.pdfs.append(SpectrumEnergyPDF.from_sample(st.sample, self.source.dec,
-                                                           st.true_edges, st.bkg_energy.reco_edges))
+                                                           st.true_edges, be.reco_edges,
+                                                           reco_blocks=be.edge_blocks))
             self.rebin.append(RatioRebinner(st.true_edges, self.transport_edges))
+            self._blocks.append(be.block_slices)
         # fold power law, sub-interval sums and response once per gamma of the grid:
-        # R phi = K_g @ ratio + c_g and a . phi = k_g @ ratio + c0_g (linear in the ratio)
+        # R phi = K_g @ ratio + c_g and a . phi = k_g @ ratio + c0_g (linear in the ratio);
+        # K and c per reco block
         self._K, self._c, self._ka, self._ca = [], [], [], []
         n_ratio = self.transport_edges.size - 1
-        for pdf, rb in zip(self.pdfs, self.rebin):
+        for pdf, rb, blocks in zip(self.pdfs, self.rebin, self._blocks):
             pl = rb.power_law(self.gamma_grid)  # (n_g, n_sub)
             E = np.zeros((rb.n_sub, n_ratio))
             E[np.arange(rb.n_sub), rb.ratio_of_sub] = rb.inside
-            RG = pdf.R @ rb.gather  # (n_reco, n_sub)
+            Ks, cs = [], []
+            for sl in blocks:
+                RG = np.ascontiguousarray(pdf.R[sl]) @ rb.gather  # (n_reco_block, n_sub)
+                Ks.append(np.einsum("rs,gs,sn->grn", RG, pl, E, optimize=True))
+                cs.append((RG[None] * pl[:, None, :]) @ rb.outside)
             aG = pdf.a @ rb.gather  # (n_sub,)
-            self._K.append(np.einsum("rs,gs,sn->grn", RG, pl, E, optimize=True))
-            self._c.append((RG[None] * pl[:, None, :]) @ rb.outside)
+            self._K.append(Ks)
+            self._c.append(cs)
             self._ka.append(np.einsum("s,gs,sn->gn", aG, pl, E, optimize=True))
             self._ca.append(pl @ (aG * rb.outside))
         #: acceptance of the free power law per sample (n_gamma, K): reference of the floors
@@ -219,7 +231,8 @@ class CnbSource:
                              column="ratio")
         logs, logacc = [], []
         for k in range(len(self.pdfs)):
-            num = np.einsum("grn,...gn->...gr", self._K[k], r) + self._c[k]
+            num = np.concatenate([np.einsum("grn,...gn->...gr", K, r) + c
+                                  for K, c in zip(self._K[k], self._c[k])], axis=-1)
             acc = np.einsum("gn,...gn->...g", self._ka[k], r) + self._ca[k]
             # floors: an (almost) absorbed spectrum keeps acc >= 1e-30 of the free power law's
             # and S >= 1e-20 per unit log10 E (Z_i ~ 1e-17: no signal), so that the cubic
@@ -288,7 +301,7 @@ class CnbSource:
         free = power_law_average(self.transport_edges, gamma, e0)
         ratio = flux / free
         accs, dens, frees = [], [], []
-        for pdf, rb in zip(self.pdfs, self.rebin):
+        for pdf, rb, blocks in zip(self.pdfs, self.rebin, self._blocks):
             rs = ratio[rb.ratio_of_sub] * rb.inside + rb.outside
             pl_sub = power_law_integrals(10.0 ** rb.sub_edges, gamma, rb.e0_gev)
             phi = pt.dot(rb.gather, rs * pl_sub)
@@ -296,7 +309,9 @@ class CnbSource:
             acc = pt.dot(pdf.a, phi)
             # an all-absorbed flux has acc = 0: keep the graph (and its gradient) finite and
             # return -inf through the support switch below
-            s = pt.dot(pdf.R, phi) / pt.switch(acc > 0, acc, 1.0)
+            Rphi = [pt.dot(np.ascontiguousarray(pdf.R[sl]), phi) for sl in blocks]
+            Rphi = Rphi[0] if len(Rphi) == 1 else pt.concatenate(Rphi)
+            s = Rphi / pt.switch(acc > 0, acc, 1.0)
             dens.append(s)
             accs.append(acc)
         acc_all = pt.stack(accs)

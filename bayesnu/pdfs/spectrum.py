@@ -92,8 +92,8 @@ class SpectrumEnergyPDF:
 
     @classmethod
     def from_sample(cls, sample, dec_deg: float, log10e_true_edges: np.ndarray,
-                    log10e_reco_edges: np.ndarray, response: np.ndarray | None = None
-                    ) -> SpectrumEnergyPDF:
+                    log10e_reco_edges: np.ndarray, response: np.ndarray | None = None,
+                    reco_blocks: list[np.ndarray] | None = None) -> SpectrumEnergyPDF:
         """Build ``R`` and ``a`` from a sample's effective area, live time and energy response.
 
         Parameters
@@ -110,6 +110,12 @@ class SpectrumEnergyPDF:
         response
             Migration matrix to use instead of :mod:`bayesnu.detector.energy`'s
             calibrated response for this sample.
+        reco_blocks
+            Consecutive blocks of ``log10e_reco_edges`` (e.g.
+            :attr:`~bayesnu.pdfs.energy.BackgroundEnergyPDF.edge_blocks`: extension below,
+            data range, extension above): the calibrated response is computed per block
+            and concatenated, so that the data range's numbers do not depend on the
+            extension (bitwise).
         """
         from bayesnu.detector.aeff import true_energy_weights
 
@@ -122,7 +128,18 @@ class SpectrumEnergyPDF:
         if response is None:
             from bayesnu.detector.energy import energy_response
 
-            response = energy_response(sample).matrix(te, re, float(np.sin(np.radians(dec_deg))))
+            sd = float(np.sin(np.radians(dec_deg)))
+            er = energy_response(sample)
+            if reco_blocks is None:
+                response = er.matrix(te, re, sd)
+            else:
+                blocks = [_check_edges(b, "reco_blocks") for b in reco_blocks]
+                joined = np.concatenate([blocks[0]] + [b[1:] for b in blocks[1:]])
+                if joined.shape != re.shape or np.any(joined != re) or any(
+                        a[-1] != b[0] for a, b in zip(blocks[:-1], blocks[1:])):
+                    raise InputError("reco_blocks must be consecutive blocks of the reco edges",
+                                     column="reco_blocks")
+                response = np.concatenate([er.matrix(te, b, sd) for b in blocks], axis=1)
         if a.sum() <= 0:
             raise InputError(f"sample {getattr(sample, 'name', '?')} has no effective area at "
                              f"dec {dec_deg:.2f} deg", column="dec")

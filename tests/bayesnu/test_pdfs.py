@@ -10,6 +10,7 @@ from bayesnu.likelihood.synthetic import lognormal_response
 from bayesnu.pdfs import (
     BackgroundEnergyPDF,
     BackgroundSpatialPDF,
+    EnergyRatioSpline,
     GammaSpline,
     SignalEnergyPDF,
     angular_distance,
@@ -18,6 +19,7 @@ from bayesnu.pdfs import (
     signal_spatial_pdf,
     vmf_pdf,
 )
+from bayesnu.pdfs.energy import RECO_EXTENSION_RANGE
 from bayesnu.pdfs.temporal import UniformUptimePDF
 
 
@@ -169,3 +171,56 @@ def test_energy_ratio_spline_matches_tables(rng):
     vp, _ = ers(2.2 + h, cells)
     vm, _ = ers(2.2 - h, cells)
     np.testing.assert_allclose(ers(2.2, cells)[1], (vp - vm) / (2 * h), rtol=1e-5)
+
+
+def test_background_energy_extension_keeps_the_data_range_and_floors_beyond(rng):
+    """extend=True: the data range's table is bitwise the one without extension; the
+    extension bins hold the floor an empty in-range bin gets; cells beyond are clipped."""
+    sd = rng.uniform(-1, 1, 8000)
+    # two clusters 3 dex apart: the empty bins between them hold the floor only
+    le = np.where(rng.random(8000) < 0.9, 2.5 + rng.exponential(0.2, 8000),
+                  6.5 + rng.exponential(0.05, 8000))
+    b0 = BackgroundEnergyPDF(sd, le)
+    b1 = BackgroundEnergyPDF(sd, le, extend=True)
+    core = b1.core
+    assert np.array_equal(b1.reco_edges[core.start:core.stop + 1], b0.reco_edges)
+    assert np.array_equal(b1.table[:, core], b0.table)
+    assert np.array_equal(b1.sindec_edges, b0.sindec_edges)
+    lo, hi = RECO_EXTENSION_RANGE
+    assert b1.reco_edges[0] <= lo < b1.reco_edges[1] and b1.reco_edges[-2] < hi <= b1.reco_edges[-1]
+    np.testing.assert_allclose(np.diff(b1.reco_edges), 0.1, rtol=1e-9)
+    # blocks: below, data, above; consecutive, sharing their boundary edges
+    assert len(b1.edge_blocks) == 3 and b1.block_slices[1] == core
+    assert np.array_equal(np.concatenate([b1.edge_blocks[0], b1.edge_blocks[1][1:],
+                                          b1.edge_blocks[2][1:]]), b1.reco_edges)
+    # extension = the floor of an empty in-range bin (the gap 4.5-6), per band
+    gap = (b0.reco_edges[:-1] > 4.5) & (b0.reco_edges[1:] < 6.0)
+    floor = b0.table[:, gap]
+    np.testing.assert_allclose(floor, np.broadcast_to(floor[:, :1], floor.shape), rtol=1e-12)
+    ext = np.ones(b1.n_reco, bool)
+    ext[core] = False
+    np.testing.assert_allclose(b1.table[:, ext], np.broadcast_to(floor[:, :1], (b1.n_bands, ext.sum())),
+                               rtol=1e-12)
+    # not renormalised: the data range integrates to 1, the extension adds a little
+    w1 = np.diff(b1.reco_edges)
+    np.testing.assert_allclose((b1.table[:, core] * w1[core]).sum(axis=1), 1.0, rtol=1e-10)
+    extra = (b1.table[:, ext] * w1[ext]).sum(axis=1)
+    assert np.all(extra > 0) and np.all(extra < 2e-3)
+    # cells: inside, the same bins shifted by the extension below; beyond the data range,
+    # the extension bin containing the energy; beyond the extension, its outermost bin
+    c0, c1 = b0.cell_index(sd, le), b1.cell_index(sd, le)
+    assert np.array_equal(c0 // b0.n_reco, c1 // b1.n_reco)
+    assert np.array_equal(c0 % b0.n_reco + core.start, c1 % b1.n_reco)
+    x = np.array([b0.reco_edges[-1] + 0.55, b0.reco_edges[0] - 0.33, 12.0, -3.0])
+    r = b1.cell_index(np.zeros(4), x) % b1.n_reco
+    e = b1.reco_edges
+    assert e[r[0]] <= x[0] < e[r[0] + 1] and e[r[1]] <= x[1] < e[r[1] + 1]
+    assert r[2] == b1.n_reco - 1 and r[3] == 0
+    # without extension every one of them is clipped into the data range's edge cells
+    assert set(b0.cell_index(np.zeros(4), x) % b0.n_reco) == {0, b0.n_reco - 1}
+    # a signal table on the data's edges does not fit the extended background
+    g = np.linspace(1.0, 4.0, 5)
+    sig = SignalEnergyPDF(b0.reco_edges, np.ones((g.size, b0.n_reco)), g)
+    EnergyRatioSpline(sig, b0)
+    with pytest.raises(InputError):
+        EnergyRatioSpline(sig, b1)
