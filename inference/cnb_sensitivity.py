@@ -326,7 +326,7 @@ def future_sensitivity(data: str | None, source: str, years_added: float, n_inst
     meta = {"kind": "cnb-future-sensitivity", "data": data, "source": source,
             "years_added": float(years_added), "log10_eta": list(x), "m1": float(m1),
             "d_eff_mpc": d_eff_mpc, "z": z, "bins": int(bins), "data_seed": int(data_seed),
-            "instance": "roi-candidates, cached transport (session 4)"}
+            "instance": "roi-candidates, cached transport, reco bins beyond the data (session 5)"}
     res = run_campaign(future_instances, int(n_instances), out_dir, seed, chunk_size=chunk_size,
                        args=(data, source, float(years_added), x, float(m1), d_eff_mpc, z,
                              int(bins), int(data_seed)),
