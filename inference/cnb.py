@@ -107,7 +107,7 @@ def upper_limit(log10_eta: np.ndarray, ts: np.ndarray, cl: float = 0.9,
     ``"one-sided"``: TS - min(0, min TS) >= chi2_1(2 cl - 1) (1.64 at 90%; covers ~90%).
 
     ``absorbed`` (bool per point, optional): points where every spectral index keeps less
-    than :data:`bayesnu.models.cnb.T_MIN` of its expected signal events. There the
+    than :data:`bayesnu.ops.spectrum.T_MIN` of its expected signal events. There the
     events-normalised shape test no longer tests a spectrum (only the lowest transport bin
     survives, then the transport's floor switches the signal off and TS jumps to the
     power-law TS); such points are left out, so a curve that crosses the threshold only
@@ -406,8 +406,6 @@ def eta_profile(source: CnbSource, propagator, log10_eta: Sequence[float] | None
     from bayesnu.likelihood.kernel import ns_upper_bound
 
     ns_max = float(ns_upper_bound(pl))
-    from bayesnu.models.cnb import T_MIN
-
     ts = np.empty(x.size)
     ns = np.empty(x.size)
     gam = np.empty(x.size)
@@ -431,7 +429,7 @@ def eta_profile(source: CnbSource, propagator, log10_eta: Sequence[float] | None
         t, n, g = _profile_rows(source, r, normalisation, ns_max)
         ts[sl], ns[sl], gam[sl] = ts_pl - t, n, g
         if normalisation == "events":  # with "flux" an absorbed source legitimately gives no events
-            absorbed[sl] = np.max(source.transmission(r), axis=-1) < T_MIN
+            absorbed[sl] = source.absorbed(r)
         if bar is not None:
             bar.update(sl.stop - sl.start)
     if bar is not None:

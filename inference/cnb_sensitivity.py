@@ -100,9 +100,7 @@ class SensitivityContext:
         Depends only on the source's acceptance and the transport, not on the events, so one
         mask serves every instance of a campaign (see :func:`~bayesnu.inference.cnb.upper_limit`).
         """
-        from bayesnu.models.cnb import T_MIN
-
-        return np.max(self.source.transmission(self.ratio_table(log10_eta)), axis=-1) < T_MIN
+        return self.source.absorbed(self.ratio_table(log10_eta))
 
 
 @functools.lru_cache(maxsize=4)
@@ -262,7 +260,8 @@ def summarise_sensitivity(log10_eta: np.ndarray, ts: np.ndarray,
             "eta_limit_of_median_curve": upper_limit(x, med, 0.9, absorbed=absorbed),
             "eta_absorbed": (float(10.0 ** x[np.flatnonzero(absorbed)[0]])
                              if absorbed is not None and np.any(absorbed) else None),
-            "eta_limits": lims,
+            "eta_limit_68": np.percentile(lims, [15.865, 84.135]).tolist(),
+            "fraction_not_excluded": float(np.mean(~np.isfinite(lims))),
             "n_instances": int(ts.shape[0])}
 
 
@@ -287,10 +286,7 @@ def sensitivity_summary(out_dir) -> dict[str, Any]:
                               meta.get("d_eff_mpc"), meta.get("z"), int(meta["bins"]),
                               int(meta.get("data_seed", 0)))
     out = summarise_sensitivity(x, res["ts"], res["eta_limit_90"], ctx.absorbed(x))
-    lims = out.pop("eta_limits")
     out.update({"source": meta["source"], "years_added": meta["years_added"], "m1": meta["m1"],
-                "eta_limit_68": np.percentile(lims, [15.865, 84.135]).tolist(),
-                "fraction_not_excluded": float(np.mean(~np.isfinite(lims))),
                 "cpu_seconds_per_instance_median": (float(np.median(res["cpu_seconds"]))
                                                     if "cpu_seconds" in res.data else None),
                 "seed": res.seed})
@@ -334,7 +330,6 @@ def future_sensitivity(data: str | None, source: str, years_added: float, n_inst
                        desc=f"future +{years_added:g} yr")
     ctx = sensitivity_context(data, source, float(m1), d_eff_mpc, z, int(bins), int(data_seed))
     out = summarise_sensitivity(np.array(x), res["ts"], res["eta_limit_90"], ctx.absorbed(x))
-    out.pop("eta_limits")
     out.update({"source": source, "data": ctx.info, "years_added": float(years_added),
                 "simulated": True, "best_fit_power_law": {"ns": ctx.ns_pl, "gamma": ctx.gamma_pl,
                                                           "ts": ctx.ts_pl},

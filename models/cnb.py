@@ -68,7 +68,7 @@ from bayesnu.models.pointsource import Prior
 
 from bayesnu.errors import InputError
 from bayesnu.likelihood.kernel import MixtureLikelihood, ns_upper_bound
-from bayesnu.ops.spectrum import CnbSource
+from bayesnu.ops.spectrum import T_MIN, CnbSource
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -103,9 +103,6 @@ class CnbModel:
 
 #: default step of the log10 eta nodes of :class:`TabulatedOverdensity` (dex)
 TABLE_STEP_DEX = 0.1
-#: transmitted fraction of the expected signal events below which the tabulated likelihood
-#: is held constant in eta (the surviving spectrum is then the lowest transport bin only)
-T_MIN = 1e-20
 
 
 class _SliceMixture(MixtureLikelihood):

@@ -53,6 +53,10 @@ CNB_GAMMA_GRID = np.round(np.arange(1.0, 4.0 + 1e-9, 0.1), 10)
 
 #: floor of the signal density in the numpy splines (per unit log10 E_reco)
 _S_FLOOR = 1e-20
+#: transmitted fraction of the expected signal events below which a spectrum counts as
+#: absorbed for every spectral index (:meth:`CnbSource.absorbed`): only the lowest
+#: transport bin survives and the events-normalised shape no longer tests a spectrum
+T_MIN = 1e-20
 
 
 def spectrum_pdf(phi, R, a):
@@ -252,6 +256,14 @@ class CnbSource:
         r = np.asarray(ratio, dtype=np.float64)
         acc = sum(np.einsum("gn,...gn->...g", ka, r) + ca for ka, ca in zip(self._ka, self._ca))
         return np.maximum(acc, 0.0) / self._acc_free.sum(axis=1)
+
+    def absorbed(self, ratio: np.ndarray) -> np.ndarray:
+        """True where every grid gamma keeps < :data:`T_MIN` of its expected signal events.
+
+        ``ratio`` (..., n_gamma, N); returns (...). Depends only on the acceptance and the
+        transport, not on the events.
+        """
+        return np.max(self.transmission(ratio), axis=-1) < T_MIN
 
     def mixture(self, ratio: np.ndarray) -> MixtureLikelihood:
         """Numpy kernel for a transport ratio tabulated on :attr:`gamma_grid` (n_gamma, N)."""

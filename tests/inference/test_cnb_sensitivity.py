@@ -170,5 +170,5 @@ def test_summary_limits_ignore_the_all_absorbed_etas(tmp_path):
     # a curve that crosses the threshold only on the absorbed points: no limit
     fake = np.where(mask, 50.0, 1.0)[None, :].repeat(3, axis=0)
     out = summarise_sensitivity(x, fake, np.full(3, 1e20), mask)
-    assert np.all(np.isinf(out["eta_limits"])) and out["eta_limit_of_median_curve"] == np.inf
+    assert out["fraction_not_excluded"] == 1.0 and out["eta_limit_of_median_curve"] == np.inf
     assert np.isfinite(upper_limit(x, fake[0], 0.9))  # what the jump alone would have given
