@@ -145,11 +145,7 @@ def run_item(data: str, name: str, args, cache: dict, save) -> None:
     item = {"source": name, "data": info, "simulated": bool(info.get("simulated")),
             "timing": tm,
             "log10_eta_absorbed": float(table.x[-1]),
-            "cl": {"eta_limit_90": prof.limit(0.9), "eta_limit_95": prof.limit(0.95),
-                   "ts_pl": prof.ts_pl, "ns_pl": prof.ns_pl, "gamma_pl": prof.gamma_pl,
-                   "ts_min": float(prof.ts.min()),
-                   "ts_curve": {"log10_eta": prof.log10_eta.tolist(), "ts": prof.ts.tolist()}},
-            "nuts": {}}
+            "cl": _cl_block(prof), "nuts": {}}
     for prior in PRIORS:
         item["nuts"][prior] = _nuts([cs], [prop], [table], prior, args, args.seed)
         print(f"  {prior}: credible {item['nuts'][prior]['eta_credible_90']:.3g} vs CL "
@@ -165,6 +161,35 @@ def run_item(data: str, name: str, args, cache: dict, save) -> None:
     save()
 
 
+def _cl_block(prof) -> dict:
+    """The CL part of an item: limits (papers' convention, absorbed-edge rule), plateau, curve."""
+    cl = {"eta_limit_90": prof.limit(0.9), "eta_limit_95": prof.limit(0.95),
+          "eta_absorbed": prof.eta_absorbed, "ts_pl": prof.ts_pl, "ts_min": float(prof.ts.min()),
+          "ts_curve": {"log10_eta": prof.log10_eta.tolist(), "ts": prof.ts.tolist()}}
+    if np.isfinite(prof.ns_pl):  # a single source (the combination has no one power law)
+        cl.update(ns_pl=prof.ns_pl, gamma_pl=prof.gamma_pl)
+    return cl
+
+
+def refresh_cl(data: str, names, args, cache: dict, save) -> None:
+    """Recompute only the CL limits of cached items (cheap: profiles, no NUTS or nautilus),
+    e.g. after a change of the limit rule; the NUTS and evidence parts are kept."""
+    for name in names:
+        key = f"{data}|{name}"
+        if key not in cache:
+            continue
+        if name == "combined":
+            prof = combine_profiles([_prepared(data, n, args.seed)[4] for n in SOURCES3])
+        else:
+            prof = _prepared(data, name, args.seed)[4]
+        old = cache[key]["cl"].get("eta_limit_90")
+        cache[key]["cl"] = _cl_block(prof)
+        cache[key]["cl_recomputed"] = time.strftime("%Y-%m-%d")
+        print(f"  {key}: CL 90% {old:.3g} -> {cache[key]['cl']['eta_limit_90']:.3g}",
+              file=sys.stderr, flush=True)
+    save()
+
+
 def run_combined(data: str, args, cache: dict, save) -> None:
     key = f"{data}|combined"
     if key in cache and cache[key].get("complete"):
@@ -174,8 +199,7 @@ def run_combined(data: str, args, cache: dict, save) -> None:
     tables = [b[3] for b in built]
     comb = combine_profiles([b[4] for b in built])
     item = {"source": "combined", "sources": list(SOURCES3), "simulated": data == "sim",
-            "cl": {"eta_limit_90": comb.limit(0.9), "eta_limit_95": comb.limit(0.95),
-                   "ts_pl": comb.ts_pl, "ts_min": float(comb.ts.min())}, "nuts": {}}
+            "cl": _cl_block(comb), "nuts": {}}
     for prior in PRIORS:
         item["nuts"][prior] = _nuts([b[0] for b in built], [b[1] for b in built], tables, prior,
                                     args, args.seed)
@@ -250,6 +274,8 @@ def main() -> None:
     ap.add_argument("--sources", nargs="+", default=[*SOURCES3, "combined"],
                     choices=[*SOURCES3, "combined"])
     ap.add_argument("--plot-only", action="store_true")
+    ap.add_argument("--cl-only", action="store_true",
+                    help="recompute only the CL limits of the items already in the JSON")
     a = ap.parse_args()
     path = a.json or os.path.splitext(a.out)[0] + ".json"
     cache: dict = {}
@@ -267,7 +293,10 @@ def main() -> None:
                          "m1_ev": M1}
         write_json(path, {"items": cache})
 
-    if not a.plot_only:
+    if a.cl_only:
+        for data in a.data:
+            refresh_cl(data, a.sources, a, cache, save)
+    elif not a.plot_only:
         for data in a.data:
             for name in a.sources:
                 if name == "combined":
