@@ -116,26 +116,6 @@ class CnbEvidence:
                 "posterior_quantiles": q, **self.meta}
 
 
-def _nautilus(loglike, bounds: list[tuple[float, float]], n_live: int, seed: int | None,
-              n_eff: int = 3000):
-    from nautilus import Sampler
-
-    lo = np.array([b[0] for b in bounds])
-    width = np.array([b[1] - b[0] for b in bounds])
-
-    def prior(u):
-        return lo + u * width
-
-    def like(x):
-        v = loglike(x)
-        return v if np.isfinite(v) else -1e300
-
-    s = Sampler(prior, like, n_dim=len(bounds), n_live=n_live, seed=seed, pass_dict=False)
-    s.run(n_eff=n_eff, verbose=False)
-    pts, logw, _ = s.posterior(equal_weight=True)
-    return float(s.log_z), float(1.0 / np.sqrt(max(s.n_eff, 1.0))), pts, int(s.n_like)
-
-
 def evidence_cnb(source: CnbSource, propagator=None, *, secret_geometry=None,
                  eta_range: tuple[float, float] | None = None,
                  log10_m_phi_range: tuple[float, float] = (-1.0, 3.0),
@@ -232,8 +212,15 @@ def evidence_cnb(source: CnbSource, propagator=None, *, secret_geometry=None,
         return float(f0(x[0], x[1], power_law_bin_average(source.transport_edges, x[1],
                                                           E0_TRANSPORT)[0]))
     base = [(0.0, ns_max), (1.0, 4.0)]
-    lz, lze, pts, n1 = _nautilus(like1, base + extra, n_live, seed)
-    lz0, lz0e, _, n0 = _nautilus(like0, base, n_live, seed)
+    from bayesnu.inference.evidence import run_box_nautilus
+
+    src = source.source.name
+    lz, lze, _, _, pts, n1 = run_box_nautilus(like1, base + extra, n_live, seed,
+                                              desc=f"nautilus (ns, gamma, m_phi, g) {src}",
+                                              progress=progress)
+    lz0, lz0e, _, _, _, n0 = run_box_nautilus(like0, base, n_live, seed,
+                                              desc=f"nautilus (ns, gamma) null {src}",
+                                              progress=progress)
     post = {"ns": pts[:, 0], "gamma": pts[:, 1]}
     post.update({n: pts[:, 2 + k] for k, n in enumerate(names)})
     for v in post.values():

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 from bayesnu.inference.cnb import PROFILE_TOL, WILKS_2DOF, _profile_rows
+from bayesnu.inference.evidence import blas_one_thread as _blas1
+from bayesnu.inference.evidence import run_box_nautilus
 
 from bayesnu.errors import InputError
 from bayesnu.likelihood.trial import fast_fit
@@ -87,18 +89,6 @@ def _check_axis(name: str, v: np.ndarray, lo: float, hi: float) -> None:
     if v.ndim != 1 or v.size < 1 or not np.all(np.isfinite(v)) or v.min() < lo or v.max() > hi:
         raise InputError(f"log10 {name} values must lie in [{lo}, {hi}] (tabulated physics)",
                          column=name)
-
-
-def _blas1():
-    """Context limiting BLAS to one thread (identical sums in every process; no-op without
-    threadpoolctl)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 #: state of a map computation, set in the parent before the pool forks (workers read it)
@@ -394,61 +384,6 @@ class SiPosterior:
                 bool(all(m["n_draws"] > 0 for m in self.modes)), **self.meta}
 
 
-class _Status:
-    """Likelihood-call counter with a tqdm status line on stderr."""
-
-    def __init__(self, desc: str, enabled: bool) -> None:
-        self.n = 0
-        self.bar = None
-        if enabled:
-            from tqdm import tqdm
-
-            self.bar = tqdm(desc=desc, unit="call", leave=False, file=sys.stderr,
-                            mininterval=1.0)
-
-    def tick(self) -> None:
-        self.n += 1
-        if self.bar is not None and self.n % 200 == 0:
-            self.bar.update(200)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-def _run_nautilus(loglike, bounds: list[tuple[float, float]], n_live: int, seed: int | None,
-                  n_eff: int, desc: str, progress: bool, n_networks: int = 4):
-    """nautilus run (BLAS on one thread, a call-count status line ``desc`` with ``progress``):
-    (log Z, its error, all explored points, their log weights, equal-weight draws, calls)."""
-    from nautilus import Sampler
-
-    lo = np.array([b[0] for b in bounds])
-    width = np.array([b[1] - b[0] for b in bounds])
-    status = _Status(desc, progress)
-
-    def prior(u):
-        return lo + u * width
-
-    def like(x):
-        status.tick()
-        v = loglike(x)
-        return float(v) if np.isfinite(v) else -1e300
-
-    try:
-        with _blas1():
-            s = Sampler(prior, like, n_dim=len(bounds), n_live=int(n_live), seed=seed,
-                        pass_dict=False, n_networks=int(n_networks))
-            s.run(n_eff=int(n_eff), verbose=False)
-            pts, logw, _ = s.posterior(equal_weight=False)
-            rng = np.random.default_rng(seed)
-            w = np.exp(logw - logw.max())
-            w /= w.sum()
-            draws = pts[rng.choice(pts.shape[0], size=int(max(n_eff, 1)), replace=True, p=w)]
-    finally:
-        status.close()
-    return float(s.log_z), float(1.0 / np.sqrt(max(s.n_eff, 1.0))), pts, logw, draws, status.n
-
-
 def log_evidence_grid(lik, ns_max: float, n_gamma: int = 121) -> float:
     """ln Z of a (ns, gamma) likelihood under uniform priors on [0, ns_max] x [1, 4] by
     quadrature (trapezoid on a fine ns grid near 0 plus a geometric tail, ``n_gamma`` gammas):
@@ -567,10 +502,10 @@ def si_posterior(source: CnbSource, geometry, log10_m_phi: Sequence[float] | Non
 
     base = [(0.0, ns_max), (1.0, 4.0)]
     bounds = base + [(float(lm[0]), float(lm[-1])), (float(lg[0]), float(lg[-1]))]
-    lz, lze, pts, logw, draws, n1 = _run_nautilus(
+    lz, lze, pts, logw, draws, n1 = run_box_nautilus(
         loglike, bounds, n_live, seed, n_eff, f"nautilus (ns, gamma, m_phi, g) {source.source.name}",
         progress, n_networks)
-    lz0, lz0e, _, _, _, n0 = _run_nautilus(
+    lz0, lz0e, _, _, _, n0 = run_box_nautilus(
         loglike0, base, n_live, seed, n_eff, f"nautilus (ns, gamma) null {source.source.name}",
         progress, n_networks)
     lz0_grid = log_evidence_grid(pl, ns_max)

@@ -14,6 +14,7 @@ source) take the difference of two :func:`evidence` results with
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -226,3 +227,75 @@ def _evidence_1d(L, prior, name, like_fn, prior_fn, fixed, log_l0, t0) -> Eviden
 def bayes_factor(a: EvidenceResult, b: EvidenceResult) -> tuple[float, float]:
     """ln B_ab = ln Z_a - ln Z_b and its error (errors added in quadrature)."""
     return a.log_z - b.log_z, float(np.hypot(a.log_z_err, b.log_z_err))
+
+
+def blas_one_thread():
+    """Context limiting BLAS to one thread (identical sums in every process; no-op without
+    threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+class CallStatus:
+    """Likelihood-call counter with a tqdm status line on stderr."""
+
+    def __init__(self, desc: str, enabled: bool) -> None:
+        self.n = 0
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(desc=desc, unit="call", leave=False, file=sys.stderr,
+                            mininterval=1.0)
+
+    def tick(self) -> None:
+        self.n += 1
+        if self.bar is not None and self.n % 200 == 0:
+            self.bar.update(200)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def run_box_nautilus(loglike, bounds: list[tuple[float, float]], n_live: int, seed: int | None,
+                  n_eff: int = 3000, desc: str = "nautilus", progress: bool = False,
+                     n_networks: int = 4):
+    """nautilus run with a uniform prior on the box ``bounds`` (the one such runner of bayesnu).
+
+    BLAS on one thread, a call-count status line ``desc`` on stderr with ``progress``;
+    non-finite log-likelihoods count as -1e300. Returns (log Z, its error 1/sqrt(n_eff), all
+    explored points, their log weights, ``n_eff`` equal-weight draws resampled with
+    ``seed``, likelihood calls)."""
+    from nautilus import Sampler
+
+    lo = np.array([b[0] for b in bounds])
+    width = np.array([b[1] - b[0] for b in bounds])
+    status = CallStatus(desc, progress)
+
+    def prior(u):
+        return lo + u * width
+
+    def like(x):
+        status.tick()
+        v = loglike(x)
+        return float(v) if np.isfinite(v) else -1e300
+
+    try:
+        with blas_one_thread():
+            s = Sampler(prior, like, n_dim=len(bounds), n_live=int(n_live), seed=seed,
+                        pass_dict=False, n_networks=int(n_networks))
+            s.run(n_eff=int(n_eff), verbose=False)
+            pts, logw, _ = s.posterior(equal_weight=False)
+            rng = np.random.default_rng(seed)
+            w = np.exp(logw - logw.max())
+            w /= w.sum()
+            draws = pts[rng.choice(pts.shape[0], size=int(max(n_eff, 1)), replace=True, p=w)]
+    finally:
+        status.close()
+    return float(s.log_z), float(1.0 / np.sqrt(max(s.n_eff, 1.0))), pts, logw, draws, status.n
