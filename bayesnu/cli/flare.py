@@ -75,7 +75,7 @@ def _fit_opts() -> list[Opt]:
 
 def _scheduler_opt(default: str | None, default_text: str | None = None) -> Opt:
     return Opt("--scheduler", str, default=default, check=scheduler_check,
-               default_text=default_text,
+               default_text=default_text, example="serial",
                help="where trials run: 'serial', 'local' (dask LocalCluster of --workers "
                     "processes) or the address of a running dask scheduler, tcp://HOST:PORT "
                     "(trusted: its workers run this campaign's code)")
@@ -162,13 +162,26 @@ def _cmd_scan(args: argparse.Namespace) -> dict[str, Any]:
 
     ds = _events(args)
     sample = _one_sample(ds, args.sample)
-    res = flare_scan(sample, args.out, data_name=ds.name, nside=args.nside, pdf=args.pdf,
-                     seed_threshold=args.seed_threshold, sigma_min=args.sigma_min,
-                     workers=args.workers, scheduler=args.scheduler, trials_dir=args.trials,
-                     dec_bands=args.dec_bands, scrambles=args.scrambles,
-                     seed=int(args.seed),
-                     min_count=args.min_count, tail_fraction=args.tail_fraction,
-                     min_tail=args.min_tail, progress=progress_enabled(args))
+    scheduler: Any = args.scheduler
+    workers = args.workers
+    close = None
+    if args.cluster:  # scrambled skies as batch jobs; the observed scan stays on this machine
+        from bayesnu.inference.campaign import make_client
+
+        scheduler, close = make_client(None, args.workers, cluster=args.cluster,
+                                       cluster_config=args.cluster_config)
+        workers = min(args.workers or 1, os.cpu_count() or 1)
+    try:
+        res = flare_scan(sample, args.out, data_name=ds.name, nside=args.nside, pdf=args.pdf,
+                         seed_threshold=args.seed_threshold, sigma_min=args.sigma_min,
+                         workers=workers, scheduler=scheduler, trials_dir=args.trials,
+                         dec_bands=args.dec_bands, scrambles=args.scrambles,
+                         seed=int(args.seed),
+                         min_count=args.min_count, tail_fraction=args.tail_fraction,
+                         min_tail=args.min_tail, progress=progress_enabled(args))
+    finally:
+        if close is not None:
+            close()
     from bayesnu.apps.command_reports import flare_scan_report
 
     flare_scan_report(res, command="bayesnu flare scan")   # styled sky maps + report.html
@@ -426,16 +439,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         output_dir("--out", existing="resume",
                    help="output folder (FITS maps, PNG, JSON; scrambled skies in OUT/scrambles)"),
         Opt("--workers", int, default=ncpu, min=1, max=1024,
-            default_text=f"all cores ({ncpu} here)", help="processes"),
+            default_text=f"all cores ({ncpu} here)",
+            help="processes (with --cluster: batch jobs of the scrambled skies; the observed "
+                 "scan uses at most this machine's cores)"),
         Opt("--trials", kind="input", default_text="none (no local p-values from band trials)",
             help="folder of 'flare trials' band campaigns: local p-value map and hottest spots "
                  "by p-value"),
         Opt("--dec-bands", int, default=81, min=1, max=180,
             help="number of declination bands of the trial ensembles over [-80, 80] deg"),
-        Opt("--scrambles", int, default=0, min=0, max=100_000,
+        Opt("--scrambles", int, default=0, min=0, max=100_000, example="2",
             help="scrambled full-sky scans (resumable in OUT/scrambles): their TS maps join "
                  "the band ensembles and give the global p-values"),
         _scheduler_opt(None, "serial if --workers 1, else local"),
+        *_cluster_opts(),
         Opt("--min-count", int, default=20, min=1, max=1_000_000,
             help="empirical local p-value while at least this many ensemble values are at or "
                  "above the TS; exponential tail extrapolation beyond"),
@@ -446,7 +462,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                  "smaller than twice this)"),
         *_fit_opts(),
         *common_options(seed_default=1),
-    ])
+    ], exclusive=[("--cluster", "--scheduler")],
+        requires={"--cluster-config": ("--cluster",), "--cluster": ("--scrambles",)})
     s.set_defaults(handler=_cmd_scan)
 
     t = sub.add_parser("trials", help="background TS ensembles per declination band",

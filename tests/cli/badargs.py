@@ -141,8 +141,14 @@ def base_argv(cmd: tuple[str, ...], opts: list[Opt], work: Path,
         if pick is None:
             pick = next((g for g in group if not set(_names(g)) & set(avoid)), group[0])
         include.update(_names(pick))
-    if prefer is not None:
-        include.update(rules.get("requires", {}).get(prefer, ()))
+    if prefer is not None:  # what prefer needs, and what that needs in turn
+        need, todo = set(), [prefer]
+        while todo:
+            for x in rules.get("requires", {}).get(todo.pop(), ()):
+                if x not in need:
+                    need.add(x)
+                    todo.append(x)
+        include.update(need)
         for group in rules.get("exclusive", ()):
             mine = [g for g in group if prefer in _names(g)]
             if mine:
