@@ -545,7 +545,7 @@ def run_campaign(fn: Callable, n_trials: int, out_dir: str | os.PathLike, seed: 
                        unit="trial", dynamic_ncols=True)
 
         def save(k: int, arrays: dict[str, np.ndarray]) -> None:
-            save_npz(_chunk_path(out, k), **arrays)
+            save_npz(_chunk_path(out, k), compressed=True, **arrays)
             if bar is not None:
                 bar.update(chunk_size)
             if on_chunk is not None:
