@@ -87,19 +87,30 @@ EOF
 mkdir -p "$WORK/jobs"
 echo "--- cluster config"; cat "$WORK/slurm_cluster.yaml"
 
-rm -rf "$WORK/camp_slurm" "$WORK/camp_serial" "$WORK/jobs"/*
-ARGS=(ps trials --data ic86_2011 --source "NGC 1068" --n "$N" --chunk-size "$CHUNK" --seed 11 --quiet --json)
-echo "--- command"
-echo "bayesnu ${ARGS[*]} --out $WORK/camp_slurm --cluster slurm --cluster-config $WORK/slurm_cluster.yaml"
-t0=$(date +%s.%N)
-nice -n 19 bayesnu "${ARGS[@]}" --out "$WORK/camp_slurm" --cluster slurm \
-    --cluster-config "$WORK/slurm_cluster.yaml" > "$WORK/slurm.json"
-t1=$(date +%s.%N)
-nice -n 19 bayesnu "${ARGS[@]}" --out "$WORK/camp_serial" --scheduler serial > "$WORK/serial.json"
-t2=$(date +%s.%N)
-echo "--- timings"
-printf "slurm (1 job x 1 core, incl. job start): %.1f s\n" "$(echo "$t1 - $t0" | bc)"
-printf "serial (this process):                  %.1f s\n" "$(echo "$t2 - $t1" | bc)"
+# one command twice: through SLURM into WORK/<name>_slurm, then serially into WORK/<name>_serial
+# (JSON on stdout into WORK/<name>_slurm.json / _serial.json); prints both wall times
+slurm_and_serial() {
+    local name=$1 serial_opt=$2
+    shift 2
+    rm -rf "$WORK/${name}_slurm" "$WORK/${name}_serial"
+    echo "--- command"
+    echo "bayesnu $* --out $WORK/${name}_slurm --cluster slurm --cluster-config $WORK/slurm_cluster.yaml"
+    local t0 t1 t2
+    t0=$(date +%s.%N)
+    nice -n 19 bayesnu "$@" --out "$WORK/${name}_slurm" --cluster slurm \
+        --cluster-config "$WORK/slurm_cluster.yaml" > "$WORK/${name}_slurm.json"
+    t1=$(date +%s.%N)
+    # shellcheck disable=SC2086  # serial_opt is empty or one option with its value
+    nice -n 19 bayesnu "$@" --out "$WORK/${name}_serial" $serial_opt > "$WORK/${name}_serial.json"
+    t2=$(date +%s.%N)
+    echo "--- timings of $name"
+    printf "slurm (1 core per job, incl. job start): %.1f s\n" "$(echo "$t1 - $t0" | bc)"
+    printf "serial (this process):                  %.1f s\n" "$(echo "$t2 - $t1" | bc)"
+}
+
+rm -rf "$WORK/jobs"/*
+slurm_and_serial camp "--scheduler serial" ps trials --data ic86_2011 --source "NGC 1068" \
+    --n "$N" --chunk-size "$CHUNK" --seed 11 --quiet --json
 echo "--- result"
 python - "$WORK" <<'EOF'
 import json, sys
@@ -107,7 +118,7 @@ from pathlib import Path
 w = Path(sys.argv[1])
 a = json.loads((w / "camp_slurm" / "trials.json").read_text())
 b = json.loads((w / "camp_serial" / "trials.json").read_text())
-s = json.loads((w / "slurm.json").read_text())
+s = json.loads((w / "camp_slurm.json").read_text())
 print("trials:", len(a["ts"]), "identical to serial:", a["ts"] == b["ts"] and a["ns"] == b["ns"]
       and a["gamma"] == b["gamma"])
 print("chunks run on SLURM:", s["campaign"]["chunks_run"], " wall s:",
@@ -117,18 +128,9 @@ print("median TS:", round(s["ts_quantiles"]["0.5"], 4), " data TS:", round(s["da
       " p:", round(s["data_p_value"], 4))
 EOF
 # --- scrambled full skies of the flare scan through the same SLURM (flare scan --cluster)
-rm -rf "$WORK/scan_slurm" "$WORK/scan_serial"
-SCAN=(flare scan --data ic86_2011 --nside 8 --scrambles 2 --seed 3 --workers 1 --quiet --json)
-echo "--- command"
-echo "bayesnu ${SCAN[*]} --out $WORK/scan_slurm --cluster slurm --cluster-config $WORK/slurm_cluster.yaml"
-t3=$(date +%s.%N)
-nice -n 19 bayesnu "${SCAN[@]}" --out "$WORK/scan_slurm" --cluster slurm \
-    --cluster-config "$WORK/slurm_cluster.yaml" > "$WORK/scan_slurm.json"
-t4=$(date +%s.%N)
-nice -n 19 bayesnu "${SCAN[@]}" --out "$WORK/scan_serial" > "$WORK/scan_serial.json"
-t5=$(date +%s.%N)
-printf "flare scan, 2 scrambled skies on SLURM (observed scan here): %.1f s\n" "$(echo "$t4 - $t3" | bc)"
-printf "flare scan, serial:                                          %.1f s\n" "$(echo "$t5 - $t4" | bc)"
+# (the observed scan runs on this machine in both runs; one 1-core job takes both skies)
+slurm_and_serial scan "" flare scan --data ic86_2011 --nside 8 --scrambles 2 --seed 3 \
+    --workers 1 --quiet --json
 python - "$WORK" <<'EOF'
 import sys
 from pathlib import Path
