@@ -286,6 +286,12 @@ def main() -> None:
     prev = cache.get("_run", {}) if isinstance(cache.get("_run"), dict) else {}
 
     def save() -> None:
+        if a.cl_only:  # the sampling run's record stays; only the refresh is added to it
+            cache["_run"] = {**prev, "cl_refresh": {
+                "date": time.strftime("%Y-%m-%d"), "cpu_seconds": _cpu() - c0,
+                "command": "python examples/cnb_bayes.py --cl-only"}}
+            write_json(path, {"items": cache})
+            return
         cache["_run"] = {"run_seconds": prev.get("run_seconds", 0.0) + time.perf_counter() - t0,
                          "cpu_seconds": prev.get("cpu_seconds", 0.0) + _cpu() - c0,
                          "load_1min_end": os.getloadavg()[0], "cores": os.cpu_count(),
