@@ -289,6 +289,13 @@ def _fluence(sample: EventSample, dec: float, ns: float, gamma: float, t0: float
 #: trials per chunk of the sensitivity's trial campaigns (``trials_dir``)
 SENS_CHUNK = 50
 
+#: energy tables of the injected events, recorded in the signal-trial campaigns' manifests.
+#: The flare model's tables extend beyond the data's energy range (signal events above
+#: every real event used to be put into the top data cell), so a signal campaign written
+#: before (its manifest lacks this key) is refused instead of resumed with other numbers;
+#: background campaigns resume (the data's own S/B did not change)
+SIGNAL_TABLES = "extended"
+
 _MODELS: dict[int, tuple[Any, Any, dict]] = {}
 
 
@@ -436,7 +443,8 @@ def flare_sensitivity(sample: EventSample, dec: float, sigma_t=(0.1, 1.0, 10.0, 
                                      (sample, ra, dec, float(g), float(s), float(gamma)),
                                      base / f"signal_sigma{s:g}_ns{g:g}",
                                      {**meta, "sigma_t": float(s), "ns_mean": float(g),
-                                      "gamma": float(gamma)}, "", False)}
+                                      "gamma": float(gamma), "energy_tables": SIGNAL_TABLES},
+                                     "", False)}
             lists.append(r["ts"])
             if bar is not None:
                 bar.update(1)

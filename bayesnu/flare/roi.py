@@ -130,7 +130,10 @@ class FlareSampleModel:
             raise InputError(f"unknown spatial PDF {self.spatial!r}", column="spatial")
         self.sindec = s.sindec
         self.bg_space = BackgroundSpatialPDF(self.sindec, s.footprint)
-        self.bg_energy = BackgroundEnergyPDF(self.sindec, s.log10e)
+        # extended beyond the data's energy range (as the point-source likelihood's):
+        # injected signal events above or below every real event get extension cells
+        # instead of the edge cell; the data's own cells are unchanged, bitwise
+        self.bg_energy = BackgroundEnergyPDF(self.sindec, s.log10e, extend=True)
         self.cells = self.bg_energy.cell_index(self.sindec, s.log10e)
         self.log_bg_space = np.log(self.bg_space(self.sindec))
         if self.response is None:
@@ -165,7 +168,9 @@ class FlareSampleModel:
         area = aeff(0.5 * (te[1:] + te[:-1]), np.full(te.size - 1, key))
         sd = np.sin(key * _DEG)
         re = self.bg_energy.reco_edges
-        resp = self.response.matrix(te, re, sd)
+        # one response matrix per block of reco edges (extension below, data range,
+        # extension above): the data range's numbers are those of an unextended table
+        resp = [self.response.matrix(te, e, sd) for e in self.bg_energy.edge_blocks]
         sig = SignalEnergyPDF.from_response(te, area, resp, re, self.gamma_grid)
         logr = (np.log(np.maximum(sig.table, 1e-300))[:, None, :]
                 - np.log(self.bg_energy.table)[None, :, :])

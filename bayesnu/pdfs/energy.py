@@ -218,7 +218,11 @@ class SignalEnergyPDF:
             Migration matrix, shape (n_true, n_reco): probability that a selected
             event of true bin t has its reco energy in reco bin r. Its rows must sum
             to 1 over *all* reco energies (probability outside ``log10e_reco_edges``
-            is dropped from the table, not renormalised into it).
+            is dropped from the table, not renormalised into it). A list of matrices
+            is one matrix per consecutive block of reco bins (e.g. the
+            :attr:`BackgroundEnergyPDF.edge_blocks` of an extended table): each
+            block is folded on its own, so the numbers of a block do not depend on
+            the blocks beside it (matrix products of other shapes round differently).
         log10e_reco_edges
             Reco bin edges, shape (n_reco + 1,).
         gamma_grid
@@ -226,14 +230,20 @@ class SignalEnergyPDF:
         """
         te = np.asarray(log10e_true_edges, dtype=np.float64)
         a = np.asarray(aeff_cm2, dtype=np.float64)
-        r = np.asarray(response, dtype=np.float64)
+        blocks = ([np.asarray(b, dtype=np.float64) for b in response]
+                  if isinstance(response, (list, tuple)) else [np.asarray(response, dtype=np.float64)])
         re = np.asarray(log10e_reco_edges, dtype=np.float64)
-        if a.shape != (te.size - 1,) or r.shape != (te.size - 1, re.size - 1):
-            raise InputError(f"response shape {r.shape} / area shape {a.shape} do not match "
+        shape = (blocks[0].shape[0] if blocks[0].ndim == 2 else -1,
+                 sum(b.shape[-1] for b in blocks))
+        if (a.shape != (te.size - 1,) or any(b.ndim != 2 for b in blocks)
+                or shape != (te.size - 1, re.size - 1)
+                or any(b.shape[0] != te.size - 1 for b in blocks)):
+            raise InputError(f"response shape {shape} / area shape {a.shape} do not match "
                              f"{te.size - 1} true x {re.size - 1} reco bins")
         phi = power_law_bin_integrals(te, gamma_grid)  # (n_g, n_true)
         w = phi * a[None, :]
-        dist = w @ r  # (n_g, n_reco) expected counts per reco bin
+        # (n_g, n_reco) expected counts per reco bin, block by block
+        dist = w @ blocks[0] if len(blocks) == 1 else np.concatenate([w @ b for b in blocks], axis=1)
         if np.any(dist.sum(axis=1) <= 0):
             raise InputError("signal energy PDF is zero everywhere (no effective area "
                              "inside the reco-energy range at this declination)")
