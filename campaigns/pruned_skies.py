@@ -22,6 +22,7 @@ Usage::
         --calibration 3 --skies 50
     python campaigns/pruned_skies.py pvalues --data ic86_2011 --campaign campaigns/ic86_2011 \
         --calibration 3 --json out.json
+    python campaigns/pruned_skies.py compare --data ic86_2011 --campaign campaigns/ic86_2011
 """
 
 from __future__ import annotations
@@ -247,10 +248,46 @@ def cmd_pvalues(args: argparse.Namespace) -> dict:
     return res
 
 
+def cmd_compare(args: argparse.Namespace) -> dict:
+    """Is the observed sky like its scrambles? The scrambles draw RA uniformly and times
+    from the uptime, so the data's RA and livetime fractions should be uniform (KS tests,
+    per hemisphere), and the observed TS map should rank among the scrambled ones."""
+    from scipy.stats import kstest
+
+    campaign = Path(args.campaign)
+    sample = load_data(args.data).samples[0]
+    scr = load_campaign(campaign / "scrambles").data
+    opix, omaps, nside = observed(campaign)
+    if not np.array_equal(scr["pixels"][0], opix):
+        raise SystemExit("observed scan and scrambled skies use different pixels")
+    hemi = hemispheres(pixel_dec(nside, opix)[0])
+    ev_hemi = hemispheres(sample.dec)
+    up = sample.uptime
+    res: dict = {"data": args.data, "skies": int(scr["ts"].shape[0]), "hemispheres": {}}
+    for h, name in ((0, "north"), (1, "south")):
+        ev = ev_hemi == h
+        u = up.cumulative_livetime(sample.time[ev]) / up.livetime_days
+        d = {"events": int(ev.sum()),
+             "ks_p_ra_uniform": float(kstest(sample.ra[ev] / 360.0, "uniform").pvalue),
+             "ks_p_time_uptime": float(kstest(u, "uniform").pvalue)}
+        sel = hemi == h
+        null_ts = float(np.min(omaps["ts"][sel]))  # the no-flare TS (widest flare's term)
+        for key, thr in (("frac_ts_above_3", 3.0), ("frac_at_null", None)):
+            def frac(ts, thr=thr):
+                return float(np.mean(ts > thr) if thr is not None else np.mean(ts <= null_ts + 1e-6))
+            o = frac(omaps["ts"][sel])
+            sk = np.array([frac(t[sel]) for t in scr["ts"]])
+            d[key] = {"observed": o, "scrambled_min": float(sk.min()),
+                      "scrambled_median": float(np.median(sk)), "scrambled_max": float(sk.max()),
+                      "observed_rank_from_low": int(np.sum(sk < o)) + 1, "of": int(sk.size) + 1}
+        res["hemispheres"][name] = d
+    return res
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for name in ("run", "pvalues"):
+    for name in ("run", "pvalues", "compare"):
         s = sub.add_parser(name)
         s.add_argument("--data", required=True, help="event data (bundled name or file)")
         s.add_argument("--campaign", required=True, help="folder of 'bayesnu flare scan --out'")
@@ -266,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.cmd == "run" and args.calibration < 1:
         ap.error("run needs --calibration >= 1")
-    out = cmd_run(args) if args.cmd == "run" else cmd_pvalues(args)
+    out = {"run": cmd_run, "pvalues": cmd_pvalues, "compare": cmd_compare}[args.cmd](args)
     txt = json.dumps(out, indent=1, default=float)
     if args.json:
         Path(args.json).write_text(txt)
