@@ -273,8 +273,8 @@ def cmd_compare(args: argparse.Namespace) -> dict:
         sel = hemi == h
         null_ts = float(np.min(omaps["ts"][sel]))  # the no-flare TS (widest flare's term)
         for key, thr in (("frac_ts_above_3", 3.0), ("frac_at_null", None)):
-            def frac(ts, thr=thr):
-                return float(np.mean(ts > thr) if thr is not None else np.mean(ts <= null_ts + 1e-6))
+            def frac(ts, thr=thr, null=null_ts):
+                return float(np.mean(ts > thr) if thr is not None else np.mean(ts <= null + 1e-6))
             o = frac(omaps["ts"][sel])
             sk = np.array([frac(t[sel]) for t in scr["ts"]])
             d[key] = {"observed": o, "scrambled_min": float(sk.min()),

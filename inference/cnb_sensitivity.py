@@ -239,6 +239,23 @@ def future_instances(rng: np.random.Generator, n: int, data: str | None, source:
             "cpu_seconds": cpus}
 
 
+def _percentiles(values: np.ndarray, q) -> np.ndarray:
+    """Linear-interpolation percentiles of limits that may be +inf (instances that exclude
+    nothing): a percentile between a finite and an infinite limit is inf, not NaN (numpy's
+    interpolation gives NaN there); with finite limits it is ``np.percentile`` itself."""
+    v = np.asarray(values, dtype=np.float64)
+    if np.all(np.isfinite(v)) or np.any(np.isnan(v)):
+        return np.percentile(v, q)
+    s = np.sort(v)
+    pos = np.asarray(q, dtype=np.float64) / 100.0 * (s.size - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, s.size - 1)
+    with np.errstate(invalid="ignore"):
+        p = np.percentile(v, q)
+    touch = ~np.isfinite(s[lo]) | ~np.isfinite(s[hi])
+    return np.where(touch, np.where(pos == lo, s[lo], np.inf), p)
+
+
 def summarise_sensitivity(log10_eta: np.ndarray, ts: np.ndarray,
                           limits: np.ndarray, absorbed: np.ndarray | None = None
                           ) -> dict[str, Any]:
@@ -260,7 +277,7 @@ def summarise_sensitivity(log10_eta: np.ndarray, ts: np.ndarray,
             "eta_limit_of_median_curve": upper_limit(x, med, 0.9, absorbed=absorbed),
             "eta_absorbed": (float(10.0 ** x[np.flatnonzero(absorbed)[0]])
                              if absorbed is not None and np.any(absorbed) else None),
-            "eta_limit_68": np.percentile(lims, [15.865, 84.135]).tolist(),
+            "eta_limit_68": _percentiles(lims, [15.865, 84.135]).tolist(),
             "fraction_not_excluded": float(np.mean(~np.isfinite(lims))),
             "n_instances": int(ts.shape[0])}
 

@@ -171,4 +171,24 @@ def test_summary_limits_ignore_the_all_absorbed_etas(tmp_path):
     fake = np.where(mask, 50.0, 1.0)[None, :].repeat(3, axis=0)
     out = summarise_sensitivity(x, fake, np.full(3, 1e20), mask)
     assert out["fraction_not_excluded"] == 1.0 and out["eta_limit_of_median_curve"] == np.inf
+    assert out["eta_limit_68"] == [np.inf, np.inf]  # not NaN: no instance excludes anything
     assert np.isfinite(upper_limit(x, fake[0], 0.9))  # what the jump alone would have given
+
+
+def test_limit_interval_with_instances_that_exclude_nothing():
+    """The 68% range of the instances' limits when some are infinite (no exclusion): a
+    percentile that reaches an infinite limit is inf, one among finite limits is numpy's."""
+    import warnings
+
+    from bayesnu.inference.cnb_sensitivity import _percentiles
+
+    lims = np.array([3e16, 1e17, 2e17, 5e17, np.inf, np.inf])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "invalid value" from inf - inf
+        lo, hi = _percentiles(lims, [15.865, 84.135])
+    assert lo == np.percentile(lims, 15.865)  # between two finite limits: numpy's value
+    assert 3e16 < lo < 1e17 and hi == np.inf
+    assert _percentiles(lims, [0.0])[0] == 3e16 and _percentiles(lims, [100.0])[0] == np.inf
+    finite = lims[:4]
+    np.testing.assert_array_equal(_percentiles(finite, [15.865, 84.135]),
+                                  np.percentile(finite, [15.865, 84.135]))
