@@ -166,18 +166,12 @@ class SampleSetup:
                 # the data range's numbers are those of a table without extension, bitwise
                 matrices[key] = [response(sample, te, e, sdj)
                                  for e in self.bkg_energy.edge_blocks]
-            dist = np.concatenate([w @ r for r in matrices[key]], axis=1)
-            if np.any(dist[:, self.bkg_energy.core].sum(axis=1) <= 0):
+            try:
+                sig = SignalEnergyPDF.from_weights(w, matrices[key], re, self.gamma_grid,
+                                                   core=self.bkg_energy.core)
+            except InputError:
                 raise InputError(f"sample {sample.name}: signal energy PDF vanishes inside the "
-                                 f"reco-energy range of the data at {src.name}")
-            # normalise by the *total* signal: the response rows are P(reco | true,
-            # selected) and sum to 1 over all reco energies; the table's reco range is the
-            # span of the observed events plus the extension, not a cut (normalising inside it
-            # inflated hard spectra by 1 / P(reco inside | gamma), e.g. 2x at gamma 1
-            # in the TXS release's IC86c box)
-            norm = w.sum(axis=1, keepdims=True)
-            table = dist / norm / np.diff(re)[None, :]
-            sig = SignalEnergyPDF(re, table, self.gamma_grid)
+                                 f"reco-energy range of the data at {src.name}") from None
             logs[:, j * nr:(j + 1) * nr] = np.maximum(np.log(np.maximum(sig.table, 1e-300)),
                                                       -700.0)
         self.n_reco = nr

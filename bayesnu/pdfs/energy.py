@@ -230,25 +230,49 @@ class SignalEnergyPDF:
         """
         te = np.asarray(log10e_true_edges, dtype=np.float64)
         a = np.asarray(aeff_cm2, dtype=np.float64)
-        blocks = ([np.asarray(b, dtype=np.float64) for b in response]
-                  if isinstance(response, (list, tuple)) else [np.asarray(response, dtype=np.float64)])
+        blocks = [np.asarray(b, dtype=np.float64)
+                  for b in (response if isinstance(response, (list, tuple)) else [response])]
         re = np.asarray(log10e_reco_edges, dtype=np.float64)
-        shape = (blocks[0].shape[0] if blocks[0].ndim == 2 else -1,
-                 sum(b.shape[-1] for b in blocks))
-        if (a.shape != (te.size - 1,) or any(b.ndim != 2 for b in blocks)
-                or shape != (te.size - 1, re.size - 1)
-                or any(b.shape[0] != te.size - 1 for b in blocks)):
-            raise InputError(f"response shape {shape} / area shape {a.shape} do not match "
-                             f"{te.size - 1} true x {re.size - 1} reco bins")
+        shape = (te.size - 1, sum(b.shape[-1] for b in blocks))
+        if (a.shape != (te.size - 1,) or shape[1] != re.size - 1
+                or any(b.ndim != 2 or b.shape[0] != te.size - 1 for b in blocks)):
+            raise InputError(f"response shapes {[b.shape for b in blocks]} / area shape {a.shape} "
+                             f"do not match {te.size - 1} true x {re.size - 1} reco bins")
         phi = power_law_bin_integrals(te, gamma_grid)  # (n_g, n_true)
-        w = phi * a[None, :]
-        # (n_g, n_reco) expected counts per reco bin, block by block
-        dist = w @ blocks[0] if len(blocks) == 1 else np.concatenate([w @ b for b in blocks], axis=1)
-        if np.any(dist.sum(axis=1) <= 0):
+        return cls.from_weights(phi * a[None, :], blocks, re, gamma_grid)
+
+    @classmethod
+    def from_weights(cls, weights: np.ndarray, response_blocks: list[np.ndarray],
+                     log10e_reco_edges: np.ndarray, gamma_grid: np.ndarray,
+                     core: slice = slice(None)) -> SignalEnergyPDF:
+        """Fold expected signal per true bin with migration matrices, block by block.
+
+        Parameters
+        ----------
+        weights
+            Expected signal per true bin for each spectral index, shape (n_gamma, n_true).
+        response_blocks
+            One migration matrix (n_true, n_reco_block) per consecutive block of reco bins;
+            each block is folded on its own (matrix products of other shapes round
+            differently), so a block's numbers do not depend on the blocks beside it.
+        log10e_reco_edges
+            Reco bin edges of all blocks together.
+        gamma_grid
+            Spectral indices of the rows of ``weights``.
+        core
+            Reco bins that must hold some signal (default: all).
+        """
+        w = np.asarray(weights, dtype=np.float64)
+        re = np.asarray(log10e_reco_edges, dtype=np.float64)
+        # (n_g, n_reco) expected counts per reco bin
+        dist = np.concatenate([w @ b for b in response_blocks], axis=1)
+        if np.any(dist[:, core].sum(axis=1) <= 0):
             raise InputError("signal energy PDF is zero everywhere (no effective area "
                              "inside the reco-energy range at this declination)")
-        # normalised by the total signal (response rows = P(reco | true, selected) sum to
-        # 1 over all reco energies): the reco edges span the observed events, not a cut
+        # normalised by the *total* signal: the response rows are P(reco | true, selected)
+        # and sum to 1 over all reco energies; the reco edges span the observed events (and
+        # an extension), not a cut (normalising inside them inflated hard spectra by
+        # 1 / P(reco inside | gamma), e.g. 2x at gamma 1 in the TXS release's IC86c box)
         norm = w.sum(axis=1, keepdims=True)
         table = dist / norm / np.diff(re)[None, :]
         return cls(re, table, gamma_grid)
