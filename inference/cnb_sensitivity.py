@@ -244,14 +244,14 @@ def _percentiles(values: np.ndarray, q) -> np.ndarray:
     nothing): a percentile between a finite and an infinite limit is inf, not NaN (numpy's
     interpolation gives NaN there); with finite limits it is ``np.percentile`` itself."""
     v = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        p = np.percentile(v, q)
     if np.all(np.isfinite(v)) or np.any(np.isnan(v)):
-        return np.percentile(v, q)
+        return p
     s = np.sort(v)
     pos = np.asarray(q, dtype=np.float64) / 100.0 * (s.size - 1)
     lo = np.floor(pos).astype(np.int64)
     hi = np.minimum(lo + 1, s.size - 1)
-    with np.errstate(invalid="ignore"):
-        p = np.percentile(v, q)
     touch = ~np.isfinite(s[lo]) | ~np.isfinite(s[hi])
     return np.where(touch, np.where(pos == lo, s[lo], np.inf), p)
 
