@@ -135,21 +135,16 @@ def main() -> None:
         core = lse_max > np.log(1e-3)
         t0, sg = S._candidates(fd.t[seeds], max(smin, 1e-6 * live) if smin < 1e-6 else smin,
                                0.5 * live, span=(fd.tmin, fd.tmax))
-        order = np.argsort(fd.t[core], kind="stable")
-        cidx = np.flatnonzero(core)[order]
-        tc = np.ascontiguousarray(fd.t[cidx])
-        lses = np.ascontiguousarray(np.stack([fd.log_sob_se(g)[cidx] for g in GAMMAS]))
-        kk = np.sqrt(2.0 * np.maximum(np.log(live / sg) + lses.max() + np.log(1e3), 1.0))
-        lo = np.searchsorted(tc, t0 - kk * sg, side="left").astype(np.int64)
-        hi = np.searchsorted(tc, t0 + kk * sg, side="right").astype(np.int64)
-        lnz = np.log(fd.fast_norm(t0, sg))
-        pen = S.ts_penalty(sg, fd.tmin, fd.tmax)
+        args = S._rank_inputs(fd, t0, sg, GAMMAS, core)  # exactly what the fit ranks
+        if args is None:
+            continue
+        tc, lses, _, _, lnz, lo, hi, pen, n_total, _ = args
         c0 = time.process_time()
-        ts, _, _ = rank_windows(tc, lses, t0, sg, lnz, lo, hi, pen, float(fd.n_total), live, True)
+        ts, _, _ = rank_windows(*args, True)
         c1 = time.process_time()
         sums = _sob_pass(tc, lses, t0, sg, lnz, lo, hi, live)
         c2 = time.process_time()
-        ub = _cheap_bound(tc, lses, t0, sg, lnz, lo, hi, pen, float(fd.n_total), live)
+        ub = _cheap_bound(tc, lses, t0, sg, lnz, lo, hi, pen, n_total, live)
         c3 = time.process_time()
         if it == 0:
             continue
@@ -162,8 +157,8 @@ def main() -> None:
         rows.append({"candidates": int(t0.size), "ms_rank": 1e3 * (c1 - c0),
                      "ms_sob_pass": 1e3 * (c2 - c1), "ms_bound": 1e3 * (c3 - c2),
                      "bound_below_ts": int(np.sum(ub < ts)), "still_to_profile": int(needed.sum()),
-                     "positive_slope": float(np.mean(sums.max(axis=0) > fd.n_total)),
-                     "roi_sob_sum_over_n": float(np.exp(lses).sum(axis=1).max() / fd.n_total)})
+                     "positive_slope": float(np.mean(sums.max(axis=0) > n_total)),
+                     "roi_sob_sum_over_n": float(np.exp(lses).sum(axis=1).max() / n_total)})
     agg = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
     agg["pixels"] = len(rows)
     agg["bound_violations_total"] = int(sum(r["bound_below_ts"] for r in rows))

@@ -408,24 +408,22 @@ def _candidates(ts_seed: np.ndarray, sigma_min: float, sigma_max: float,
     return t0, sg
 
 
-def _rank_gauss(flare_data: FlareData, t0: np.ndarray, sg: np.ndarray, gammas, core: np.ndarray,
-                chunk: int = 200_000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """TS of each candidate with ns profiled, at the best of a few gammas.
+def _rank_inputs(flare_data: FlareData, t0: np.ndarray, sg: np.ndarray, gammas,
+                 core: np.ndarray) -> tuple | None:
+    """Arguments of :func:`~bayesnu.flare._kernels.rank_windows` for Gaussian candidates
+    (T0, sigma_t), up to its ``gauss`` flag: the core events sorted by time, their log
+    spatial x energy S/B at ``gammas``, each candidate's event window, log uptime mass and
+    TS penalty, N and the live time. None without core events.
 
-    Only core events within ``k sigma_t`` of each candidate's T0 enter (k chosen
-    so that the temporal S/B outside is negligible even for the largest
-    spatial x energy S/B); the others count as background-like.
+    Only core events within ``k sigma_t`` of each candidate's T0 enter (k chosen so that
+    the temporal S/B outside is negligible even for the largest spatial x energy S/B);
+    the others count as background-like.
     """
     order = np.argsort(flare_data.t[core], kind="stable")
     cidx = np.flatnonzero(core)[order]
     tc = flare_data.t[cidx]
-    best_ts = np.full(t0.size, -np.inf)
-    best_ns = np.zeros(t0.size)
-    best_g = np.full(t0.size, np.nan)
     if tc.size == 0:
-        return best_ts, best_ns, best_g
-    from bayesnu.flare._kernels import rank_windows
-
+        return None
     pen = ts_penalty(sg, flare_data.tmin, flare_data.tmax)
     lses = np.ascontiguousarray(np.stack([flare_data.log_sob_se(g)[cidx] for g in gammas]))
     lmax = float(lses.max())
@@ -434,8 +432,20 @@ def _rank_gauss(flare_data: FlareData, t0: np.ndarray, sg: np.ndarray, gammas, c
     lo = np.searchsorted(tc, t0 - k * sg, side="left").astype(np.int64)
     hi = np.searchsorted(tc, t0 + k * sg, side="right").astype(np.int64)
     lnz = np.log(flare_data.fast_norm(t0, sg))
-    best_ts, best_ns, gi = rank_windows(np.ascontiguousarray(tc), lses, t0, sg, lnz, lo, hi, pen,
-                                        float(flare_data.n_total), live, True)
+    return (np.ascontiguousarray(tc), lses, t0, sg, lnz, lo, hi, pen,
+            float(flare_data.n_total), live)
+
+
+def _rank_gauss(flare_data: FlareData, t0: np.ndarray, sg: np.ndarray, gammas, core: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """TS of each candidate with ns profiled, at the best of a few gammas (events as
+    :func:`_rank_inputs` selects them)."""
+    args = _rank_inputs(flare_data, t0, sg, gammas, core)
+    if args is None:
+        return np.full(t0.size, -np.inf), np.zeros(t0.size), np.full(t0.size, np.nan)
+    from bayesnu.flare._kernels import rank_windows
+
+    best_ts, best_ns, gi = rank_windows(*args, True)
     best_g = np.asarray(gammas, dtype=np.float64)[np.maximum(gi, 0)]
     return best_ts, best_ns, best_g
 
