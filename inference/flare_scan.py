@@ -245,6 +245,24 @@ def _scrambled_skies(sample: EventSample, out_dir: Path, data_name: str, n_skies
     return camp["ts"], camp["pixels"], summary
 
 
+def _observed_scan(sample: EventSample, out: Path, key: dict[str, Any], scheduler: Any,
+                   workers: int, progress: bool) -> tuple[ScanResult, bool, str]:
+    """The observed scan, cached in ``out`` (:func:`~bayesnu.flare.scan.cached_scan`): in
+    local processes, or on the dask client ``scheduler`` with the sample scattered once.
+    Returns the result, whether the cache was reused and where the scan ran."""
+    kw = dict(nside=key["nside"], pdf=key["pdf"], seed_threshold=key["seed_threshold"],
+              sigma_min=key["sigma_min"], progress=progress)
+    if hasattr(scheduler, "submit"):
+        addr = getattr(scheduler, "scheduler", None)
+        n = max(int(workers or 1), sum(scheduler.nthreads().values()))
+        ref = scheduler.scatter(sample, broadcast=True, hash=False)
+        res, reused = cached_scan(sample, out, key, n_workers=n, sample_ref=ref,
+                                  executor=scheduler.get_executor(pure=False, retries=2), **kw)
+        return res, reused, f"dask scheduler {getattr(addr, 'address', '')}".strip()
+    res, reused = cached_scan(sample, out, key, n_workers=workers, **kw)
+    return res, reused, ("this process" if workers <= 1 else f"{workers} local processes")
+
+
 def _write_pvalue_files(res: ScanResult, pv: dict[str, Any], out_dir: Path, nside: int,
                         details: dict[str, Any]) -> dict[str, str]:
     """``pvalues.json`` and, with >= 2 scrambled skies, the global p-value plot."""
@@ -305,17 +323,26 @@ def flare_scan(sample: EventSample, out_dir: str | os.PathLike, *, data_name: st
     band = _load_band_trials(trials_dir, dec_bands)
     key = {"data": data_name, "sample": sample.name, "nside": nside, "pdf": pdf,
            "seed_threshold": seed_threshold, "sigma_min": sigma_min}
-    res, reused = cached_scan(sample, out, key, nside=nside, pdf=pdf,
-                              seed_threshold=seed_threshold, sigma_min=sigma_min,
-                              progress=progress, n_workers=workers)
-    details: dict[str, Any] = {"observed_scan_reused": reused}
-    files: dict[str, str] = {}
-    if band is not None or scrambles:
-        sky_ts = sky_pix = None
+    close = None
+    sky_ts = sky_pix = None
+    try:
+        if scheduler is not None and scheduler not in ("serial", "local", "threads"):
+            # a dask scheduler address or client (a batch cluster's): the observed scan
+            # runs there too, one client for both
+            scheduler, close = make_client(scheduler, workers)
+        res, reused, where = _observed_scan(sample, out, key, scheduler, workers, progress)
+        details: dict[str, Any] = {"observed_scan_reused": reused}
+        if not reused:
+            details["observed_scan_ran_on"] = where
         if scrambles:
             sky_ts, sky_pix, details["scrambles"] = _scrambled_skies(
                 sample, out, data_name, scrambles, seed, nside, pdf, seed_threshold, sigma_min,
                 scheduler, workers, progress)
+    finally:
+        if close is not None:
+            close()
+    files: dict[str, str] = {}
+    if band is not None or scrambles:
         pv = scan_pvalues(res, sky_ts, sky_pix, band=band, n_bands=dec_bands,
                           min_count=min_count, tail_fraction=tail_fraction, min_tail=min_tail,
                           progress=progress)

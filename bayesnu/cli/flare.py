@@ -165,12 +165,11 @@ def _cmd_scan(args: argparse.Namespace) -> dict[str, Any]:
     scheduler: Any = args.scheduler
     workers = args.workers
     close = None
-    if args.cluster:  # scrambled skies as batch jobs; the observed scan stays on this machine
+    if args.cluster:  # the observed scan and the scrambled skies as batch jobs
         from bayesnu.inference.campaign import make_client
 
         scheduler, close = make_client(None, args.workers, cluster=args.cluster,
                                        cluster_config=args.cluster_config)
-        workers = min(args.workers or 1, os.cpu_count() or 1)
     try:
         res = flare_scan(sample, args.out, data_name=ds.name, nside=args.nside, pdf=args.pdf,
                          seed_threshold=args.seed_threshold, sigma_min=args.sigma_min,
@@ -440,8 +439,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="output folder (FITS maps, PNG, JSON; scrambled skies in OUT/scrambles)"),
         Opt("--workers", int, default=ncpu, min=1, max=1024,
             default_text=f"all cores ({ncpu} here)",
-            help="processes (with --cluster: batch jobs of the scrambled skies; the observed "
-                 "scan uses at most this machine's cores)"),
+            help="processes of this machine; with --cluster, batch jobs (the observed scan and "
+                 "the scrambled skies run in them)"),
         Opt("--trials", kind="input", default_text="none (no local p-values from band trials)",
             help="folder of 'flare trials' band campaigns: local p-value map and hottest spots "
                  "by p-value"),
@@ -463,7 +462,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         *_fit_opts(),
         *common_options(seed_default=1),
     ], exclusive=[("--cluster", "--scheduler")],
-        requires={"--cluster-config": ("--cluster",), "--cluster": ("--scrambles",)})
+        requires={"--cluster-config": ("--cluster",)})
     s.set_defaults(handler=_cmd_scan)
 
     t = sub.add_parser("trials", help="background TS ensembles per declination band",

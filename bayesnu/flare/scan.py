@@ -7,9 +7,11 @@ the Southern sky (dec < -5 deg) are reported separately, with the hottest
 pixel (largest TS, or smallest local p-value when background ensembles are
 given) of each.
 
-The work is split into contiguous chunks of pixels processed by a pool of
-worker processes (``n_workers``); each worker builds the position-independent
-parts of the likelihood (:class:`~bayesnu.flare.roi.FlareSampleModel`) once.
+The work is split into chunks of pixels processed by a pool of worker processes
+(``n_workers``) or by any ``concurrent.futures`` executor (``executor``, e.g. a
+dask client's, so that the observed scan runs on a cluster like the scrambled
+skies); each chunk builds the position-independent parts of the likelihood
+(:class:`~bayesnu.flare.roi.FlareSampleModel`) once.
 Outputs (:func:`write_scan`): a FITS file with the TS, ns, gamma, T0 and
 sigma_t maps (healpy), a Mollweide PNG of the TS map, and ``hottest.json``.
 """
@@ -20,6 +22,7 @@ import json
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,7 +152,8 @@ def scan_sky(sample: EventSample, nside: int = 32, pdf: str = "gauss",
              seed_threshold: float = 1.0, sigma_min: float | None = None,
              pole_exclusion_deg: float = 10.0, n_workers: int = 1, progress: bool = False,
              ra_events: np.ndarray | None = None, time_events: np.ndarray | None = None,
-             chunks_per_worker: int = 8, **kwargs: Any) -> ScanResult:
+             chunks_per_worker: int = 8, executor: Any = None, sample_ref: Any = None,
+             **kwargs: Any) -> ScanResult:
     """Flare fit in every HEALPix pixel outside the pole caps.
 
     Parameters
@@ -159,9 +163,17 @@ def scan_sky(sample: EventSample, nside: int = 32, pdf: str = "gauss",
     nside : int
         HEALPix resolution (power of 2).
     n_workers : int
-        Worker processes (1: in this process).
+        Worker processes (1: in this process); with ``executor``, the workers it
+        reaches (the pixels are split into ``n_workers * chunks_per_worker`` chunks).
     ra_events, time_events : ndarray, optional
         Scrambled RA / times replacing the sample's (for global p-value trials).
+    executor : concurrent.futures.Executor, optional
+        Runs the chunks instead of a local process pool (e.g.
+        ``distributed.Client.get_executor()``); the maps do not depend on where the
+        chunks run.
+    sample_ref : optional
+        What the chunks receive in place of ``sample`` through ``executor`` (e.g. a
+        dask future of the sample scattered once to the workers); default ``sample``.
     """
     import healpy as hp
 
@@ -185,7 +197,7 @@ def scan_sky(sample: EventSample, nside: int = 32, pdf: str = "gauss",
 
         bar = tqdm(total=pix.size, desc="flare scan", unit="pix", dynamic_ncols=True)
     res = np.full((pix.size, len(FIELDS) + 1), np.nan)
-    if n_workers <= 1:
+    if n_workers <= 1 and executor is None:
         from bayesnu.flare.roi import sample_model
 
         model = sample_model(sample)
@@ -194,10 +206,12 @@ def scan_sky(sample: EventSample, nside: int = 32, pdf: str = "gauss",
             if bar is not None:
                 bar.update(part.size)
     else:
-        with ProcessPoolExecutor(max_workers=n_workers) as ex:
-            futs = {ex.submit(_scan_chunk, (sample, ra[p], dec[p], kw)): p for p in parts}
-            from concurrent.futures import as_completed
+        from concurrent.futures import as_completed
 
+        ref = sample if sample_ref is None or executor is None else sample_ref
+        with (ProcessPoolExecutor(max_workers=n_workers) if executor is None
+              else nullcontext(executor)) as ex:
+            futs = {ex.submit(_scan_chunk, (ref, ra[p], dec[p], kw)): p for p in parts}
             for fu in as_completed(futs):
                 p = futs[fu]
                 res[p] = fu.result()

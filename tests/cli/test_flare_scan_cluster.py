@@ -1,5 +1,5 @@
-"""``flare scan --scrambles --cluster``: the scrambled skies go through the dask-jobqueue path of
-:func:`bayesnu.inference.campaign.make_client` and equal a serial run.
+"""``flare scan --scrambles --cluster``: the observed scan and the scrambled skies go through the
+dask-jobqueue path of :func:`bayesnu.inference.campaign.make_client` and equal a serial run.
 
 No batch system runs in the suite, so a stand-in ``dask_jobqueue`` module (put first on the
 subprocess's path) provides ``SLURMCluster`` as a dask ``LocalCluster`` of worker processes on
@@ -9,6 +9,7 @@ SLURM run is ``benchmarks/slurm_campaign.sh`` (VALIDATION.md).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -64,6 +65,13 @@ def test_flare_scan_scrambles_on_a_jobqueue_cluster_equal_serial(tmp_path):
     assert r.returncode == 0, r.stderr
     ref = _run([*ARGV, "--out", "serial", "--scheduler", "serial"], tmp_path)
     assert ref.returncode == 0, ref.stderr
+    # the observed scan ran on the cluster's workers and equals the serial scan
+    assert json.loads(r.stdout)["observed_scan_ran_on"].startswith("dask scheduler tcp://")
+    assert json.loads(ref.stdout)["observed_scan_ran_on"] == "2 local processes"
+    with np.load(tmp_path / "jq" / "observed_scan.npz") as za, \
+            np.load(tmp_path / "serial" / "observed_scan.npz") as zb:
+        for k in ("pixels", "ts", "ns", "gamma", "t0", "sigma_t"):
+            np.testing.assert_array_equal(za[k], zb[k])
     a = load_campaign(tmp_path / "jq" / "scrambles")
     b = load_campaign(tmp_path / "serial" / "scrambles")
     assert a.data["ts"].shape[0] == 3
