@@ -127,8 +127,8 @@ print("chunks run on SLURM:", s["campaign"]["chunks_run"], " wall s:",
 print("median TS:", round(s["ts_quantiles"]["0.5"], 4), " data TS:", round(s["data_ts"], 3),
       " p:", round(s["data_p_value"], 4))
 EOF
-# --- scrambled full skies of the flare scan through the same SLURM (flare scan --cluster)
-# (the observed scan runs on this machine in both runs; one 1-core job takes both skies)
+# --- the flare scan through the same SLURM (flare scan --cluster): the observed sky's pixels and
+# 2 scrambled skies all run in the one 1-core job; the serial run does both in this process
 slurm_and_serial scan "" flare scan --data ic86_2011 --nside 8 --scrambles 2 --seed 3 \
     --workers 1 --quiet --json
 python - "$WORK" <<'EOF'
@@ -139,6 +139,14 @@ import numpy as np
 from bayesnu.inference.campaign import load_campaign
 
 w = Path(sys.argv[1])
+fields = ("pixels", "ts", "ns", "gamma", "t0", "sigma_t")
+with np.load(w / "scan_slurm" / "observed_scan.npz") as za, \
+        np.load(w / "scan_serial" / "observed_scan.npz") as zb:
+    same = all(np.array_equal(za[k], zb[k], equal_nan=k != "pixels") for k in fields)
+    print("observed scan:", za["pixels"].size, "pixels, maps identical to serial:", same)
+import json
+print("observed scan ran on:",
+      json.loads((w / "scan_slurm.json").read_text()).get("observed_scan_ran_on"))
 a = load_campaign(w / "scan_slurm" / "scrambles")
 b = load_campaign(w / "scan_serial" / "scrambles")
 print("scrambled skies:", a.data["ts"].shape[0], "pixels:", a.data["ts"].shape[1],

@@ -429,8 +429,11 @@ def make_client(scheduler: Any = "local", n_workers: int | None = None, cluster:
         return client, close_jc
     if scheduler in ("local", "threads"):
         nw = n_workers or os.cpu_count() or 1
+        # no dashboard; the scheduler's HTTP routes on a free port, not on 8787 (a second
+        # campaign on this machine would print "Port 8787 is already in use")
         lc = LocalCluster(n_workers=nw, threads_per_worker=1,
-                          processes=(scheduler == "local"), dashboard_address=None)
+                          processes=(scheduler == "local"), dashboard_address=None,
+                          scheduler_kwargs={"dashboard_address": ":0"})
         client = Client(lc)
 
         def close_lc() -> None:
