@@ -78,10 +78,10 @@ def _n_chunks(folder: Path) -> Callable[[], int]:
 
 
 def _drop_timings(d):
-    """JSON without run-time bookkeeping (timings, chunks run/reused, reuse flags)."""
+    """JSON without run-time bookkeeping (timings, chunks run/reused, reuse flags, where it ran)."""
     if isinstance(d, dict):
         return {k: _drop_timings(v) for k, v in d.items()
-                if not any(w in k for w in ("seconds", "chunks_", "reused", "per_second"))}
+                if not any(w in k for w in ("seconds", "chunks_", "reused", "per_second", "ran_on"))}
     if isinstance(d, list):
         return [_drop_timings(v) for v in d]
     return d
