@@ -255,9 +255,10 @@ def _observed_scan(sample: EventSample, out: Path, key: dict[str, Any], schedule
     if hasattr(scheduler, "submit"):
         addr = getattr(scheduler, "scheduler", None)
         n = max(int(workers or 1), sum(scheduler.nthreads().values()))
-        ref = scheduler.scatter(sample, broadcast=True, hash=False)
-        res, reused = cached_scan(sample, out, key, n_workers=n, sample_ref=ref,
-                                  executor=scheduler.get_executor(pure=False, retries=2), **kw)
+        # scattered only if the scan runs (a batch cluster's workers may take long to start)
+        res, reused = cached_scan(
+            sample, out, key, n_workers=n, executor=scheduler.get_executor(pure=False, retries=2),
+            sample_ref=lambda: scheduler.scatter(sample, broadcast=True, hash=False), **kw)
         return res, reused, f"dask scheduler {getattr(addr, 'address', '')}".strip()
     res, reused = cached_scan(sample, out, key, n_workers=workers, **kw)
     return res, reused, ("this process" if workers <= 1 else f"{workers} local processes")

@@ -173,7 +173,8 @@ def scan_sky(sample: EventSample, nside: int = 32, pdf: str = "gauss",
         chunks run.
     sample_ref : optional
         What the chunks receive in place of ``sample`` through ``executor`` (e.g. a
-        dask future of the sample scattered once to the workers); default ``sample``.
+        dask future of the sample scattered once to the workers), or a function
+        returning it, called only when the chunks are submitted; default ``sample``.
     """
     import healpy as hp
 
@@ -208,7 +209,9 @@ def scan_sky(sample: EventSample, nside: int = 32, pdf: str = "gauss",
     else:
         from concurrent.futures import as_completed
 
-        ref = sample if sample_ref is None or executor is None else sample_ref
+        ref = sample
+        if executor is not None and sample_ref is not None:
+            ref = sample_ref() if callable(sample_ref) else sample_ref
         with (ProcessPoolExecutor(max_workers=n_workers) if executor is None
               else nullcontext(executor)) as ex:
             futs = {ex.submit(_scan_chunk, (ref, ra[p], dec[p], kw)): p for p in parts}

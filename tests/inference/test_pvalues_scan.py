@@ -102,3 +102,47 @@ def test_scan_cli_scrambles_refuse_other_settings(tmp_path, capsys):
     capsys.readouterr()
     assert main(base + ["--nside", "64"]) == 2
     assert "different settings" in capsys.readouterr().err
+
+
+class _FakeClient:
+    """Client-like stand-in: chunks run in threads of this process; ``scatter`` counts calls
+    (or fails, to prove that a cached scan does not touch the cluster)."""
+
+    def __init__(self, scatter_ok=True):
+        self.scatter_ok, self.scattered, self.executor = scatter_ok, 0, None
+
+    def submit(self, *a, **k):  # marks it as a client for flare_scan
+        raise AssertionError("the observed scan goes through get_executor")
+
+    def nthreads(self):
+        return {"w0": 1, "w1": 1}
+
+    def get_executor(self, **kw):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.executor = ThreadPoolExecutor(2)
+        return self.executor
+
+    def scatter(self, obj, **kw):
+        if not self.scatter_ok:
+            raise AssertionError("scattered although the observed scan was cached")
+        self.scattered += 1
+        return obj
+
+
+def test_observed_scan_through_a_client_equals_local_and_cache_skips_the_cluster(ic86b, tmp_path):
+    from bayesnu.inference.flare_scan import _observed_scan
+
+    key = {"data": "txs0506", "sample": ic86b.name, "nside": 64, "pdf": "gauss",
+           "seed_threshold": 1.0, "sigma_min": None}
+    client = _FakeClient()
+    res, reused, where = _observed_scan(ic86b, tmp_path / "c", key, client, 1, False)
+    client.executor.shutdown()
+    assert not reused and where.startswith("dask scheduler") and client.scattered == 1
+    local, _, where_local = _observed_scan(ic86b, tmp_path / "l", key, None, 1, False)
+    assert where_local == "this process"
+    np.testing.assert_array_equal(res.maps["ts"], local.maps["ts"])
+    np.testing.assert_array_equal(res.pixels, local.pixels)
+    again, reused, _ = _observed_scan(ic86b, tmp_path / "c", key, _FakeClient(False), 1, False)
+    assert reused
+    np.testing.assert_array_equal(again.maps["ts"], res.maps["ts"])
