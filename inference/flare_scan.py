@@ -310,7 +310,9 @@ def flare_scan(sample: EventSample, out_dir: str | os.PathLike, *, data_name: st
     nside, pdf, seed_threshold, sigma_min
         Scan settings (:func:`bayesnu.flare.scan.scan_sky`); sigma_min in days.
     workers, scheduler
-        Processes of the scan and the campaign; dask scheduler address.
+        Processes of the scan and the campaign. ``scheduler``: ``"serial"`` or ``"local"``
+        for the campaign on this machine, or a dask scheduler address or ``Client`` (e.g. a
+        batch cluster's), on whose workers the observed scan and the campaign both run.
     trials_dir, dec_bands
         Dedicated band-trial campaigns (``bayesnu flare trials``) and their bands.
     scrambles, seed
