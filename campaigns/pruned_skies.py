@@ -64,13 +64,13 @@ def hemispheres(dec: np.ndarray) -> np.ndarray:
 
 
 def calibration(campaign: Path, k_cal: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """TS maps and pixels of the first ``k_cal`` calibration skies, and nside."""
+    """TS maps and pixels of the first ``k_cal`` (0: all) calibration skies, and nside."""
     cal = load_campaign(campaign / "scrambles")
     ts, pix = cal.data["ts"], cal.data["pixels"]
     if ts.shape[0] < k_cal:
         raise SystemExit(f"only {ts.shape[0]} calibration skies in {campaign}/scrambles, "
                          f"need {k_cal}")
-    return np.asarray(ts[:k_cal], dtype=np.float64), pix[0], int(cal.data["nside"][0])
+    return np.asarray(ts[:k_cal or None], dtype=np.float64), pix[0], int(cal.data["nside"][0])
 
 
 def pvalue_functions(ens: PooledEnsembles, dec: np.ndarray):
@@ -197,8 +197,7 @@ def observed(campaign: Path) -> tuple[np.ndarray, dict[str, np.ndarray], int]:
 def observed_and_skies(campaign: Path, k_cal: int = 0):
     """The first ``k_cal`` (0: all) full scrambled skies' TS maps, their pixels and nside,
     and the observed scan's maps, checked to be on the same pixels."""
-    cal_ts, pixels, nside = calibration(
-        campaign, k_cal or load_campaign(campaign / "scrambles").data["ts"].shape[0])
+    cal_ts, pixels, nside = calibration(campaign, k_cal)
     opix, omaps, onside = observed(campaign)
     if onside != nside or not np.array_equal(opix, pixels):
         raise SystemExit("observed scan and scrambled skies use different pixels")
@@ -277,10 +276,9 @@ def cmd_compare(args: argparse.Namespace) -> dict:
         sel = hemi == h
         obs = omaps["ts"][sel]
         null_ts = float(np.min(obs))  # the no-flare TS (the widest flare's duration term)
-        for key, above in (("frac_ts_above_3", True), ("frac_at_null", False)):
-            frac = np.mean(sky_ts[:, sel] > 3.0, axis=1) if above else \
-                np.mean(sky_ts[:, sel] <= null_ts + 1e-6, axis=1)
-            o = float(np.mean(obs > 3.0) if above else np.mean(obs <= null_ts + 1e-6))
+        maps = np.vstack([obs, sky_ts[:, sel]])  # row 0: the observed sky
+        for key, hit in (("frac_ts_above_3", maps > 3.0), ("frac_at_null", maps <= null_ts + 1e-6)):
+            o, frac = float(np.mean(hit[0])), np.mean(hit[1:], axis=1)
             d[key] = {"observed": o, "scrambled_min": float(frac.min()),
                       "scrambled_median": float(np.median(frac)), "scrambled_max": float(frac.max()),
                       "observed_rank_from_low": int(np.sum(frac < o)) + 1, "of": int(frac.size) + 1}
