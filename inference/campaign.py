@@ -367,6 +367,16 @@ def _load_cluster_config(config: Mapping[str, Any] | str | os.PathLike | None) -
     return cfg
 
 
+#: dask settings of the local cluster of a campaign: the event-loop tick (20 ms by default),
+#: the nannies' memory monitor (100 ms) and the system monitor (500 ms) wake the scheduler
+#: process ~60 times a second; with these it uses ~1% of a core instead of ~7% while the
+#: workers compute (benchmarks/bench_dask_idle.py). Only the blocked-loop warning and the
+#: memory sampling get coarser.
+LOCAL_CLUSTER_CONFIG = {"distributed.admin.tick.interval": "1s",
+                        "distributed.worker.memory.monitor-interval": "1s",
+                        "distributed.admin.system-monitor.interval": "2s"}
+
+
 def make_client(scheduler: Any = "local", n_workers: int | None = None, cluster: str | None = None,
                 cluster_config: Mapping[str, Any] | str | os.PathLike | None = None,
                 timeout: float = 10.0):
@@ -455,16 +465,6 @@ def make_client(scheduler: Any = "local", n_workers: int | None = None, cluster:
                          f"({type(exc).__name__}); is it running and reachable?",
                          column="--scheduler") from None
     return client, client.close
-
-
-#: dask settings of the local cluster of a campaign: the event-loop tick (20 ms by default),
-#: the nannies' memory monitor (100 ms) and the system monitor (500 ms) wake the scheduler
-#: process ~60 times a second; with these it uses ~1% of a core instead of ~7% while the
-#: workers compute (benchmarks/bench_dask_idle.py). Only the blocked-loop warning and the
-#: memory sampling get coarser.
-LOCAL_CLUSTER_CONFIG = {"distributed.admin.tick.interval": "1s",
-                        "distributed.worker.memory.monitor-interval": "1s",
-                        "distributed.admin.system-monitor.interval": "2s"}
 
 
 # ----------------------------------------------------------------------- runner
