@@ -13,7 +13,10 @@ the campaign's other calibration skies (leave this one out).
   and the whole-sky check that every pixel it skipped has a stored full TS at or below
   the threshold it was proven below;
 * ``--method bound``: the older :func:`bayesnu.flare.prune.pruned_scan` (resolved bound
-  per pixel, ~1.5 fits per pixel).
+  per pixel, ~1.5 fits per pixel);
+* ``--stop north`` (with ``fast``): the hemisphere stops at the observed sky's local p-value
+  (``CAMPAIGN/observed_scan.npz`` against the same ensembles), as ``pruned_skies.py run
+  --stop``; checked: it stopped exactly when the full sky's minimum is at or below that p.
 
 Prints one JSON document (one entry per sky, and the totals).
 
@@ -77,8 +80,15 @@ def one_sky(args, model, sample, smin, ts_all, pixels, dec, ra, hemi, k: int) ->
     t = time.process_time()
     if args.method == "fast":
         guess = p_guess_from(ens, args.guess_quantile)
+        p_stop = None
+        if args.stop:
+            with np.load(Path(args.campaign) / "observed_scan.npz") as z:
+                p_obs = p_fn(np.asarray(z["ts"], dtype=np.float64), np.arange(pixels.size))
+            p_stop = {name: float(np.min(p_obs[hemi == h])) for h, name in
+                      ((0, "north"), (1, "south")) if name in args.stop}
+            out["p_stop"] = p_stop
         res = pruned_sky(model, ra, dec, hemi, p_fn, p_low_fn, smin, ra_events=ra_s,
-                         time_events=t_s, p_guess=guess)
+                         time_events=t_s, p_guess=guess, p_stop=p_stop)
         skipped = np.isfinite(res.bound)
         out["p_guess"] = guess
         out["pixels_skipped"] = int(skipped.sum())
@@ -107,6 +117,17 @@ def one_sky(args, model, sample, smin, ts_all, pixels, dec, ra, hemi, k: int) ->
         sel = np.flatnonzero(hemi == h)
         jf = sel[np.argmin(p_full[sel])]
         jp = sel[np.argmin(p_pruned[sel])]
+        if res.stopped.get(name):
+            # stopped: only "the minimum is at or below p_stop" is claimed
+            out[f"p_min_{name}_full"] = float(p_full[jf])
+            out[f"p_min_{name}_pruned_stopped_at"] = res.p_min[name]
+            out[f"p_min_{name}_equal"] = bool(p_full[jf] <= res.p_min[name] * (1 + 1e-6)
+                                              and res.p_min[name] <= p_stop[name])
+            out[f"fitted_{name}"] = int(np.sum(fitted[sel]))
+            continue
+        if p_stop and name in p_stop and not p_full[jf] > p_stop[name]:
+            out[f"p_min_{name}_equal"] = False  # should have stopped
+            continue
         out[f"p_min_{name}_full"] = float(p_full[jf])
         out[f"p_min_{name}_pruned"] = res.p_min[name]
         out[f"p_min_{name}_pixel_full"] = int(pixels[jf])
@@ -128,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1, help="master seed of the campaign")
     ap.add_argument("--n-full", type=int, default=300, help="pixels refitted in full")
     ap.add_argument("--method", choices=("fast", "bound"), default="fast")
+    ap.add_argument("--stop", nargs="+", choices=("north", "south"), default=[],
+                    help="stop these hemispheres at the observed sky's local p-value")
     ap.add_argument("--guess-quantile", type=float, default=0.75,
                     help="p_guess: this quantile of the other skies' hemisphere minima")
     args = ap.parse_args(argv)

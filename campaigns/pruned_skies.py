@@ -23,6 +23,16 @@ Usage::
     python campaigns/pruned_skies.py pvalues --data ic86_2011 --campaign campaigns/ic86_2011 \
         --calibration 3 --json out.json
     python campaigns/pruned_skies.py compare --data ic86_2011 --campaign campaigns/ic86_2011
+
+``run --stop north`` stops each pruned sky's northern hemisphere as soon as one of its pixels
+reaches the observed sky's northern local p-value (against the same calibration): that sky then
+only says "my minimum is at or below the observed one", which is all the empirical global
+p-value needs (not the minimum itself). ``pvalues`` counts such skies for the empirical global
+p-value and leaves them out of the n_eff model (which needs the minima), and refuses to
+classify them against another observed p-value. This is what makes the simulated cascade
+campaign's skies ~2x cheaper: the bound of :class:`bayesnu.flare.prune.SkyBounds` does not
+apply to cascades, so every southern pixel is still fitted, but only a few dozen northern
+ones (the observed northern spot is unremarkable, local p ~ 0.02).
 """
 
 from __future__ import annotations
@@ -39,9 +49,11 @@ from bayesnu.inference.campaign import load_campaign, run_campaign
 from bayesnu.inference.pvalues import (
     PooledEnsembles,
     fit_exp_tail,
+    global_pvalue,
     global_pvalues,
     local_pvalue,
 )
+from scipy.stats import beta
 
 from bayesnu.flare.analysis import default_sigma_min, load_data
 from bayesnu.flare.prune import check_behaviour, pruned_sky
@@ -123,8 +135,11 @@ _MODEL: dict = {}
 
 
 def pruned_sky_trials(rng: np.random.Generator, n: int, data: str, nside: int,
-                      cal_ts: np.ndarray, pixels: np.ndarray, p_init: float) -> dict:
-    """Campaign chunk: ``n`` scrambled skies, hemisphere minima of the local p-value."""
+                      cal_ts: np.ndarray, pixels: np.ndarray, p_init: float,
+                      p_stop: dict[str, float] | None = None) -> dict:
+    """Campaign chunk: ``n`` scrambled skies, hemisphere minima of the local p-value
+    (with ``p_stop``: per hemisphere named there, only whether the minimum is at or below it,
+    ``stopped_<hemisphere>``)."""
     from bayesnu.flare.roi import FlareSampleModel
 
     if data not in _MODEL:
@@ -145,13 +160,18 @@ def pruned_sky_trials(rng: np.random.Generator, n: int, data: str, nside: int,
                fitted_pixels=np.full((n, MAX_FITTED), -1, np.int32),
                fitted_ts=np.full((n, MAX_FITTED), np.nan, np.float32),
                bound_quantiles=np.full((n, 5), np.nan, np.float32))
+    if p_stop:
+        out.update(stopped_north=np.zeros(n, bool), stopped_south=np.zeros(n, bool))
     smin = default_sigma_min(sample)
     for i in range(n):
         # the same random draws, in the same order, as bayesnu.flare.scan.sky_scramble_trials
         ra_s = rng.uniform(max(fp.ra_min, 0.0), min(fp.ra_max, 360.0), sample.size)
         t_s = sample.uptime.sample(rng, sample.size)
         res = pruned_sky(model, ra, dec, hemi, p_fn, p_low_fn, smin, ra_events=ra_s,
-                         time_events=t_s, p_guess=guess)
+                         time_events=t_s, p_guess=guess, p_stop=p_stop)
+        if p_stop:
+            out["stopped_north"][i] = res.stopped["north"]
+            out["stopped_south"][i] = res.stopped["south"]
         out["p_min_north"][i] = res.p_min["north"]
         out["p_min_south"][i] = res.p_min["south"]
         out["censored_north"][i] = res.censored["north"]
@@ -164,14 +184,19 @@ def pruned_sky_trials(rng: np.random.Generator, n: int, data: str, nside: int,
         keep = fitted[np.argsort(pf, kind="stable")][:MAX_FITTED]
         out["fitted_pixels"][i, :keep.size] = keep
         out["fitted_ts"][i, :keep.size] = res.ts[keep]
-        out["bound_quantiles"][i] = np.nanquantile(np.where(np.isfinite(res.bound), res.bound,
-                                                            np.nan), [0.1, 0.5, 0.9, 0.99, 1.0])
+        proven = np.isfinite(res.bound)
+        if np.any(proven):
+            out["bound_quantiles"][i] = np.quantile(res.bound[proven], [0.1, 0.5, 0.9, 0.99, 1.0])
     return out
 
 
 def cmd_run(args: argparse.Namespace) -> dict:
     campaign = Path(args.campaign)
     cal_ts, pixels, nside = calibration(campaign, args.calibration)
+    p_stop = None
+    if args.stop:
+        hot = observed_hottest(campaign, cal_ts, pixels, nside)
+        p_stop = {name: hot[name]["p_local"] for name in args.stop}
     out = campaign / "pruned"
     out.mkdir(parents=True, exist_ok=True)
     check_behaviour(out)
@@ -179,10 +204,13 @@ def cmd_run(args: argparse.Namespace) -> dict:
             "data": args.data, "nside": nside, "calibration_skies": args.calibration,
             "calibration_seed": 1, "calibration_ts_sum": float(np.round(cal_ts.sum(), 3)),
             "p_init": args.p_init, "dec_bands": N_BANDS}
+    if p_stop:  # (not in the manifests of campaigns run without it, which stay valid)
+        meta["stop_at_observed_p"] = p_stop
     t = time.perf_counter()
     camp = run_campaign(pruned_sky_trials, args.skies, out, seed=args.seed, chunk_size=1,
-                        args=(args.data, nside, cal_ts, pixels, args.p_init),
-                        scheduler="serial", progress=not args.quiet, meta=meta,
+                        args=(args.data, nside, cal_ts, pixels, args.p_init, p_stop),
+                        scheduler="serial" if args.workers == 1 else "local",
+                        n_workers=args.workers, progress=not args.quiet, meta=meta,
                         desc="pruned skies")
     return {"skies": camp.n_trials, "chunks_run": camp.n_chunks_run,
             "wall_seconds": time.perf_counter() - t}
@@ -192,6 +220,27 @@ def observed(campaign: Path) -> tuple[np.ndarray, dict[str, np.ndarray], int]:
     with np.load(campaign / "observed_scan.npz", allow_pickle=False) as z:
         return z["pixels"], {f: z[f] for f in ("ts", "ns", "gamma", "t0", "sigma_t")}, \
             int(z["nside"])
+
+
+def observed_hottest(campaign: Path, cal_ts: np.ndarray, pixels: np.ndarray,
+                     nside: int) -> dict[str, dict]:
+    """Per hemisphere, the observed sky's pixel of smallest local p-value (ties: larger TS)
+    against the band ensembles of the calibration skies ``cal_ts``."""
+    opix, omaps, onside = observed(campaign)
+    if onside != nside or not np.array_equal(opix, pixels):
+        raise SystemExit("observed scan and scrambled skies use different pixels")
+    dec, ra = pixel_dec(nside, pixels)
+    hemi = hemispheres(dec)
+    ens = PooledEnsembles.build(dec_band_edges(N_BANDS), None, cal_ts, dec)
+    p_obs, extra, _ = ens.pvalues(omaps["ts"], dec)
+    out = {}
+    for h, name in ((0, "north"), (1, "south")):
+        sel = np.flatnonzero((hemi == h) & np.isfinite(p_obs))
+        j = sel[np.lexsort((-omaps["ts"][sel], p_obs[sel]))[0]]
+        out[name] = {"ra": float(ra[j]), "dec": float(dec[j]), "pixel": int(pixels[j]),
+                     **{f: float(omaps[f][j]) for f in omaps}, "p_local": float(p_obs[j]),
+                     "p_local_extrapolated": bool(extra[j])}
+    return out
 
 
 def observed_and_skies(campaign: Path, k_cal: int = 0):
@@ -208,23 +257,25 @@ def cmd_pvalues(args: argparse.Namespace) -> dict:
     campaign = Path(args.campaign)
     cal_ts, pixels, nside, omaps = observed_and_skies(campaign, args.calibration)
     k_cal = cal_ts.shape[0]
-    dec, ra = pixel_dec(nside, pixels)
-    hemi = hemispheres(dec)
+    dec = pixel_dec(nside, pixels)[0]
     ens = PooledEnsembles.build(dec_band_edges(N_BANDS), None, cal_ts, dec)
-    p_obs, extra, _ = ens.pvalues(omaps["ts"], dec)
+    hot = observed_hottest(campaign, cal_ts, pixels, nside)
     # calibration skies: leave-one-sky-out minima (as bayesnu flare scan)
     loo = ens.sky_minima() if k_cal >= 2 else {"north": np.empty(0), "south": np.empty(0)}
     pr = None
+    stop: dict = {}
     if (campaign / "pruned" / "campaign.json").exists():
-        pr = load_campaign(campaign / "pruned").data
+        camp = load_campaign(campaign / "pruned")
+        pr, stop = camp.data, camp.meta.get("stop_at_observed_p", {})
+        if (camp.meta.get("calibration_skies") != k_cal
+                or camp.meta.get("calibration_ts_sum") != float(np.round(cal_ts.sum(), 3))):
+            raise SystemExit(f"the pruned skies were run against the first "
+                             f"{camp.meta.get('calibration_skies')} calibration skies, not these "
+                             f"{k_cal}: pass --calibration {camp.meta.get('calibration_skies')}")
     res: dict = {"data": args.data, "nside": nside, "calibration_skies": int(k_cal),
                  "pruned_skies": int(pr["p_min_north"].size) if pr else 0, "hemispheres": {}}
-    for h, name in ((0, "north"), (1, "south")):
-        sel = np.flatnonzero((hemi == h) & np.isfinite(p_obs))
-        j = sel[np.lexsort((-omaps["ts"][sel], p_obs[sel]))[0]]
-        d = {"ra": float(ra[j]), "dec": float(dec[j]), "pixel": int(pixels[j]),
-             **{f: float(omaps[f][j]) for f in omaps}, "p_local": float(p_obs[j]),
-             "p_local_extrapolated": bool(extra[j])}
+    for name in ("north", "south"):
+        d = dict(hot[name])
         mins = {"calibration_loo": np.asarray(loo[name], dtype=np.float64)}
         if pr:
             cens = pr[f"censored_{name}"].astype(bool)
@@ -234,11 +285,29 @@ def cmd_pvalues(args: argparse.Namespace) -> dict:
         allm = np.concatenate([v for v in mins.values()])
         allm = allm[np.isfinite(allm)]
         d["n_skies"] = int(allm.size)
-        if allm.size >= 2:
-            d.update(global_pvalues(d["p_local"], allm))
+        # skies stopped at the observed p-value say only "at or below it": they count for the
+        # empirical p-value, and the n_eff model (which needs the minima) leaves them all out
+        model_m = allm
+        if name in stop:
+            if d["p_local"] < stop[name]:
+                raise SystemExit(f"the pruned skies stopped their {name}ern hemisphere at p = "
+                                 f"{stop[name]:.6g}, above the observed local p {d['p_local']:.6g}"
+                                 ": they cannot be classified; rerun them without --stop")
+            d["pruned_stopped_at_observed_p"] = int(np.sum(pr[f"stopped_{name}"]))
+            model_m = mins["calibration_loo"][np.isfinite(mins["calibration_loo"])]
+            d["n_skies_neff_model"] = int(model_m.size)
+        if model_m.size >= 2:
+            d.update(global_pvalues(d["p_local"], model_m))
+        if allm.size >= 1:
+            k = int(np.sum(allm <= d["p_local"]))
+            n = int(allm.size)
+            d["p_global_empirical"] = global_pvalue(d["p_local"], allm)
+            d["skies_at_or_below"] = k
+            d["p_global_k_over_n_cp68"] = [float(beta.ppf(0.16, k, n - k + 1)) if k > 0 else 0.0,
+                                           float(beta.ppf(0.84, k + 1, n - k)) if k < n else 1.0]
         for key, v in mins.items():
             v = v[np.isfinite(v)]
-            if v.size >= 2:
+            if v.size >= 2 and not (key == "pruned" and name in stop):
                 g = global_pvalues(d["p_local"], v)
                 d[f"{key}_only"] = {"n": int(v.size), "p_global_empirical": g["p_global_empirical"],
                                     "p_global_neff": g["p_global_neff"],
@@ -302,9 +371,15 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--seed", type=int, default=2, help="master seed of the pruned skies")
     r.add_argument("--p-init", type=float, default=1.0,
                    help="start of the running minima (1: every sky exact)")
+    r.add_argument("--stop", nargs="+", choices=("north", "south"), default=[],
+                   help="stop these hemispheres at the observed sky's local p-value (see above)")
+    r.add_argument("--workers", type=int, default=1,
+                   help="worker processes of a local dask cluster (1: serial, in this process)")
     args = ap.parse_args(argv)
     if args.cmd == "run" and args.calibration < 1:
         ap.error("run needs --calibration >= 1")
+    if args.cmd == "run" and args.workers < 1:
+        ap.error("--workers must be >= 1")
     out = {"run": cmd_run, "pvalues": cmd_pvalues, "compare": cmd_compare}[args.cmd](args)
     txt = json.dumps(out, indent=1, default=float)
     if args.json:

@@ -85,7 +85,7 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -602,6 +602,9 @@ class PrunedSky:
         Pixels fitted in full.
     cpu_seconds : dict
         CPU seconds of the ROI + bound pass and of the fits.
+    stopped : dict
+        True where :func:`pruned_sky` stopped the hemisphere early at ``p_stop``: its
+        ``p_min`` is then only an upper bound of the minimum (at most ``p_stop``).
     """
 
     p_min: dict[str, float]
@@ -610,6 +613,7 @@ class PrunedSky:
     bound: np.ndarray
     n_fitted: int
     cpu_seconds: dict[str, float]
+    stopped: dict[str, bool] = field(default_factory=lambda: {"north": False, "south": False})
 
 
 def pruned_scan(model: Any, ra: np.ndarray, dec: np.ndarray, hemisphere: np.ndarray,
@@ -1277,7 +1281,7 @@ def pruned_sky(model: Any, ra: np.ndarray, dec: np.ndarray, hemisphere: np.ndarr
                sigma_min: float, ra_events: np.ndarray | None = None,
                time_events: np.ndarray | None = None,
                p_guess: dict[str, float] | float = 1e-3, bounds: SkyBounds | None = None,
-               **fit_kwargs: Any) -> PrunedSky:
+               p_stop: dict[str, float] | None = None, **fit_kwargs: Any) -> PrunedSky:
     """Smallest local p-value per hemisphere of one (scrambled) sky, exactly, with few fits.
 
     Like :func:`pruned_scan`, but a pixel is skipped when :class:`SkyBounds` proves its TS
@@ -1297,6 +1301,15 @@ def pruned_sky(model: Any, ra: np.ndarray, dec: np.ndarray, hemisphere: np.ndarr
     The p-value of a TS is non-increasing in the TS within a band, so a pixel whose TS is
     ``<= tau(p)`` has a p-value ``>= p_low_fn(tau(p)) >= p``. ``bound`` in the result
     holds, per pixel, the last threshold its TS was proven below (NaN where fitted).
+
+    ``p_stop`` (``{"north": p, ...}``, optional) stops a hemisphere as soon as its running
+    minimum is at or below ``p``: its ``p_min`` is then only known to be ``<= p``
+    (``stopped`` in the result). That is all the empirical global p-value of an observed
+    local p-value ``>= p`` needs from the sky ("is its minimum at or below?"), not its
+    minimum. Pixels with equal test values (all of them where :class:`SkyBounds` is not
+    :attr:`~SkyBounds.applicable`) are then fitted in a fixed pseudo-random order, not in
+    declination order, so that neighbouring (correlated) pixels do not come one after
+    another.
     """
     n = len(ra)
     ra = np.asarray(ra, dtype=np.float64)
@@ -1312,7 +1325,10 @@ def pruned_sky(model: Any, ra: np.ndarray, dec: np.ndarray, hemisphere: np.ndarr
     n_fit = 0
     n_tests = 0
     p_min: dict[str, float] = {}
+    stopped = {"north": False, "south": False}
     tau_cache: dict[float, np.ndarray] = {}
+    shuffled = np.empty(n, dtype=np.int64)
+    shuffled[np.random.default_rng(0).permutation(n)] = np.arange(n)  # fixed order, no draw
 
     def taus(p: float) -> np.ndarray:
         if p not in tau_cache:
@@ -1321,6 +1337,7 @@ def pruned_sky(model: Any, ra: np.ndarray, dec: np.ndarray, hemisphere: np.ndarr
 
     for h, name in ((0, "north"), (1, "south")):
         pg = p_guess[name] if isinstance(p_guess, dict) else float(p_guess)
+        stop = float(p_stop[name]) if p_stop and name in p_stop else -1.0
         sel = np.flatnonzero(hemisphere == h)
         p_cur = 1.0
         target = min(float(pg), 1.0)
@@ -1340,7 +1357,10 @@ def pruned_sky(model: Any, ra: np.ndarray, dec: np.ndarray, hemisphere: np.ndarr
                 if vals[k] <= tau[k]:
                     proven[k] = tau[k]
             t_bound += time.process_time() - t0
-            fit_list.sort(key=lambda k: -vals[k])
+            if stop >= 0.0:
+                fit_list.sort(key=lambda k: (-vals[k], shuffled[k]))
+            else:
+                fit_list.sort(key=lambda k: -vals[k])
             for k in fit_list:
                 t0 = time.process_time()
                 if p_cur < target and sb.applicable:  # re-test at the running minimum's threshold
@@ -1361,7 +1381,10 @@ def pruned_sky(model: Any, ra: np.ndarray, dec: np.ndarray, hemisphere: np.ndarr
                 if p < p_cur:
                     p_cur = p
                 t_fit += time.process_time() - t0
-            if p_cur <= target:
+                if p_cur <= stop:
+                    stopped[name] = True
+                    break
+            if p_cur <= target or stopped[name]:
                 break
             # no pixel reached the target: lower it to the minimum found and re-test the
             # pixels proven only at the old (higher) thresholds
@@ -1374,4 +1397,5 @@ def pruned_sky(model: Any, ra: np.ndarray, dec: np.ndarray, hemisphere: np.ndarr
         p_min[name] = p_cur
     return PrunedSky(p_min=p_min, censored={"north": False, "south": False}, ts=ts,
                      bound=proven, n_fitted=n_fit,
-                     cpu_seconds={"bound": t_bound, "fit": t_fit, "tests": float(n_tests)})
+                     cpu_seconds={"bound": t_bound, "fit": t_fit, "tests": float(n_tests)},
+                     stopped=stopped)
