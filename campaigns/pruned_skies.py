@@ -271,7 +271,8 @@ def cmd_pvalues(args: argparse.Namespace) -> dict:
                 or camp.meta.get("calibration_ts_sum") != float(np.round(cal_ts.sum(), 3))):
             raise SystemExit(f"the pruned skies were run against the first "
                              f"{camp.meta.get('calibration_skies')} calibration skies, not these "
-                             f"{k_cal}: pass --calibration {camp.meta.get('calibration_skies')}")
+                             f"{k_cal}: pass --calibration {camp.meta.get('calibration_skies')} (or move "
+                             f"{campaign / 'pruned'} away to use the full skies alone)")
     res: dict = {"data": args.data, "nside": nside, "calibration_skies": int(k_cal),
                  "pruned_skies": int(pr["p_min_north"].size) if pr else 0, "hemispheres": {}}
     for name in ("north", "south"):
