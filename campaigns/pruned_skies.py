@@ -55,6 +55,7 @@ from bayesnu.inference.pvalues import (
 )
 from scipy.stats import beta
 
+from bayesnu.atomic import write_text
 from bayesnu.flare.analysis import default_sigma_min, load_data
 from bayesnu.flare.prune import check_behaviour, pruned_sky
 from bayesnu.flare.scan import NORTH_SOUTH_SPLIT_DEG
@@ -192,10 +193,14 @@ def pruned_sky_trials(rng: np.random.Generator, n: int, data: str, nside: int,
 
 def cmd_run(args: argparse.Namespace) -> dict:
     campaign = Path(args.campaign)
-    cal_ts, pixels, nside = calibration(campaign, args.calibration)
     p_stop = None
-    if args.stop:
-        hot = observed_hottest(campaign, cal_ts, pixels, nside)
+    if not args.stop:
+        cal_ts, pixels, nside = calibration(campaign, args.calibration)
+    else:
+        cal_ts, pixels, nside, omaps = observed_and_skies(campaign, args.calibration)
+        ens = PooledEnsembles.build(dec_band_edges(N_BANDS), None, cal_ts,
+                                    pixel_dec(nside, pixels)[0])
+        hot = observed_hottest(ens, omaps, pixels, nside)
         p_stop = {name: hot[name]["p_local"] for name in args.stop}
     out = campaign / "pruned"
     out.mkdir(parents=True, exist_ok=True)
@@ -222,16 +227,12 @@ def observed(campaign: Path) -> tuple[np.ndarray, dict[str, np.ndarray], int]:
             int(z["nside"])
 
 
-def observed_hottest(campaign: Path, cal_ts: np.ndarray, pixels: np.ndarray,
+def observed_hottest(ens: PooledEnsembles, omaps: dict[str, np.ndarray], pixels: np.ndarray,
                      nside: int) -> dict[str, dict]:
     """Per hemisphere, the observed sky's pixel of smallest local p-value (ties: larger TS)
-    against the band ensembles of the calibration skies ``cal_ts``."""
-    opix, omaps, onside = observed(campaign)
-    if onside != nside or not np.array_equal(opix, pixels):
-        raise SystemExit("observed scan and scrambled skies use different pixels")
+    against the band ensembles ``ens`` of the calibration skies."""
     dec, ra = pixel_dec(nside, pixels)
     hemi = hemispheres(dec)
-    ens = PooledEnsembles.build(dec_band_edges(N_BANDS), None, cal_ts, dec)
     p_obs, extra, _ = ens.pvalues(omaps["ts"], dec)
     out = {}
     for h, name in ((0, "north"), (1, "south")):
@@ -259,7 +260,7 @@ def cmd_pvalues(args: argparse.Namespace) -> dict:
     k_cal = cal_ts.shape[0]
     dec = pixel_dec(nside, pixels)[0]
     ens = PooledEnsembles.build(dec_band_edges(N_BANDS), None, cal_ts, dec)
-    hot = observed_hottest(campaign, cal_ts, pixels, nside)
+    hot = observed_hottest(ens, omaps, pixels, nside)
     # calibration skies: leave-one-sky-out minima (as bayesnu flare scan)
     loo = ens.sky_minima() if k_cal >= 2 else {"north": np.empty(0), "south": np.empty(0)}
     pr = None
@@ -384,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     out = {"run": cmd_run, "pvalues": cmd_pvalues, "compare": cmd_compare}[args.cmd](args)
     txt = json.dumps(out, indent=1, default=float)
     if args.json:
-        Path(args.json).write_text(txt)
+        write_text(args.json, txt)
     print(txt)
     return 0
 
