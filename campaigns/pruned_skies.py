@@ -48,12 +48,12 @@ import numpy as np
 from bayesnu.inference.campaign import load_campaign, run_campaign
 from bayesnu.inference.pvalues import (
     PooledEnsembles,
+    empirical_count,
     fit_exp_tail,
     global_pvalue,
     global_pvalues,
     local_pvalue,
 )
-from scipy.stats import beta
 
 from bayesnu.atomic import write_text
 from bayesnu.flare.analysis import default_sigma_min, load_data
@@ -301,12 +301,12 @@ def cmd_pvalues(args: argparse.Namespace) -> dict:
         if model_m.size >= 2:
             d.update(global_pvalues(d["p_local"], model_m))
         if allm.size >= 1:
-            k = int(np.sum(allm <= d["p_local"]))
-            n = int(allm.size)
             d["p_global_empirical"] = global_pvalue(d["p_local"], allm)
-            d["skies_at_or_below"] = k
-            d["p_global_k_over_n_cp68"] = [float(beta.ppf(0.16, k, n - k + 1)) if k > 0 else 0.0,
-                                           float(beta.ppf(0.84, k + 1, n - k)) if k < n else 1.0]
+            d.update(empirical_count(d["p_local"], allm))
+            if d["skies_at_or_below"] > 0 or "p_global_neff" not in d:
+                d["p_global"], d["p_global_method"] = d["p_global_empirical"], "empirical"
+            else:
+                d["p_global"], d["p_global_method"] = d["p_global_neff"], "neff_model"
         for key, v in mins.items():
             v = v[np.isfinite(v)]
             if v.size >= 2 and not (key == "pruned" and name in stop):

@@ -77,7 +77,9 @@ def scan_pvalues(res: ScanResult, sky_ts: np.ndarray | None = None,
     dict
         ``hemispheres``: per hemisphere the hottest pixel (ra, dec, ts, ns,
         gamma, t0, sigma_t, p_local, p_local_extrapolated, n_band_trials,
-        n_ensemble and, with K >= 2 skies, p_global_empirical, p_global_neff,
+        n_ensemble and, with K >= 2 skies, p_global (with p_global_method and
+        p_global_sigma; :func:`bayesnu.inference.pvalues.global_pvalues`),
+        p_global_empirical, skies_at_or_below, p_global_k_over_n_cp68, p_global_neff,
         p_global_neff_interval, n_eff, n_eff_interval, neff_ks_pvalue,
         n_scrambled_skies); ``p_scrambled_min``: the leave-one-sky-out
         hemisphere minima of the skies; ``extrapolated_map``; ``ensembles``.
@@ -127,7 +129,7 @@ def scan_pvalues(res: ScanResult, sky_ts: np.ndarray | None = None,
         if minima is not None and np.any(np.isfinite(minima[hemi])):
             g = global_pvalues(h["p_local"], minima[hemi])
             h.update(g)
-            h["p_global_sigma"] = float(pvalue_to_sigma(g["p_global_neff"]))
+            h["p_global_sigma"] = float(pvalue_to_sigma(g["p_global"]))
     return {"hemispheres": res.hottest,
             "p_scrambled_min": ({k: v.tolist() for k, v in minima.items()}
                                 if minima is not None else None),
@@ -195,13 +197,21 @@ class FlareScanResult(Result):
                              + f", band ensemble {h['n_ensemble']} values "
                              f"({h['n_band_trials']} band trials + {h['n_scrambled_skies']} "
                              "skies)")
-            if "p_global_neff" in h:
+            if "p_global" in h:
                 lo, hi = h["p_global_neff_interval"]
                 nlo, nhi = h["n_eff_interval"]
-                lines.append(f"    p_global {h['p_global_neff']:.3g} [{lo:.3g}, {hi:.3g}] "
-                             f"(N_eff {h['n_eff']:.3g} [{nlo:.3g}, {nhi:.3g}], KS p "
-                             f"{h['neff_ks_pvalue']:.2f}); empirical "
-                             f"{h['p_global_empirical']:.3g} from {h['n_scrambled_skies']} skies")
+                k, n = h["skies_at_or_below"], h["n_scrambled_skies"]
+                klo, khi = h["p_global_k_over_n_cp68"]
+                fit = (f"(N_eff {h['n_eff']:.3g} [{nlo:.3g}, {nhi:.3g}], KS p "
+                       f"{h['neff_ks_pvalue']:.2f})")
+                if h["p_global_method"] == "empirical":
+                    lines.append(f"    p_global {h['p_global']:.3g}: {k} of {n} skies at or "
+                                 f"below p_local (k/n 68% [{klo:.3g}, {khi:.3g}]); N_eff model "
+                                 f"{h['p_global_neff']:.3g} [{lo:.3g}, {hi:.3g}] {fit}")
+                else:
+                    lines.append(f"    p_global {h['p_global']:.3g} [{lo:.3g}, {hi:.3g}] from the "
+                                 f"N_eff model {fit}: none of {n} skies reaches p_local (k/n "
+                                 f"below {khi:.3g})")
         if "note" in self.details:
             lines.append(f"  {self.details['note']}")
         lines.append(f"  maps and plots in {self.out_dir}")

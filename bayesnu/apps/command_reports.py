@@ -101,9 +101,15 @@ def flare_scan_report(result, command: str | None = None) -> str:
             p_loc = (format_pvalue(h["p_local"], n_trials=n_ens, with_sigma=True)
                      + (" (tail extrapolated)" if extrapolated else ""))
         p_glob = "needs >= 2 scrambled skies"
-        if "p_global_neff" in h:
-            lo, hi = h["p_global_neff_interval"]
-            p_glob = f"p = {h['p_global_neff']:.3g} [{lo:.3g}, {hi:.3g}]"
+        if "p_global" in h:
+            if h["p_global_method"] == "empirical":
+                lo, hi = h["p_global_k_over_n_cp68"]
+                p_glob = (f"p = {h['p_global']:.3g} ({h['skies_at_or_below']} of "
+                          f"{h['n_scrambled_skies']} skies; k/n in [{lo:.3g}, {hi:.3g}])")
+            else:
+                lo, hi = h["p_global_neff_interval"]
+                p_glob = (f"p = {h['p_global']:.3g} [{lo:.3g}, {hi:.3g}] (N_eff model; no "
+                          f"scrambled sky reaches it)")
         rows.append([hemi, h["ra"], h["dec"], h["ts"], h["ns"], h["gamma"], h["t0"],
                      h["sigma_t"], p_loc, p_glob])
     rep = Report(
@@ -112,7 +118,9 @@ def flare_scan_report(result, command: str | None = None) -> str:
         f"width) at each of {result.n_pixels_fitted:,} HEALPix pixels (nside {result.nside}) "
         f"of the {result.sample} sample and report the hottest spot of each hemisphere. "
         "Local p-values come from declination-band ensembles of scrambled skies and band "
-        "trials, and global p-values from the hottest spots of whole scrambled skies.",
+        "trials. A global p-value is the fraction of whole scrambled skies whose most "
+        "significant spot in that hemisphere is at least as significant, (k + 1) / (K + 1); "
+        "only where no sky is, it is extrapolated with an effective number of trials (N_eff).",
         command=command)
     rep.add_table("Hottest spots", ["hemisphere", "RA (deg)", "Dec (deg)", "TS", "ns (events)",
                                     "gamma", "T0 (MJD)", "sigma_t (days)", "local p-value",

@@ -55,6 +55,9 @@ def test_scrambled_sky_campaign_keeps_maps_and_resumes(ic86b, tmp_path):
     assert len(pv["p_scrambled_min"]["north"]) == 3
     assert h["p_global_empirical"] in (0.25, 0.5, 0.75, 1.0)
     assert 0 < h["p_global_neff"] <= 1
+    k = h["skies_at_or_below"]
+    assert h["p_global_empirical"] == (k + 1) / 4
+    assert h["p_global"] == (h["p_global_empirical"] if k else h["p_global_neff"])
     with pytest.raises(Exception, match="other pixels"):
         scan_pvalues(obs, ts[:, :-1], pix[:, :-1])
 
@@ -77,6 +80,7 @@ def test_scan_cli_pvalue_keys(tmp_path, capsys):
     for key in ("ra", "dec", "ts", "ns", "gamma", "t0", "sigma_t", "p_local",
                 "p_local_extrapolated", "p_global_empirical", "p_global_neff",
                 "p_global_neff_interval", "n_eff", "n_eff_interval", "n_scrambled_skies",
+                "p_global", "p_global_method", "skies_at_or_below", "p_global_k_over_n_cp68",
                 "n_band_trials", "n_ensemble", "neff_ks_pvalue"):
         assert key in h, key
     assert h["n_scrambled_skies"] == 3 and h["n_band_trials"] == 4

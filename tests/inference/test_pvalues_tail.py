@@ -89,8 +89,24 @@ def test_global_pvalues_empirical_and_neff():
     assert lo < g["p_global_neff"] < hi
     assert g["n_scrambled_skies"] == 40
     assert g["n_eff_interval"][0] < g["n_eff"] < g["n_eff_interval"][1]
-    # far below the empirical floor 1/(K+1), the N_eff estimate keeps resolving
+    # far below the empirical floor 1/(K+1), the N_eff estimate keeps resolving, and is
+    # the headline only there (no sky at or below p_obs)
     assert g["p_global_neff"] < 0.1 * g["p_global_empirical"]
+    assert g["skies_at_or_below"] == 0 and g["p_global_method"] == "neff_model"
+    assert g["p_global"] == g["p_global_neff"]
+    assert g["p_global_k_over_n_cp68"][0] == 0.0 and 0 < g["p_global_k_over_n_cp68"][1] < 0.06
+    # where skies reach p_obs the headline is the empirical count, with its Clopper-Pearson
+    # interval: k of K inside it, and the interval's ends at tail probability 0.16 each
+    p_mid = float(np.sort(pk)[5])
+    g = global_pvalues(p_mid, pk)
+    k = int(np.sum(pk <= p_mid))
+    assert g["skies_at_or_below"] == k == 6 and g["p_global_method"] == "empirical"
+    assert g["p_global"] == g["p_global_empirical"] == pytest.approx((k + 1) / 41)
+    lo, hi = g["p_global_k_over_n_cp68"]
+    assert lo < k / 40 < hi
+    from scipy.stats import binom
+    assert binom.sf(k - 1, 40, lo) == pytest.approx(0.16, rel=1e-6)
+    assert binom.cdf(k, 40, hi) == pytest.approx(0.16, rel=1e-6)
     with pytest.raises(InputError):
         global_pvalues(0.0, pk)
 
