@@ -65,8 +65,8 @@ sky reaches ``p_obs``; only when none does (``p_obs`` below every ``p_k``, where
 (a) says no more than "below about 1 / (K + 1)") is it the extrapolation (b).
 ``p_global_method`` says which. (b) is a model: on the 100 skies of the
 simulated cascade campaign it describes the bulk of the southern ``p_k`` but
-predicts about half as many skies as are seen at ``p_k <= 2e-4``, where the
-local p-values come from the tail fit (VALIDATION.md, session 10), so (b) alone
+predicts 4.4 skies at ``p_k <= 1.9e-4``, where 11 are seen and the local
+p-values come from the tail fit (VALIDATION.md, session 10), so (b) alone
 would overstate such a spot's significance. ``skies_at_or_below`` is the count
 in (a) and ``p_global_k_over_n_cp68`` the 68 % Clopper-Pearson interval of it
 over K.
