@@ -52,6 +52,7 @@ from bayesnu.inference.pvalues import (
     fit_exp_tail,
     global_pvalue,
     global_pvalues,
+    headline_global,
     local_pvalue,
 )
 
@@ -303,10 +304,7 @@ def cmd_pvalues(args: argparse.Namespace) -> dict:
         if allm.size >= 1:
             d["p_global_empirical"] = global_pvalue(d["p_local"], allm)
             d.update(empirical_count(d["p_local"], allm))
-            if d["skies_at_or_below"] > 0 or "p_global_neff" not in d:
-                d["p_global"], d["p_global_method"] = d["p_global_empirical"], "empirical"
-            else:
-                d["p_global"], d["p_global_method"] = d["p_global_neff"], "neff_model"
+            d.update(headline_global(d))
         for key, v in mins.items():
             v = v[np.isfinite(v)]
             if v.size >= 2 and not (key == "pruned" and name in stop):

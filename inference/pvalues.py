@@ -307,10 +307,17 @@ def global_pvalues(p_obs: float, p_min: np.ndarray, cl: float = 0.68) -> dict[st
            "neff_ks_stat": fit["ks_stat"], "neff_ks_pvalue": fit["ks_pvalue"],
            "n_scrambled_skies": fit["k"]}
     out.update(empirical_count(p_obs, p_min))
-    empirical = out["skies_at_or_below"] > 0
-    out["p_global"] = out["p_global_empirical"] if empirical else out["p_global_neff"]
-    out["p_global_method"] = "empirical" if empirical else "neff_model"
+    out.update(headline_global(out))
     return out
+
+
+def headline_global(g: dict[str, Any]) -> dict[str, Any]:
+    """``p_global`` and ``p_global_method`` of a result holding ``skies_at_or_below``,
+    ``p_global_empirical`` and (optionally) ``p_global_neff``: the empirical count when a
+    sky reaches the observed p (or no model was fitted), else the N_eff extrapolation."""
+    if g["skies_at_or_below"] > 0 or "p_global_neff" not in g:
+        return {"p_global": g["p_global_empirical"], "p_global_method": "empirical"}
+    return {"p_global": g["p_global_neff"], "p_global_method": "neff_model"}
 
 
 def empirical_count(p_obs: float, p_min: np.ndarray) -> dict[str, Any]:
